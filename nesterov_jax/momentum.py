@@ -1,0 +1,173 @@
+"""Classical momentum (CM) and Nesterov's accelerated gradient (NAG), exact under schedules.
+
+Both follow Section 2 of Sutskever, Martens, Dahl & Hinton (2013) in the paper's units:
+the velocity is a step in parameter space (v ← μv − εg), not a sum of gradients, so a
+learning-rate schedule never rescales past velocity.
+
+    CM:   v[t+1] = μ[t] v[t] − ε[t] ∇f(θ[t])
+    NAG:  v[t+1] = μ[t] v[t] − ε[t] ∇f(θ[t] + μ[t] v[t])
+    both: θ[t+1] = θ[t] + v[t+1]
+
+NAG's gradient is taken at the look-ahead point, so as an optax transformation it keeps
+φ[t] = θ[t] + μ[t] v[t] as "the parameters": the caller's ordinary ``value_and_grad`` at
+the stored parameters is then exactly ∇f(θ[t] + μ[t] v[t]), and
+
+    φ[t+1] = φ[t] − μ[t] v[t] + (1 + μ[t+1]) v[t+1].
+
+The paper's iterate θ = φ − μ[t] v[t] is recovered with :func:`evaluation_params`.
+
+Relation to optax: ``optax.sgd(ε, μ)`` and ``optax.sgd(ε, μ, nesterov=True)`` keep a
+buffer of *unscaled* gradients and multiply by the current ε on the way out, so a changing
+ε rescales all past velocity; and their Nesterov form uses μ[t] where the exact update
+needs μ[t+1]. With constant μ and ε the two are the same algorithm (the tests check that
+our CM's θ and our NAG's stored φ equal optax's parameters), under schedules they are not.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import chex
+import jax
+import jax.numpy as jnp
+import optax
+
+
+ScalarOrSchedule = float | chex.Array | optax.Schedule
+
+
+class CmState(NamedTuple):
+  """State of :func:`cm`: the update count t and the velocity v[t] (parameter units)."""
+
+  count: chex.Array
+  velocity: optax.Params
+
+
+class NagState(NamedTuple):
+  """State of :func:`nag`.
+
+  Attributes:
+    count: the update count t.
+    velocity: v[t], in parameter units.
+    momentum: μ[t], the momentum of the look-ahead the stored parameters sit at
+      (φ[t] = θ[t] + μ[t] v[t]); NAG's next velocity uses this same μ[t].
+  """
+
+  count: chex.Array
+  velocity: optax.Params
+  momentum: chex.Array
+
+
+def _as_schedule(value: ScalarOrSchedule) -> optax.Schedule:
+  if callable(value):
+    return value
+  return lambda count: value
+
+
+def _zeros_like(params):
+  return jax.tree.map(jnp.zeros_like, params)
+
+
+def cm(learning_rate: ScalarOrSchedule, momentum: ScalarOrSchedule) -> optax.GradientTransformation:
+  """Classical momentum, Section 2 of Sutskever et al. (2013).
+
+      v[t+1] = μ[t] v[t] − ε[t] ∇f(θ[t]);   θ[t+1] = θ[t] + v[t+1]
+
+  The update returned is v[t+1], so the parameters the caller holds are θ.
+
+  Args:
+    learning_rate: ε: a float, a scalar array (traced ones included, for vmapped grids),
+      or an optax schedule of the update count.
+    momentum: μ: same kinds as ``learning_rate``; e.g. :func:`momentum_schedule`.
+  """
+  lr_fn, mu_fn = _as_schedule(learning_rate), _as_schedule(momentum)
+
+  def init_fn(params):
+    return CmState(count=jnp.zeros([], jnp.int32), velocity=_zeros_like(params))
+
+  def update_fn(grads, state, params=None):
+    del params
+    mu, lr = mu_fn(state.count), lr_fn(state.count)
+    velocity = jax.tree.map(
+        lambda v, g: (mu * v - lr * g).astype(v.dtype), state.velocity, grads)
+    return velocity, CmState(count=optax.safe_increment(state.count), velocity=velocity)
+
+  return optax.GradientTransformation(init_fn, update_fn)
+
+
+def nag(learning_rate: ScalarOrSchedule, momentum: ScalarOrSchedule) -> optax.GradientTransformation:
+  """Nesterov's accelerated gradient, Section 2 of Sutskever et al. (2013), exact form.
+
+      v[t+1] = μ[t] v[t] − ε[t] ∇f(θ[t] + μ[t] v[t]);   θ[t+1] = θ[t] + v[t+1]
+
+  The parameters the caller holds are the look-ahead point φ[t] = θ[t] + μ[t] v[t], so
+  the gradient the caller computes at them is the one NAG needs; the update returned is
+  φ[t+1] − φ[t] = −μ[t] v[t] + (1 + μ[t+1]) v[t+1]. At t = 0, v = 0 and φ = θ.
+  Use :func:`evaluation_params` to get θ, the point whose error the paper reports.
+
+  The transformation's output must reach the parameters unchanged (put it last in an
+  ``optax.chain``). Under ``optax.inject_hyperparams`` μ[t+1] is not known in advance,
+  so the look-ahead uses the momentum injected at the previous update; pass a schedule
+  directly to ``momentum`` for the exact form.
+
+  Args:
+    learning_rate: ε: a float, a scalar array (traced ones included, for vmapped grids),
+      or an optax schedule of the update count.
+    momentum: μ: same kinds as ``learning_rate``; e.g. :func:`momentum_schedule`.
+  """
+  lr_fn, mu_fn = _as_schedule(learning_rate), _as_schedule(momentum)
+
+  def init_fn(params):
+    count = jnp.zeros([], jnp.int32)
+    return NagState(
+        count=count,
+        velocity=_zeros_like(params),
+        momentum=jnp.asarray(mu_fn(count), jnp.float32))
+
+  def update_fn(grads, state, params=None):
+    del params
+    mu, lr = state.momentum, lr_fn(state.count)
+    next_count = optax.safe_increment(state.count)
+    mu_next = jnp.asarray(mu_fn(next_count), jnp.float32)
+    velocity = jax.tree.map(
+        lambda v, g: (mu * v - lr * g).astype(v.dtype), state.velocity, grads)
+    updates = jax.tree.map(
+        lambda v, v_new: ((1.0 + mu_next) * v_new - mu * v).astype(v.dtype),
+        state.velocity, velocity)
+    return updates, NagState(count=next_count, velocity=velocity, momentum=mu_next)
+
+  return optax.GradientTransformation(init_fn, update_fn)
+
+
+def _find_nag_states(opt_state: Any) -> list[NagState]:
+  is_nag = lambda x: isinstance(x, NagState)
+  return [s for s in jax.tree.leaves(opt_state, is_leaf=is_nag) if is_nag(s)]
+
+
+def evaluation_params(params: optax.Params, opt_state: optax.OptState) -> optax.Params:
+  """The paper's iterate θ, the point whose error Sutskever et al. report.
+
+  For NAG the stored parameters are the look-ahead φ = θ + μv, so θ = φ − μv; for CM
+  (or any state without NAG) the parameters are returned unchanged. ``opt_state`` may be
+  our state itself or any optax state that contains it (``optax.chain``,
+  ``optax.inject_hyperparams``, ``optax.MultiSteps``, ...). Works on a vmapped grid
+  too: a batched μ of shape [G] is broadcast against parameters of shape [G, ...].
+
+  Raises:
+    ValueError: when ``opt_state`` holds more than one NAG state (e.g. a
+      ``multi_transform`` with NAG on several partitions), where θ is ambiguous.
+  """
+  states = _find_nag_states(opt_state)
+  if not states:
+    return params
+  if len(states) > 1:
+    raise ValueError(
+        f"evaluation_params found {len(states)} NAG states in opt_state; it supports one "
+        "NAG transformation applied to the whole parameter tree.")
+  (state,) = states
+
+  def theta(p, v):
+    mu = jnp.reshape(state.momentum, jnp.shape(state.momentum) + (1,) * (p.ndim - state.momentum.ndim))
+    return (p - mu * v).astype(p.dtype)
+
+  return jax.tree.map(theta, params, state.velocity)

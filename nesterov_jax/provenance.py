@@ -1,0 +1,85 @@
+"""How a results file was made: command, commit, device, software versions, wall time.
+
+Every table, plot set and results.json this project writes carries this record (house
+rule: a result that cannot say how it was made is a defect).
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import pathlib
+import platform
+import shlex
+import subprocess
+import sys
+
+import jax
+
+_REPO = pathlib.Path(__file__).resolve().parents[1]
+
+
+def _git(*args: str) -> str | None:
+  try:
+    out = subprocess.run(["git", "-C", str(_REPO), *args], capture_output=True, text=True,
+                         timeout=10, check=True)
+  except (OSError, subprocess.SubprocessError):
+    return None
+  return out.stdout.strip()
+
+
+def git_commit() -> str:
+  """The commit of the code that ran, with ``+dirty`` when tracked files had changes."""
+  commit = _git("rev-parse", "HEAD")
+  if commit is None:
+    return "unknown (not a git checkout)"
+  return commit + ("+dirty" if _git("status", "--porcelain", "--untracked-files=no") else "")
+
+
+def _cpu_model() -> str:
+  try:
+    for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+      if line.startswith("model name"):
+        return line.split(":", 1)[1].strip()
+  except OSError:
+    pass
+  return platform.processor() or platform.machine()
+
+
+def device_description() -> str:
+  devices = jax.devices()
+  kind = devices[0].device_kind
+  if devices[0].platform == "cpu":
+    kind = f"CPU ({_cpu_model()}, {os.cpu_count()} cores)"
+  hosts = f", {jax.process_count()} processes" if jax.process_count() > 1 else ""
+  return f"{len(devices)} x {kind}{hosts}"
+
+
+def _command_line() -> str:
+  program = pathlib.Path(sys.argv[0]).name
+  if program == "__main__.py":
+    program = "python -m nesterov_jax"
+  return " ".join(shlex.quote(a) for a in [program, *sys.argv[1:]])
+
+
+def record(wall_time_s: float, command: str | None = None) -> dict:
+  """The provenance record of a run that took ``wall_time_s`` seconds."""
+  import flax
+  import optax
+
+  return {
+      "command": command or _command_line(),
+      "commit": git_commit(),
+      "device": device_description(),
+      "wall_time_s": round(wall_time_s, 2),
+      "finished_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+      "versions": {"python": platform.python_version(), "jax": jax.__version__,
+                   "optax": optax.__version__, "flax": flax.__version__},
+  }
+
+
+def markdown(prov: dict) -> str:
+  """The record as the lines that head every markdown results file."""
+  return (f"Made by `{prov['command']}` at commit `{prov['commit']}` on {prov['device']}, "
+          f"{prov['wall_time_s']:.1f} s wall time, {prov['finished_utc']} "
+          f"(jax {prov['versions']['jax']}, optax {prov['versions']['optax']}).\n")
