@@ -1,13 +1,13 @@
 """nesterov_jax: exact CM and NAG for optax, and a reproduction of Sutskever et al. (2013)."""
 
-from nesterov_jax.momentum import CmState, NagState, cm, evaluation_params, nag
+from nesterov_jax.momentum import MomentumState, cm, evaluation_params, momentum_method, nag
 from nesterov_jax.schedules import momentum_schedule, rnn_momentum_schedule
 
 __all__ = [
-    "CmState",
-    "NagState",
+    "MomentumState",
     "cm",
     "evaluation_params",
+    "momentum_method",
     "momentum_schedule",
     "nag",
     "rnn_momentum_schedule",

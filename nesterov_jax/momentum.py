@@ -36,26 +36,19 @@ import optax
 ScalarOrSchedule = float | chex.Array | optax.Schedule
 
 
-class CmState(NamedTuple):
-  """State of :func:`cm`: the update count t and the velocity v[t] (parameter units)."""
-
-  count: chex.Array
-  velocity: optax.Params
-
-
-class NagState(NamedTuple):
-  """State of :func:`nag`.
+class MomentumState(NamedTuple):
+  """State of :func:`cm`, :func:`nag` and :func:`momentum_method`.
 
   Attributes:
     count: the update count t.
     velocity: v[t], in parameter units.
-    momentum: μ[t], the momentum of the look-ahead the stored parameters sit at
-      (φ[t] = θ[t] + μ[t] v[t]); NAG's next velocity uses this same μ[t].
+    lookahead: the momentum of the look-ahead the stored parameters sit at, so that
+      they are φ[t] = θ[t] + lookahead · v[t]: μ[t] for NAG, 0 for CM.
   """
 
   count: chex.Array
   velocity: optax.Params
-  momentum: chex.Array
+  lookahead: chex.Array
 
 
 def _as_schedule(value: ScalarOrSchedule) -> optax.Schedule:
@@ -64,8 +57,44 @@ def _as_schedule(value: ScalarOrSchedule) -> optax.Schedule:
   return lambda count: value
 
 
-def _zeros_like(params):
-  return jax.tree.map(jnp.zeros_like, params)
+def momentum_method(
+    learning_rate: ScalarOrSchedule, momentum: ScalarOrSchedule, nesterov: bool | chex.Array
+) -> optax.GradientTransformation:
+  """CM (``nesterov`` = 0) or NAG (``nesterov`` = 1) in one transformation.
+
+  ``nesterov`` may be a traced 0/1 array, so a vmapped grid can hold CM and NAG points
+  in one compiled program. With a = ``nesterov``, the stored parameters are
+  φ[t] = θ[t] + a μ[t] v[t] and one update is
+
+      v[t+1] = μ[t] v[t] − ε[t] ∇f(φ[t])
+      φ[t+1] = φ[t] − a μ[t] v[t] + (1 + a μ[t+1]) v[t+1]
+
+  which is CM for a = 0 and NAG for a = 1 (see :func:`cm`, :func:`nag`).
+  """
+  lr_fn, mu_fn = _as_schedule(learning_rate), _as_schedule(momentum)
+  a = jnp.asarray(nesterov, jnp.float32)
+
+  def init_fn(params):
+    count = jnp.zeros([], jnp.int32)
+    return MomentumState(
+        count=count,
+        velocity=jax.tree.map(jnp.zeros_like, params),
+        lookahead=a * jnp.asarray(mu_fn(count), jnp.float32))
+
+  def update_fn(grads, state, params=None):
+    del params
+    mu, lr = mu_fn(state.count), lr_fn(state.count)
+    next_count = optax.safe_increment(state.count)
+    lookahead_next = a * jnp.asarray(mu_fn(next_count), jnp.float32)
+    velocity = jax.tree.map(
+        lambda v, g: (mu * v - lr * g).astype(v.dtype), state.velocity, grads)
+    # θ = φ − lookahead·v stays exact whatever lookahead is (see evaluation_params).
+    updates = jax.tree.map(
+        lambda v, v_new: ((1.0 + lookahead_next) * v_new - state.lookahead * v).astype(v.dtype),
+        state.velocity, velocity)
+    return updates, MomentumState(count=next_count, velocity=velocity, lookahead=lookahead_next)
+
+  return optax.GradientTransformation(init_fn, update_fn)
 
 
 def cm(learning_rate: ScalarOrSchedule, momentum: ScalarOrSchedule) -> optax.GradientTransformation:
@@ -80,19 +109,7 @@ def cm(learning_rate: ScalarOrSchedule, momentum: ScalarOrSchedule) -> optax.Gra
       or an optax schedule of the update count.
     momentum: μ: same kinds as ``learning_rate``; e.g. :func:`momentum_schedule`.
   """
-  lr_fn, mu_fn = _as_schedule(learning_rate), _as_schedule(momentum)
-
-  def init_fn(params):
-    return CmState(count=jnp.zeros([], jnp.int32), velocity=_zeros_like(params))
-
-  def update_fn(grads, state, params=None):
-    del params
-    mu, lr = mu_fn(state.count), lr_fn(state.count)
-    velocity = jax.tree.map(
-        lambda v, g: (mu * v - lr * g).astype(v.dtype), state.velocity, grads)
-    return velocity, CmState(count=optax.safe_increment(state.count), velocity=velocity)
-
-  return optax.GradientTransformation(init_fn, update_fn)
+  return momentum_method(learning_rate, momentum, nesterov=False)
 
 
 def nag(learning_rate: ScalarOrSchedule, momentum: ScalarOrSchedule) -> optax.GradientTransformation:
@@ -107,67 +124,47 @@ def nag(learning_rate: ScalarOrSchedule, momentum: ScalarOrSchedule) -> optax.Gr
 
   The transformation's output must reach the parameters unchanged (put it last in an
   ``optax.chain``). Under ``optax.inject_hyperparams`` μ[t+1] is not known in advance,
-  so the look-ahead uses the momentum injected at the previous update; pass a schedule
-  directly to ``momentum`` for the exact form.
+  so the look-ahead uses the momentum injected at the previous update (θ stays exact);
+  pass a schedule directly to ``momentum`` for the exact form.
 
   Args:
     learning_rate: ε: a float, a scalar array (traced ones included, for vmapped grids),
       or an optax schedule of the update count.
     momentum: μ: same kinds as ``learning_rate``; e.g. :func:`momentum_schedule`.
   """
-  lr_fn, mu_fn = _as_schedule(learning_rate), _as_schedule(momentum)
-
-  def init_fn(params):
-    count = jnp.zeros([], jnp.int32)
-    return NagState(
-        count=count,
-        velocity=_zeros_like(params),
-        momentum=jnp.asarray(mu_fn(count), jnp.float32))
-
-  def update_fn(grads, state, params=None):
-    del params
-    mu, lr = state.momentum, lr_fn(state.count)
-    next_count = optax.safe_increment(state.count)
-    mu_next = jnp.asarray(mu_fn(next_count), jnp.float32)
-    velocity = jax.tree.map(
-        lambda v, g: (mu * v - lr * g).astype(v.dtype), state.velocity, grads)
-    updates = jax.tree.map(
-        lambda v, v_new: ((1.0 + mu_next) * v_new - mu * v).astype(v.dtype),
-        state.velocity, velocity)
-    return updates, NagState(count=next_count, velocity=velocity, momentum=mu_next)
-
-  return optax.GradientTransformation(init_fn, update_fn)
+  return momentum_method(learning_rate, momentum, nesterov=True)
 
 
-def _find_nag_states(opt_state: Any) -> list[NagState]:
-  is_nag = lambda x: isinstance(x, NagState)
-  return [s for s in jax.tree.leaves(opt_state, is_leaf=is_nag) if is_nag(s)]
+def _find_momentum_states(opt_state: Any) -> list[MomentumState]:
+  is_ours = lambda x: isinstance(x, MomentumState)
+  return [s for s in jax.tree.leaves(opt_state, is_leaf=is_ours) if is_ours(s)]
 
 
 def evaluation_params(params: optax.Params, opt_state: optax.OptState) -> optax.Params:
   """The paper's iterate θ, the point whose error Sutskever et al. report.
 
   For NAG the stored parameters are the look-ahead φ = θ + μv, so θ = φ − μv; for CM
-  (or any state without NAG) the parameters are returned unchanged. ``opt_state`` may be
+  (or any state without ours) the parameters are returned unchanged. ``opt_state`` may be
   our state itself or any optax state that contains it (``optax.chain``,
   ``optax.inject_hyperparams``, ``optax.MultiSteps``, ...). Works on a vmapped grid
   too: a batched μ of shape [G] is broadcast against parameters of shape [G, ...].
 
   Raises:
-    ValueError: when ``opt_state`` holds more than one NAG state (e.g. a
+    ValueError: when ``opt_state`` holds more than one CM/NAG state (e.g. a
       ``multi_transform`` with NAG on several partitions), where θ is ambiguous.
   """
-  states = _find_nag_states(opt_state)
+  states = _find_momentum_states(opt_state)
   if not states:
     return params
   if len(states) > 1:
     raise ValueError(
-        f"evaluation_params found {len(states)} NAG states in opt_state; it supports one "
-        "NAG transformation applied to the whole parameter tree.")
+        f"evaluation_params found {len(states)} CM/NAG states in opt_state; it supports one "
+        "such transformation applied to the whole parameter tree.")
   (state,) = states
+  lookahead = state.lookahead
 
   def theta(p, v):
-    mu = jnp.reshape(state.momentum, jnp.shape(state.momentum) + (1,) * (p.ndim - state.momentum.ndim))
+    mu = jnp.reshape(lookahead, jnp.shape(lookahead) + (1,) * (p.ndim - jnp.ndim(lookahead)))
     return (p - mu * v).astype(p.dtype)
 
   return jax.tree.map(theta, params, state.velocity)

@@ -274,13 +274,28 @@ def test_evaluation_params_is_identity_for_cm_and_broadcasts_over_a_grid():
   cm_state = nj.cm(0.1, 0.9).init(params)
   chex.assert_trees_all_equal(nj.evaluation_params(params, cm_state), params)
   grid_params = jnp.ones((4, 3))
-  state = nj.NagState(count=jnp.zeros(4, jnp.int32), velocity=jnp.ones((4, 3)),
-                      momentum=jnp.array([0.0, 0.5, 0.9, 0.99]))
+  state = nj.MomentumState(count=jnp.zeros(4, jnp.int32), velocity=jnp.ones((4, 3)),
+                           lookahead=jnp.array([0.0, 0.5, 0.9, 0.99]))
   np.testing.assert_allclose(nj.evaluation_params(grid_params, state),
                              1.0 - jnp.array([0.0, 0.5, 0.9, 0.99])[:, None] * jnp.ones((4, 3)))
 
 
 def test_evaluation_params_refuses_two_nag_states():
   opt = optax.chain(nj.nag(0.1, 0.9), nj.nag(0.1, 0.9))
-  with pytest.raises(ValueError, match="2 NAG states"):
+  with pytest.raises(ValueError, match="2 CM/NAG states"):
     nj.evaluation_params(jnp.ones(2), opt.init(jnp.ones(2)))
+
+
+def test_momentum_method_with_a_traced_nesterov_flag_is_cm_or_nag():
+  problem = quadratic.random_quadratic(jax.random.key(9), dim=6, condition_number=30.0)
+  theta0 = jax.random.normal(jax.random.key(10), (6,))
+  schedule = nj.momentum_schedule(0.99, period=PERIOD)
+
+  def run(transformation):
+    return quadratic.optimize(transformation, problem.loss, theta0, 100)[0]
+
+  mixed = jax.jit(jax.vmap(lambda a: run(nj.momentum_method(0.1, schedule, nesterov=a))))(
+      jnp.array([0.0, 1.0]))
+  np.testing.assert_allclose(mixed[0], run(nj.cm(0.1, schedule)), rtol=1e-5, atol=1e-6)
+  np.testing.assert_allclose(mixed[1], run(nj.nag(0.1, schedule)), rtol=1e-5, atol=1e-6)
+  assert np.max(np.abs(mixed[0] - mixed[1])) > 1e-3
