@@ -1,4 +1,7 @@
-"""The ``nesterov-jax`` command: ``nesterov-jax run CONFIG.py[:preset] [--workdir DIR] [--config.FIELD=VALUE ...]``.
+"""The ``nesterov-jax`` command.
+
+    nesterov-jax run CONFIG.py[:preset] [--workdir DIR] [--config.FIELD=VALUE ...]
+    nesterov-jax report DIR
 
 A config names its experiment (``config.experiment``); the experiment program lives in
 the repository's ``experiments/`` folder (installed as ``nesterov_jax.experiments``) and
@@ -15,6 +18,7 @@ import sys
 
 import ml_collections
 
+from nesterov_jax import report
 from nesterov_jax.config import ConfigError, load_config
 
 RUN_CONFIG = "config.json"
@@ -54,7 +58,23 @@ def main(argv: list[str] | None = None) -> int:
   run = commands.add_parser("run", help="run an experiment from a config file")
   run.add_argument("config", help="CONFIG.py or CONFIG.py:preset")
   run.add_argument("--workdir", type=pathlib.Path, help="run directory (default runs/<config>_<preset>)")
+  distributed = run.add_argument_group(
+      "multi-process", "run one process per host (or per group of devices); all share the grid")
+  distributed.add_argument("--coordinator", help="HOST:PORT of process 0's coordination service")
+  distributed.add_argument("--num-processes", type=int)
+  distributed.add_argument("--process-id", type=int)
+  report_cmd = commands.add_parser("report", help="tables and plots from a run directory")
+  report_cmd.add_argument("workdir", type=pathlib.Path)
   args, extra = parser.parse_known_args(argv)
+  if args.command == "report":
+    if extra:
+      parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    try:
+      report.write_report(args.workdir)
+    except FileNotFoundError as e:
+      print(f"nesterov-jax: error: {e}", file=sys.stderr)
+      return 2
+    return 0
 
   overrides = []
   for arg in extra:
@@ -71,5 +91,19 @@ def main(argv: list[str] | None = None) -> int:
   except ConfigError as e:
     print(f"nesterov-jax: error: {e}", file=sys.stderr)
     return 2
+  if args.coordinator:
+    initialize_distributed(args.coordinator, args.num_processes, args.process_id)
   experiment.run(config, workdir)
   return 0
+
+
+def initialize_distributed(coordinator: str, num_processes: int, process_id: int) -> None:
+  """JAX's multi-process runtime.
+
+  The CPU backend's cross-process collectives need gloo; the setting only affects CPU
+  devices, so it is harmless on GPU and TPU hosts.
+  """
+  import jax
+
+  jax.config.update("jax_cpu_collectives_implementation", "gloo")
+  jax.distributed.initialize(coordinator, num_processes=num_processes, process_id=process_id)

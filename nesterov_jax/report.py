@@ -1,0 +1,178 @@
+"""Tables and plots from a sweep's run directory (results.json + metrics.jsonl).
+
+``nesterov-jax report DIR`` (and every sweep, when it ends) writes:
+
+- ``summary.md``: per (optimizer, μ_max, task hyperparameters), the learning rate with the
+  lowest final training error (mean over seeds, diverged points excluded), as the paper
+  selects it; then every grid point.
+- ``error_curves.png``: training error against updates for each setting at its best ε.
+- ``lr_mu_heatmap.png``: final training error over learning rate × μ_max, per optimizer.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import pathlib
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from nesterov_jax import provenance
+
+CORE = ("task", "optimizer", "mu_max", "learning_rate", "seed")
+
+
+def load_run(workdir: pathlib.Path) -> tuple[list[dict], list[dict]]:
+  """The run's records and its metrics lines; a clear error when the run is not complete."""
+  results = workdir / "results.json"
+  if not results.exists():
+    raise FileNotFoundError(f"{results} not found: is {workdir} a finished sweep's run directory?")
+  records = json.loads(results.read_text())
+  metrics_path = workdir / "metrics.jsonl"
+  metrics = ([json.loads(line) for line in metrics_path.read_text().splitlines() if line.strip()]
+             if metrics_path.exists() else [])
+  return records, metrics
+
+
+def hparam_keys(records: list[dict]) -> list[str]:
+  """The task's own grid axes: numeric fields besides the core ones and the outcomes."""
+  skip = set(CORE) | {"diverged", "diverged_at", "num_updates", "precision", "data", "provenance"}
+  return sorted(k for k in records[0] if k not in skip and not k.startswith(("final_", "train_error")))
+
+
+def setting(record: dict, hparams: list[str]) -> tuple:
+  return (record["optimizer"], record["mu_max"], *(record[k] for k in hparams))
+
+
+def select_best(records: list[dict]) -> list[dict]:
+  """Per setting, the learning rate with the lowest mean final training error over seeds.
+
+  A learning rate at which any seed diverged is not eligible (the paper reports settings
+  that trained). Returns one summary per setting, with the mean and standard deviation
+  over seeds of every ``final_*`` and ``train_error_before_finetune`` field, sorted by
+  optimizer then μ_max; ``learning_rate`` is None when every rate diverged.
+  """
+  hparams = hparam_keys(records)
+  by_setting_lr = collections.defaultdict(list)
+  for r in records:
+    by_setting_lr[(setting(r, hparams), r["learning_rate"])].append(r)
+  outcome_keys = [k for k in records[0] if k.startswith("final_") or k == "train_error_before_finetune"]
+  best: dict[tuple, dict] = {}
+  for (key, lr), group in by_setting_lr.items():
+    summary = {"optimizer": key[0], "mu_max": key[1], **dict(zip(hparams, key[2:])),
+               "learning_rate": lr, "seeds": len(group),
+               "diverged": sum(r["diverged"] for r in group)}
+    for k in outcome_keys:
+      values = np.array([r[k] for r in group], np.float64)
+      summary[k] = float(values.mean())
+      summary[k + "_std"] = float(values.std())
+    eligible = summary["diverged"] == 0 and np.isfinite(summary["final_train_error"])
+    incumbent = best.get(key)
+    if incumbent is None or (eligible and (incumbent["learning_rate"] is None
+                                           or summary["final_train_error"] < incumbent["final_train_error"])):
+      best[key] = summary if eligible else {**summary, "learning_rate": None}
+  return sorted(best.values(), key=lambda s: (s["optimizer"], s["mu_max"], *(s[k] for k in hparams)))
+
+
+def _fmt(mean: float, std: float, seeds: int) -> str:
+  return f"{mean:.4g} ± {std:.2g}" if seeds > 1 else f"{mean:.4g}"
+
+
+def summary_markdown(records: list[dict]) -> str:
+  prov = records[0]["provenance"]
+  hparams = hparam_keys(records)
+  outcome = sorted((k for k in records[0] if k.startswith("final_")), key=lambda k: k != "final_train_error")
+  lines = [f"# {records[0]['task']}: best learning rate per setting", "", provenance.markdown(prov),
+           f"Data: {records[0]['data']}. {records[0]['num_updates']} updates, matmul precision "
+           f"`{records[0]['precision']}`. Errors are measured at θ (`evaluation_params`). "
+           "Learning rate chosen by the lowest final training error, mean over seeds.", "",
+           "| optimizer | μ_max | " + "".join(f"{h} | " for h in hparams) + "best ε | "
+           + " | ".join(outcome) + " | seeds | diverged at best ε |",
+           "|---|---|" + "---|" * (len(hparams) + len(outcome) + 3)]
+  for s in select_best(records):
+    lr = "all diverged" if s["learning_rate"] is None else f"{s['learning_rate']:g}"
+    lines.append(f"| {s['optimizer']} | {s['mu_max']:g} | " + "".join(f"{s[h]:g} | " for h in hparams)
+                 + f"{lr} | " + " | ".join(_fmt(s[k], s[k + '_std'], s['seeds']) for k in outcome)
+                 + f" | {s['seeds']} | {s['diverged']} |")
+  lines += ["", "## Every grid point", "",
+            "| optimizer | μ_max | ε | seed | " + "".join(f"{h} | " for h in hparams)
+            + " | ".join(outcome) + " | diverged |",
+            "|---|---|---|---|" + "---|" * (len(hparams) + len(outcome) + 1)]
+  for r in records:
+    div = f"at {r['diverged_at']}" if r["diverged"] else "no"
+    lines.append(f"| {r['optimizer']} | {r['mu_max']:g} | {r['learning_rate']:g} | {r['seed']} | "
+                 + "".join(f"{r[h]:g} | " for h in hparams)
+                 + " | ".join(f"{r[k]:.4g}" for k in outcome) + f" | {div} |")
+  return "\n".join(lines) + "\n"
+
+
+def error_curves_figure(records: list[dict], metrics: list[dict], path: pathlib.Path) -> None:
+  evals = [m for m in metrics if "train_error" in m]
+  steps = np.array([m["step"] for m in evals])
+  errors = np.array([m["train_error"] for m in evals])  # [evals, points]
+  hparams = hparam_keys(records)
+  mus = sorted({r["mu_max"] for r in records})
+  fig, ax = plt.subplots(figsize=(6.5, 4.2))
+  for s in select_best(records):
+    if s["learning_rate"] is None:
+      continue
+    idx = [i for i, r in enumerate(records) if setting(r, hparams) == setting(s, hparams)
+           and r["learning_rate"] == s["learning_rate"]]
+    label = f"{'SGD' if s['mu_max'] == 0 else s['optimizer'].upper()}, μ_max {s['mu_max']:g}, ε {s['learning_rate']:g}"
+    label += "".join(f", {h} {s[h]:g}" for h in hparams if len({r[h] for r in records}) > 1)
+    ax.plot(steps, errors[:, idx].mean(axis=1), "--" if s["optimizer"] == "cm" else "-",
+            color=f"C{mus.index(s['mu_max'])}", label=label, lw=1.2)
+  ax.set_yscale("log")
+  ax.set_xlabel("update")
+  ax.set_ylabel("training error at θ")
+  ax.set_title(f"{records[0]['task']}: training error at each setting's best ε "
+               "(NAG solid, CM dashed)", fontsize=9)
+  ax.legend(fontsize=7)
+  fig.tight_layout()
+  fig.savefig(path, dpi=130)
+  plt.close(fig)
+
+
+def heatmap_figure(records: list[dict], path: pathlib.Path) -> None:
+  optimizers = sorted({r["optimizer"] for r in records})
+  lrs = sorted({r["learning_rate"] for r in records})
+  cells = collections.defaultdict(list)
+  for r in records:
+    cells[(r["optimizer"], r["learning_rate"], r["mu_max"])].append(
+        np.nan if r["diverged"] else r["final_train_error"])
+  means = {k: float(np.mean(v)) for k, v in cells.items()}
+  finite = np.array([v for v in means.values() if np.isfinite(v) and v > 0])
+  vmin = finite.min() if finite.size else 1e-3
+  vmax = min(finite.max(), 1e3 * vmin) if finite.size else 1.0  # colours clip; labels don't
+  widths = [len({k[2] for k in cells if k[0] == o}) for o in optimizers]
+  fig, axes = plt.subplots(1, len(optimizers), figsize=(1.3 * sum(widths) + 2.5, 3.6), squeeze=False,
+                           width_ratios=widths, layout="constrained")
+  for ax, o in zip(axes[0], optimizers):
+    mus = sorted({k[2] for k in cells if k[0] == o})
+    table = np.array([[means.get((o, lr, mu), np.nan) for mu in mus] for lr in lrs])
+    im = ax.imshow(np.log10(table), origin="lower", aspect="auto", cmap="viridis",
+                   vmin=np.log10(vmin), vmax=np.log10(vmax))
+    for (i, j), v in np.ndenumerate(table):
+      ax.text(j, i, "div" if np.isnan(v) else f"{v:.3g}", ha="center", va="center", fontsize=7,
+              color="w" if np.isnan(v) or v < np.sqrt(vmin * vmax) else "k")
+    ax.set_xticks(range(len(mus)), [f"{m:g}" for m in mus])
+    ax.set_yticks(range(len(lrs)), [f"{lr:g}" for lr in lrs])
+    ax.set_xlabel("μ_max")
+    ax.set_title(o.upper(), fontsize=9)
+  axes[0][0].set_ylabel("learning rate ε")
+  fig.colorbar(im, ax=axes[0].tolist(), label="log10 final training error")
+  fig.suptitle(f"{records[0]['task']}: final training error, mean over seeds "
+               "(div = diverged; μ_max 0 = SGD, run once)", fontsize=9)
+  fig.savefig(path, dpi=130)
+  plt.close(fig)
+
+
+def write_report(workdir: pathlib.Path) -> None:
+  """Writes summary.md, error_curves.png and lr_mu_heatmap.png into ``workdir``."""
+  workdir = pathlib.Path(workdir)
+  records, metrics = load_run(workdir)
+  (workdir / "summary.md").write_text(summary_markdown(records))
+  error_curves_figure(records, metrics, workdir / "error_curves.png")
+  heatmap_figure(records, workdir / "lr_mu_heatmap.png")
+  print(f"wrote {workdir}/summary.md, error_curves.png, lr_mu_heatmap.png")

@@ -1,0 +1,313 @@
+"""The sweep engine: a whole grid of (optimizer, μ_max, ε, seed, task hparams) in one program.
+
+    config → grid → task → one vmapped train chunk (lax.scan) sharded over every device
+    → host loop over chunks (progress, metrics.jsonl, orbax checkpoints) → results.json
+
+Every grid point is isolated: its hyperparameters and its seed are rows of arrays with a
+leading grid axis; a point whose loss or gradient stops being finite is frozen at its last
+finite state and marked diverged, and nothing else changes. Minibatch t of a point is drawn
+from ``fold_in(key(seed), t)``, so a run resumed from a checkpoint computes exactly what an
+uninterrupted one does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import pathlib
+import sys
+import time
+from typing import Any, NamedTuple
+
+import chex
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import optax
+import orbax.checkpoint as ocp
+import tqdm
+from jax.experimental import multihost_utils
+from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+
+from nesterov_jax import provenance
+from nesterov_jax.config import ConfigError
+from nesterov_jax.momentum import evaluation_params, momentum_method
+from nesterov_jax.schedules import momentum_schedule, rnn_momentum_schedule
+from nesterov_jax.tasks import TASKS, Task, make_task
+
+OPTIMIZERS = {"cm": 0.0, "nag": 1.0}
+CORE_AXES = ("optimizer", "mu_max", "learning_rate", "seed")
+PRECISIONS = ("default", "high", "highest")
+SCHEDULES = ("eq5", "rnn", "constant")
+
+
+class TrainState(NamedTuple):
+  """One grid point's training state (the engine holds it with a leading grid axis)."""
+
+  params: Any
+  opt_state: Any
+  diverged: chex.Array     # bool: loss or gradient went non-finite; frozen since
+  diverged_at: chex.Array  # int32: the update at which it happened, −1 if never
+
+
+# ----------------------------------------------------------------------------- the grid
+
+
+def build_grid(grid: ml_collections.ConfigDict) -> dict[str, np.ndarray]:
+  """The Cartesian product of the grid's axes, one row per grid point.
+
+  μ_max = 0 is plain SGD, where CM and NAG coincide: it is kept once, under the first
+  optimizer listed (the paper's single "SGD" / "0" column).
+  """
+  hparam_axes = sorted(k for k in grid.keys() if k not in ("optimizers", "mu_max", "learning_rates", "seeds"))
+  rows = []
+  for opt, mu, lr, seed, *hp in itertools.product(
+      grid.optimizers, grid.mu_max, grid.learning_rates, grid.seeds, *(grid[k] for k in hparam_axes)):
+    if mu == 0.0 and opt != grid.optimizers[0]:
+      continue
+    rows.append((opt, mu, lr, seed, *hp))
+  columns = list(zip(*rows)) if rows else [()] * (4 + len(hparam_axes))
+  out = {"optimizer": np.array(columns[0], dtype=str),
+         "mu_max": np.array(columns[1], np.float32),
+         "learning_rate": np.array(columns[2], np.float32),
+         "seed": np.array(columns[3], np.int32)}
+  out.update({k: np.array(c, np.float32) for k, c in zip(hparam_axes, columns[4:])})
+  return out
+
+
+def validate(config: ml_collections.ConfigDict) -> None:
+  """Every check that can fail on a config, with one clear line, before anything compiles."""
+  g = config.grid
+  if config.task.name not in TASKS:
+    raise ConfigError(f"unknown task {config.task.name!r}; known tasks: {', '.join(sorted(TASKS))}")
+  unknown = [o for o in g.optimizers if o not in OPTIMIZERS]
+  if unknown:
+    raise ConfigError(f"unknown optimizer {unknown[0]!r}; known: {', '.join(OPTIMIZERS)}")
+  bad_mu = [m for m in g.mu_max if not 0.0 <= m < 1.0]
+  if bad_mu:
+    raise ConfigError(f"mu_max must lie in [0, 1); got {bad_mu[0]}")
+  bad_lr = [lr for lr in g.learning_rates if not lr > 0.0]
+  if bad_lr:
+    raise ConfigError(f"learning rates must be > 0; got {bad_lr[0]}")
+  if len(build_grid(g)["mu_max"]) == 0:
+    raise ConfigError("the grid is empty: every axis needs at least one value")
+  if config.precision not in PRECISIONS:
+    raise ConfigError(f"precision must be one of {PRECISIONS}; got {config.precision!r}")
+  if config.schedule.kind not in SCHEDULES:
+    raise ConfigError(f"schedule.kind must be one of {SCHEDULES}; got {config.schedule.kind!r}")
+  n, chunk = config.num_updates, config.chunk_size
+  if n <= 0 or chunk <= 0 or n % chunk:
+    raise ConfigError(f"num_updates ({n}) must be a positive multiple of chunk_size ({chunk})")
+  for field in ("eval_every", "checkpoint_every"):
+    if config[field] < 0 or config[field] % chunk:
+      raise ConfigError(f"{field} ({config[field]}) must be a multiple of chunk_size ({chunk})")
+  if _finetune_start(config) is not None and _finetune_start(config) % chunk:
+    raise ConfigError(f"the finetuning tail starts at update {_finetune_start(config)}, "
+                      f"which must be a multiple of chunk_size ({chunk})")
+
+
+def _finetune_start(config) -> int | None:
+  s = config.schedule
+  if s.kind == "eq5" and s.finetune_steps > 0 and config.num_updates > s.finetune_steps:
+    return config.num_updates - s.finetune_steps
+  return None
+
+
+def _momentum(config, mu_max):
+  s = config.schedule
+  if s.kind == "eq5":
+    total = config.num_updates if s.finetune_steps > 0 else None
+    return momentum_schedule(mu_max, total_steps=total, period=s.period,
+                             finetune_steps=s.finetune_steps, finetune_momentum=s.finetune_momentum)
+  if s.kind == "rnn":
+    return rnn_momentum_schedule(mu_max, warmup_steps=s.warmup_steps, warmup_momentum=s.warmup_momentum)
+  return mu_max
+
+
+# ---------------------------------------------------------------- the compiled programs
+
+
+def _optimizer(config, hp) -> optax.GradientTransformation:
+  return momentum_method(hp["learning_rate"], _momentum(config, hp["mu_max"]), hp["nesterov"])
+
+
+def _task_hparams(task: Task, hp) -> dict:
+  return {k: hp[k] for k in task.hparam_axes if k in hp}
+
+
+def make_programs(task: Task, config: ml_collections.ConfigDict):
+  """The three vmapped functions the host loop calls: init, train chunk, evaluate."""
+
+  def init_point(hp) -> TrainState:
+    params = task.init(jax.random.fold_in(jax.random.key(hp["seed"]), 0), _task_hparams(task, hp))
+    return TrainState(params, _optimizer(config, hp).init(params), jnp.array(False), jnp.array(-1, jnp.int32))
+
+  def train_chunk(state: TrainState, hp, data, start) -> tuple[TrainState, chex.Array]:
+    opt = _optimizer(config, hp)
+    data_key = jax.random.fold_in(jax.random.key(hp["seed"]), 1)
+
+    def step(state: TrainState, t):
+      batch = task.sample(data, jax.random.fold_in(data_key, t))
+      loss, grads = jax.value_and_grad(task.loss)(state.params, batch)
+      updates, opt_state = opt.update(grads, state.opt_state, state.params)
+      params = optax.apply_updates(state.params, updates)
+      ok = jnp.isfinite(loss) & jnp.isfinite(optax.tree.norm(grads)) & ~state.diverged
+      keep = lambda new, old: jnp.where(ok, new, old)
+      new = TrainState(jax.tree.map(keep, params, state.params),
+                       jax.tree.map(keep, opt_state, state.opt_state),
+                       ~ok,
+                       jnp.where(state.diverged | ok, state.diverged_at, t))
+      return new, jnp.where(ok, loss, jnp.nan)
+
+    state, losses = jax.lax.scan(step, state, start + jnp.arange(config.chunk_size))
+    return state, jnp.nanmean(losses)
+
+  def evaluate_point(state: TrainState, data):
+    return task.evaluate(evaluation_params(state.params, state.opt_state), data)
+
+  return (jax.vmap(init_point),
+          jax.vmap(train_chunk, in_axes=(0, 0, None, None)),
+          jax.vmap(evaluate_point, in_axes=(0, None)))
+
+
+# ------------------------------------------------------------------------- the host loop
+
+
+def _to_global(x: np.ndarray, sharding) -> jax.Array:
+  """A global array from a host array every process holds in full."""
+  x = np.asarray(x)
+  return jax.make_array_from_callback(x.shape, sharding, lambda idx: x[idx])
+
+
+def _to_host(x) -> np.ndarray:
+  return np.asarray(multihost_utils.process_allgather(x, tiled=True))
+
+
+def fingerprint(config: ml_collections.ConfigDict) -> str:
+  """What a checkpoint must match to be resumed from: everything that changes results."""
+  relevant = {k: v for k, v in json.loads(config.to_json_best_effort(sort_keys=True)).items()
+              if k not in ("checkpoint_every", "eval_every")}
+  return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
+
+
+class _Metrics:
+  """metrics.jsonl: one line per chunk; a resume first drops lines past the checkpoint."""
+
+  def __init__(self, path: pathlib.Path, resume_step: int, writer: bool):
+    self.path, self.writer = path, writer
+    if writer and path.exists():
+      kept = [line for line in path.read_text().splitlines()
+              if line.strip() and json.loads(line)["step"] <= resume_step]
+      path.write_text("".join(line + "\n" for line in kept))
+
+  def append(self, record: dict) -> None:
+    if self.writer:
+      with self.path.open("a") as f:
+        f.write(json.dumps(record) + "\n")
+
+
+def run(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> list[dict]:
+  """Trains the whole grid; returns (and writes to results.json) one record per grid point."""
+  validate(config)
+  wall_start = time.perf_counter()
+  task = make_task(config.task)
+  grid = build_grid(config.grid)
+  unknown = [k for k in grid if k not in CORE_AXES and k not in task.hparam_axes]
+  if unknown:
+    raise ConfigError(f"grid axis {unknown[0]!r} is not a hyperparameter of task {task.name!r} "
+                      f"(it has: {', '.join(task.hparam_axes) or 'none'})")
+  num_points = len(grid["mu_max"])
+  devices = jax.devices()
+  padded = -(-num_points // len(devices)) * len(devices)
+  pad = lambda a: np.concatenate([a, np.repeat(a[:1], padded - num_points, axis=0)])
+  mesh = Mesh(np.array(devices), ("grid",))
+  by_point, replicated = NamedSharding(mesh, P("grid")), NamedSharding(mesh, P())
+  hp = {k: _to_global(pad(v), by_point) for k, v in grid.items() if k != "optimizer"}
+  hp["nesterov"] = _to_global(pad(np.array([OPTIMIZERS[o] for o in grid["optimizer"]], np.float32)), by_point)
+  data = jax.tree.map(lambda x: _to_global(np.asarray(x), replicated), task.data)
+
+  init_fn, chunk_fn, eval_fn = make_programs(task, config)
+  init_fn = jax.jit(init_fn, out_shardings=by_point)
+  chunk_fn = jax.jit(chunk_fn, donate_argnums=0, out_shardings=(by_point, by_point))
+  eval_fn = jax.jit(eval_fn, out_shardings=by_point)
+
+  writer = jax.process_index() == 0
+  manager = ocp.CheckpointManager(
+      (workdir / "checkpoints").resolve(),
+      options=ocp.CheckpointManagerOptions(max_to_keep=2, create=True))
+  with jax.default_matmul_precision(config.precision):
+    state = init_fn(hp)
+    start = 0
+    if manager.latest_step() is not None:
+      start = manager.latest_step()
+      restored = manager.restore(start, args=ocp.args.Composite(
+          state=ocp.args.StandardRestore(jax.tree.map(ocp.utils.to_shape_dtype_struct, state)),
+          meta=ocp.args.JsonRestore()))
+      if restored.meta["fingerprint"] != fingerprint(config):
+        raise ConfigError(f"checkpoint at {workdir / 'checkpoints'} was written by a different "
+                          "config; pass another --workdir or delete the checkpoints")
+      state = restored.state
+      if writer:
+        print(f"resuming {workdir} from update {start}", file=sys.stderr)
+    metrics = _Metrics(workdir / "metrics.jsonl", start, writer)
+    eval_steps = {config.num_updates} | ({_finetune_start(config)} - {None})
+    progress = tqdm.tqdm(total=config.num_updates, initial=start, unit="upd", disable=not writer,
+                         desc=f"{task.name} x{num_points}", file=sys.stderr, dynamic_ncols=True)
+    # Every process runs this loop identically: each call below is a collective.
+    if start == 0:  # the error curves start from the initialization
+      errors = {k: _to_host(v)[:num_points].tolist() for k, v in eval_fn(state, data).items()}
+      metrics.append({"step": 0, "wall_s": round(time.perf_counter() - wall_start, 3), **errors})
+    for chunk_start in range(start, config.num_updates, config.chunk_size):
+      state, chunk_loss = chunk_fn(state, hp, data, jnp.int32(chunk_start))
+      step = chunk_start + config.chunk_size
+      record = {"step": step, "wall_s": round(time.perf_counter() - wall_start, 3),
+                "train_loss": _to_host(chunk_loss)[:num_points].tolist()}
+      if step in eval_steps or (config.eval_every and step % config.eval_every == 0):
+        errors = {k: _to_host(v)[:num_points] for k, v in eval_fn(state, data).items()}
+        record.update({k: v.tolist() for k, v in errors.items()})
+        diverged = _to_host(state.diverged)[:num_points]
+        best = np.nanmin(np.where(diverged, np.nan, errors["train_error"]), initial=np.inf)
+        progress.set_postfix(best_train_error=f"{best:.4g}", diverged=int(diverged.sum()))
+      metrics.append(record)
+      if step == config.num_updates or (config.checkpoint_every and step % config.checkpoint_every == 0):
+        manager.save(step, args=ocp.args.Composite(
+            state=ocp.args.StandardSave(state),
+            meta=ocp.args.JsonSave({"fingerprint": fingerprint(config), "step": step})))
+      progress.update(config.chunk_size)
+    progress.close()
+    manager.wait_until_finished()
+    diverged = _to_host(state.diverged)[:num_points]
+    diverged_at = _to_host(state.diverged_at)[:num_points]
+  if not writer:
+    return []
+  prov = provenance.record(time.perf_counter() - wall_start)
+  records = _records(config, task, grid, _read_evals(workdir / "metrics.jsonl"), diverged, diverged_at, prov)
+  (workdir / "results.json").write_text(json.dumps(records, indent=1) + "\n")
+  return records
+
+
+def _read_evals(path: pathlib.Path) -> dict[int, dict]:
+  if not path.exists():
+    return {}
+  lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+  return {r["step"]: r for r in lines if "train_error" in r}
+
+
+def _records(config, task, grid, evals, diverged, diverged_at, prov) -> list[dict]:
+  final = evals[config.num_updates]
+  before = evals.get(_finetune_start(config))
+  records = []
+  for i in range(len(diverged)):
+    r = {"task": task.name, "optimizer": str(grid["optimizer"][i])}
+    # str() of a float32 is its shortest repr: 0.1, not 0.10000000149.
+    r.update({k: (int(v[i]) if k == "seed" else float(str(v[i]))) for k, v in grid.items() if k != "optimizer"})
+    r.update({f"final_{k}": final[k][i] for k in final if k.endswith("_error")})
+    if before is not None:
+      r["train_error_before_finetune"] = before["train_error"][i]
+    r.update({"diverged": bool(diverged[i]), "diverged_at": int(diverged_at[i]),
+              "num_updates": config.num_updates, "precision": config.precision,
+              "data": task.provenance, "provenance": prov})
+    records.append(r)
+  return records
