@@ -37,7 +37,7 @@ def get_config(preset: str = "cpu") -> ml_collections.ConfigDict:
   # μ[t]: "eq5" (Eq. 5 with the finetuning tail), "rnn" (Section 4) or "constant" (μ_max).
   config.schedule = ml_collections.ConfigDict()
   config.schedule.kind = "eq5"
-  config.schedule.period = 25            # Eq. 5's 250, scaled by 1/10 with the run's length
+  config.schedule.period = 25.0          # Eq. 5's 250, scaled by 1/10 with the run's length
   config.schedule.finetune_steps = 100   # the paper's final 1000 updates at μ = 0.9, scaled
   config.schedule.finetune_momentum = 0.9
   config.schedule.warmup_steps = 1000    # for kind = "rnn"
@@ -51,7 +51,7 @@ def get_config(preset: str = "cpu") -> ml_collections.ConfigDict:
 
   if preset == "full":
     config.num_updates = 20_000
-    config.schedule.period = 250
+    config.schedule.period = 250.0
     config.schedule.finetune_steps = 1000
     config.chunk_size = 1000
     config.eval_every = config.checkpoint_every = 5000
@@ -59,6 +59,6 @@ def get_config(preset: str = "cpu") -> ml_collections.ConfigDict:
     config.num_updates = 200
     config.chunk_size = 50
     config.eval_every = config.checkpoint_every = 100
-    config.schedule.period = 10
+    config.schedule.period = 10.0
     config.schedule.finetune_steps = 50
   return config

@@ -14,7 +14,7 @@ from optax import Schedule
 def momentum_schedule(
     mu_max,
     total_steps: int | None = None,
-    period: int = 250,
+    period: float = 250,
     finetune_steps: int = 1000,
     finetune_momentum: float = 0.9,
 ) -> Schedule:
@@ -34,14 +34,15 @@ def momentum_schedule(
   Args:
     mu_max: the cap μ_max in [0, 1); a float or a (possibly traced) scalar array.
     total_steps: number of updates in the run; enables the finetuning tail.
-    period: updates per step of the schedule (250 in the paper).
+    period: updates per step of the schedule (250 in the paper); may be fractional
+      when a short run compresses the schedule.
     finetune_steps: length of the finetuning tail (1000 in the paper).
     finetune_momentum: μ during the tail (0.9 in the paper).
   """
   mu_max = jnp.asarray(mu_max, jnp.float32)
 
   def schedule(count):
-    k = jnp.floor_divide(jnp.asarray(count, jnp.int32), period).astype(jnp.float32)
+    k = jnp.floor(jnp.asarray(count, jnp.float32) / period)
     mu = jnp.minimum(1.0 - 1.0 / (2.0 * (k + 1.0)), mu_max)
     if total_steps is None:
       return mu

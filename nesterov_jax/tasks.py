@@ -41,6 +41,8 @@ class Task(NamedTuple):
       the number the paper reports.
     hparam_axes: names of task hyperparameters that the grid may sweep (e.g. init scale).
     provenance: where the data came from (embedded, generated, original file), in words.
+    predict: optional ``(params, inputs) -> outputs`` in the data's units (e.g. logistic
+      outputs after the sigmoid), for reports that draw what the network produces.
   """
 
   name: str
@@ -52,6 +54,7 @@ class Task(NamedTuple):
   evaluate: Callable[[Params, Any], dict[str, chex.Array]]
   hparam_axes: tuple[str, ...] = ()
   provenance: str = ""
+  predict: Callable[[Params, chex.Array], chex.Array] | None = None
 
   def loss(self, params: Params, batch: Batch) -> chex.Array:
     inputs, targets = batch
@@ -83,6 +86,27 @@ def minibatch(inputs: chex.Array, targets: chex.Array, key: chex.PRNGKey, batch_
   """
   idx = jax.random.randint(key, (batch_size,), 0, inputs.shape[0])
   return inputs[idx], targets[idx]
+
+
+def dataset_mean(per_case, cases, batch_size: int) -> chex.Array:
+  """Mean of ``per_case(batch) -> [batch]`` over a whole data set, in batches.
+
+  ``cases`` is an array or a pytree of arrays with a leading case axis. Batching bounds
+  memory when a vmapped grid evaluates on the full training set (the paper's reported
+  error): [grid, batch, width] activations instead of [grid, N, width].
+  """
+  n = jax.tree.leaves(cases)[0].shape[0]
+  batch_size = min(batch_size, n)
+  num_batches = -(-n // batch_size)
+  pad = num_batches * batch_size - n
+
+  def batched(x):
+    x = jnp.concatenate([x, jnp.zeros((pad,) + x.shape[1:], x.dtype)])
+    return x.reshape((num_batches, batch_size) + x.shape[1:])
+
+  mask = (jnp.arange(num_batches * batch_size) < n).astype(jnp.float32).reshape(num_batches, batch_size)
+  sums = jax.lax.map(lambda b: jnp.sum(per_case(b[0]) * b[1]), (jax.tree.map(batched, cases), mask))
+  return jnp.sum(sums) / n
 
 
 @register("teacher_mlp")

@@ -1,0 +1,164 @@
+"""The long-term-dependency problems of Section 4 (Table 5) and their engine tasks.
+
+The formats follow Hochreiter & Schmidhuber (1997) as set up by Martens & Sutskever
+(2011), in the form of Pascanu et al.'s public generators, with these choices written
+down (the paper does not give them):
+
+- **T counts** the sequence length for addition and multiplication, and the number of
+  blank steps between the last shown symbol and the go signal for memorization (total
+  length T + 2·n_pos). Lengths are fixed (Pascanu's generators draw T to 1.1·T), so one
+  compiled program serves every minibatch.
+- **addition / multiplication**: inputs [value, marker]; values U[0, 1], centered by
+  subtracting 0.5 (the paper centers inputs); exactly two markers, the first at a step
+  uniform in [0, T/10), the second in [T/10, T/2). Target at the last step: the **mean**
+  of the two marked values (addition; Pascanu's definition — the "biases" column of
+  0.82 matches the mean, not the sum, see ``docs`` in the results) or their product.
+  Output linear, loss ½(o − y)²; error: fraction of sequences with |o − y| > 0.04.
+- **memorization5 / memorization20**: n_pos symbols from an alphabet of n_values
+  (5 bits: 2 values × 5; "20 bits": 5 values × 10) shown one-hot in the first n_pos steps;
+  then T blank steps (a "blank" input channel on); then a go signal; then n_pos output
+  steps, where the network must emit the symbols in order (softmax over the alphabet,
+  cross-entropy summed over the output steps). Error: wrong symbols per sequence.
+  Pascanu's generator also asks for a "blank" class at every earlier step; we train on
+  the output steps only, which leaves the error the paper reports unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import chex
+import jax
+import jax.numpy as jnp
+import ml_collections
+import optax
+
+from nesterov_jax.models import TanhRNN
+from nesterov_jax.tasks import Task, dataset_mean, register
+
+PROBLEMS = ("addition", "multiplication", "memorization5", "memorization20")
+MEMORY = {"memorization5": (2, 5), "memorization20": (5, 10)}  # (n_values, n_pos)
+THRESHOLD = 0.04
+# Table 4's input→hidden scale per problem.
+INPUT_SCALE = {"addition": 0.001, "multiplication": 0.001, "memorization5": 0.1, "memorization20": 0.1}
+
+
+class RNNProblem(NamedTuple):
+  """One long-term-dependency problem: ``x, y = problem.sample(key, batch_size)``.
+
+  ``x`` is [time, batch, input_dim]; ``y`` is [batch, 1] targets (addition,
+  multiplication) or [n_pos, batch] symbol indices (memorization).
+  """
+
+  name: str
+  length: int
+  input_dim: int
+  output_dim: int
+  num_outputs: int     # output steps at the end of the sequence
+  average_target: float
+
+  @property
+  def total_length(self) -> int:
+    return self.length + 2 * MEMORY[self.name][1] if self.name in MEMORY else self.length
+
+  def sample(self, key: chex.PRNGKey, batch_size: int):
+    if self.name in MEMORY:
+      return _memorization(key, batch_size, self.length, *MEMORY[self.name])
+    return _arithmetic(key, batch_size, self.length, self.name)
+
+  def loss(self, outputs: chex.Array, y: chex.Array) -> chex.Array:
+    """The training objective, averaged over sequences."""
+    if self.name in MEMORY:
+      return jnp.mean(jnp.sum(optax.softmax_cross_entropy_with_integer_labels(outputs, y), axis=0))
+    return jnp.mean(0.5 * (outputs[-1] - y) ** 2)
+
+  def error(self, outputs: chex.Array, y: chex.Array) -> chex.Array:
+    """The paper's zero-one metric per sequence, [batch] (average it for Table 5)."""
+    if self.name in MEMORY:
+      return jnp.sum(jnp.argmax(outputs, axis=-1) != y, axis=0).astype(jnp.float32)
+    return (jnp.abs(outputs[-1, :, 0] - y[:, 0]) > THRESHOLD).astype(jnp.float32)
+
+
+def rnn_task(name: str, length: int) -> RNNProblem:
+  """The problem ``name`` ∈ {addition, multiplication, memorization5, memorization20} at T = ``length``."""
+  if name not in PROBLEMS:
+    raise ValueError(f"unknown RNN problem {name!r}; known: {', '.join(PROBLEMS)}")
+  if name in MEMORY:
+    n_values, n_pos = MEMORY[name]
+    return RNNProblem(name, length, n_values + 2, n_values, n_pos, 1.0 / n_values)
+  if length < 10:
+    raise ValueError(f"{name} needs T ≥ 10 (its first marker lies in the first T/10 steps)")
+  return RNNProblem(name, length, 2, 1, 1, 0.5 if name == "addition" else 0.25)
+
+
+def _arithmetic(key, batch_size, length, name):
+  k_values, k_first, k_second = jax.random.split(key, 3)
+  values = jax.random.uniform(k_values, (length, batch_size))
+  first = jax.random.randint(k_first, (batch_size,), 0, length // 10)
+  second = jax.random.randint(k_second, (batch_size,), length // 10, length // 2)
+  steps = jnp.arange(length)[:, None]
+  markers = ((steps == first) | (steps == second)).astype(jnp.float32)
+  a, b = values[first, jnp.arange(batch_size)], values[second, jnp.arange(batch_size)]
+  target = (a + b) / 2.0 if name == "addition" else a * b
+  x = jnp.stack([values - 0.5, markers], axis=-1)
+  return x, target[:, None]
+
+
+def _memorization(key, batch_size, length, n_values, n_pos):
+  symbols = jax.random.randint(key, (n_pos, batch_size), 0, n_values)
+  total = length + 2 * n_pos
+  steps = jnp.arange(total)[:, None]
+  go_step = length + n_pos
+  shown = jax.nn.one_hot(jnp.concatenate([symbols, jnp.full((total - n_pos, batch_size), -1)]), n_values)
+  blank = ((steps >= n_pos) & (steps != go_step)) * jnp.ones((1, batch_size))
+  go = (steps == go_step) * jnp.ones((1, batch_size))
+  x = jnp.concatenate([shown, blank[..., None], go[..., None]], axis=-1)
+  return x, symbols
+
+
+@register("rnn")
+def rnn_engine_task(config: ml_collections.ConfigDict) -> Task:
+  """An RNN problem for the sweep engine. Config fields: ``problem``, ``length``,
+  ``batch_size`` (100), ``hidden_size`` (100), ``num_eval_sequences``, ``eval_batch_size``,
+  ``unroll``, ``data_seed``.
+
+  Training minibatches are fresh sequences each update. ``train_error`` is the paper's
+  zero-one metric on a fixed set of ``num_eval_sequences`` sequences (the training
+  distribution is infinite, so this is its error); ``test_error`` on a second such set.
+  """
+  problem = rnn_task(config.problem, config.length)
+  model = TanhRNN(output_size=problem.output_dim, num_outputs=problem.num_outputs,
+                  hidden_size=config.hidden_size, input_scale=INPUT_SCALE[problem.name],
+                  output_bias=jnp.log(problem.average_target) if problem.name in MEMORY else problem.average_target,
+                  unroll=config.unroll)
+  k_train, k_test = jax.random.split(jax.random.key(config.data_seed))
+  n = config.num_eval_sequences
+  batch_first = lambda xy: (jnp.swapaxes(xy[0], 0, 1), jnp.swapaxes(xy[1], 0, 1) if problem.name in MEMORY else xy[1])
+  data = {"train": batch_first(problem.sample(k_train, n)), "test": batch_first(problem.sample(k_test, n))}
+
+  def init(key, hparams):
+    del hparams
+    return model.init(key, jnp.zeros((problem.total_length, 1, problem.input_dim)))["params"]
+
+  def apply(params, x):
+    return model.apply({"params": params}, x)
+
+  def sample(data, key):
+    return problem.sample(key, config.batch_size)
+
+  def evaluate(params, data):
+    def per_case(xy):
+      x, y = xy  # batch first
+      y = jnp.swapaxes(y, 0, 1) if problem.name in MEMORY else y
+      return problem.error(apply(params, jnp.swapaxes(x, 0, 1)), y)
+
+    return {"train_error": dataset_mean(per_case, data["train"], config.eval_batch_size),
+            "test_error": dataset_mean(per_case, data["test"], config.eval_batch_size)}
+
+  def predict(params, x):
+    return model.apply({"params": params}, x, return_hidden=True)
+
+  return Task(f"{problem.name}_T{problem.length}", data, init, apply, problem.loss, sample, evaluate,
+              provenance=f"generated on the fly: {problem.name}, T = {problem.length}, fresh sequences "
+                         f"every update; errors on {n} fixed sequences (seed {config.data_seed})",
+              predict=predict)
