@@ -65,7 +65,7 @@ def _loadmat(path: pathlib.Path) -> dict[str, np.ndarray]:
       raise DataError(f"{path} is a MATLAB v7.3 (HDF5) file; `pip install h5py` to read it") from e
     with h5py.File(path, "r") as f:
       return {k: np.asarray(f[k]).T for k in f.keys() if isinstance(f[k], h5py.Dataset)}
-  except (ValueError, OSError) as e:
+  except (ValueError, OSError, scipy.io.matlab.MatReadError) as e:
     raise DataError(f"{path} is not a readable MATLAB file ({e})") from e
   return {k: v for k, v in contents.items() if not k.startswith("__")}
 
@@ -224,7 +224,7 @@ def load_faces(directory: str = "", num_train: int = 103_500, num_test: int = 41
   scikit-image's 100 real faces, transformed as the original was from the Olivetti faces.
 
   Original file: 165,600 cases, the first 103,500 for training and the last 41,400 for
-  test (``num_train``/``num_test`` are ignored). Built set: faces 0–79 make the training
+  test (``num_train``/``num_test`` are ignored; a subset file splits 5/8 and 1/4 alike). Built set: faces 0–79 make the training
   images and faces 80–99 the test images, so the test error is on unseen people.
   """
   directory = data_dir(directory)
@@ -237,9 +237,10 @@ def load_faces(directory: str = "", num_train: int = 103_500, num_test: int = 41
     if len(arrays) != 1:
       raise DataError(f"{mat}: expected one array of 625-pixel cases, found {len(arrays)}")
     x = _rows(arrays[0], 625, mat, "faces")
-    if len(x) != 165_600:
-      raise DataError(f"{mat}: expected 165,600 cases, found {len(x)}")
-    return Dataset(x[:103_500], x[-41_400:], f"original file: {mat}")
+    # The original's split: the first 103,500 of 165,600 cases train, the last 41,400 test;
+    # a smaller file (a subset) is split in the same proportions, 5/8 and 1/4.
+    n_train, n_test = (103_500, 41_400) if len(x) == 165_600 else (len(x) * 5 // 8, len(x) // 4)
+    return Dataset(x[:n_train], x[-n_test:], f"original file: {mat} ({n_train} train / {n_test} test)")
   from skimage.data import lfw_subset
 
   faces = jnp.asarray(lfw_subset()[:100], jnp.float32)  # entries 0-99 are faces

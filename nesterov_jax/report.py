@@ -7,73 +7,20 @@
   selects it; then every grid point.
 - ``error_curves.png``: training error against updates for each setting at its best ε.
 - ``lr_mu_heatmap.png``: final training error over learning rate × μ_max, per optimizer.
+- the paper's tables this run reproduces, ours beside the paper's (see paper_tables.py),
+  and pictures of the trained networks (see figures.py) while the checkpoints are there.
 """
 
 from __future__ import annotations
 
 import collections
-import json
 import pathlib
 
 import matplotlib.pyplot as plt
 import numpy as np
 
-from nesterov_jax import provenance
-
-CORE = ("task", "optimizer", "mu_max", "learning_rate", "seed")
-
-
-def load_run(workdir: pathlib.Path) -> tuple[list[dict], list[dict]]:
-  """The run's records and its metrics lines; a clear error when the run is not complete."""
-  results = workdir / "results.json"
-  if not results.exists():
-    raise FileNotFoundError(f"{results} not found: is {workdir} a finished sweep's run directory?")
-  records = json.loads(results.read_text())
-  metrics_path = workdir / "metrics.jsonl"
-  metrics = ([json.loads(line) for line in metrics_path.read_text().splitlines() if line.strip()]
-             if metrics_path.exists() else [])
-  return records, metrics
-
-
-def hparam_keys(records: list[dict]) -> list[str]:
-  """The task's own grid axes: numeric fields besides the core ones and the outcomes."""
-  skip = set(CORE) | {"diverged", "diverged_at", "num_updates", "precision", "data", "provenance"}
-  return sorted(k for k in records[0] if k not in skip and not k.startswith(("final_", "train_error")))
-
-
-def setting(record: dict, hparams: list[str]) -> tuple:
-  return (record["optimizer"], record["mu_max"], *(record[k] for k in hparams))
-
-
-def select_best(records: list[dict]) -> list[dict]:
-  """Per setting, the learning rate with the lowest mean final training error over seeds.
-
-  A learning rate at which any seed diverged is not eligible (the paper reports settings
-  that trained). Returns one summary per setting, with the mean and standard deviation
-  over seeds of every ``final_*`` and ``train_error_before_finetune`` field, sorted by
-  optimizer then μ_max; ``learning_rate`` is None when every rate diverged.
-  """
-  hparams = hparam_keys(records)
-  by_setting_lr = collections.defaultdict(list)
-  for r in records:
-    by_setting_lr[(setting(r, hparams), r["learning_rate"])].append(r)
-  outcome_keys = [k for k in records[0] if k.startswith("final_") or k == "train_error_before_finetune"]
-  best: dict[tuple, dict] = {}
-  for (key, lr), group in by_setting_lr.items():
-    summary = {"optimizer": key[0], "mu_max": key[1], **dict(zip(hparams, key[2:])),
-               "learning_rate": lr, "seeds": len(group),
-               "diverged": sum(r["diverged"] for r in group)}
-    for k in outcome_keys:
-      values = np.array([r[k] for r in group], np.float64)
-      summary[k] = float(values.mean())
-      summary[k + "_std"] = float(values.std())
-    eligible = summary["diverged"] == 0 and np.isfinite(summary["final_train_error"])
-    incumbent = best.get(key)
-    if incumbent is None or (eligible and (incumbent["learning_rate"] is None
-                                           or summary["final_train_error"] < incumbent["final_train_error"])):
-      best[key] = summary if eligible else {**summary, "learning_rate": None}
-  return sorted(best.values(), key=lambda s: (s["optimizer"], s["mu_max"], *(s[k] for k in hparams)))
-
+from nesterov_jax import figures, paper_tables, provenance
+from nesterov_jax.results import hparam_keys, load_run, select_best, setting
 
 def _fmt(mean: float, std: float, seeds: int) -> str:
   return f"{mean:.4g} ± {std:.2g}" if seeds > 1 else f"{mean:.4g}"
@@ -175,4 +122,7 @@ def write_report(workdir: pathlib.Path) -> None:
   (workdir / "summary.md").write_text(summary_markdown(records))
   error_curves_figure(records, metrics, workdir / "error_curves.png")
   heatmap_figure(records, workdir / "lr_mu_heatmap.png")
-  print(f"wrote {workdir}/summary.md, error_curves.png, lr_mu_heatmap.png")
+  tables = paper_tables.write_paper_tables(workdir, records)
+  pictures = figures.write_figures(workdir, records)
+  print(f"wrote {workdir}/" + ", ".join(["summary.md", "error_curves.png", "lr_mu_heatmap.png",
+                                         *tables, *pictures]))

@@ -116,6 +116,30 @@ def _memorization(key, batch_size, length, n_values, n_pos):
   return x, symbols
 
 
+def evaluation_sequences(problem: RNNProblem, config: ml_collections.ConfigDict) -> dict:
+  """The two fixed sets of ``num_eval_sequences`` sequences ("train", "test"), batch first."""
+  k_train, k_test = jax.random.split(jax.random.key(config.data_seed))
+  batch_first = lambda xy: (jnp.swapaxes(xy[0], 0, 1),
+                            jnp.swapaxes(xy[1], 0, 1) if problem.name in MEMORY else xy[1])
+  n = config.num_eval_sequences
+  return {"train": batch_first(problem.sample(k_train, n)), "test": batch_first(problem.sample(k_test, n))}
+
+
+def biases_baseline(config: ml_collections.ConfigDict) -> float:
+  """Table 5's "biases" column: the error, on the engine's "train" evaluation sequences, of
+  the constant output a model that learns only its output biases converges to (the average
+  target under squared error; uniform class probabilities under cross-entropy, whose argmax
+  is the first symbol)."""
+  problem = rnn_task(config.problem, config.length)
+  x, y = evaluation_sequences(problem, config)["train"]
+  if problem.name in MEMORY:
+    y = jnp.swapaxes(y, 0, 1)
+    outputs = jnp.zeros((problem.num_outputs, y.shape[1], problem.output_dim))
+  else:
+    outputs = jnp.full((1, y.shape[0], 1), problem.average_target)
+  return float(jnp.mean(problem.error(outputs, y)))
+
+
 @register("rnn")
 def rnn_engine_task(config: ml_collections.ConfigDict) -> Task:
   """An RNN problem for the sweep engine. Config fields: ``problem``, ``length``,
@@ -131,10 +155,8 @@ def rnn_engine_task(config: ml_collections.ConfigDict) -> Task:
                   hidden_size=config.hidden_size, input_scale=INPUT_SCALE[problem.name],
                   output_bias=jnp.log(problem.average_target) if problem.name in MEMORY else problem.average_target,
                   unroll=config.unroll)
-  k_train, k_test = jax.random.split(jax.random.key(config.data_seed))
   n = config.num_eval_sequences
-  batch_first = lambda xy: (jnp.swapaxes(xy[0], 0, 1), jnp.swapaxes(xy[1], 0, 1) if problem.name in MEMORY else xy[1])
-  data = {"train": batch_first(problem.sample(k_train, n)), "test": batch_first(problem.sample(k_test, n))}
+  data = evaluation_sequences(problem, config)
 
   def init(key, hparams):
     del hparams

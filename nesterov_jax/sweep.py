@@ -274,7 +274,7 @@ def run(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> list[dict]:
       if step == config.num_updates or (config.checkpoint_every and step % config.checkpoint_every == 0):
         manager.save(step, args=ocp.args.Composite(
             state=ocp.args.StandardSave(state),
-            meta=ocp.args.JsonSave({"fingerprint": fingerprint(config), "step": step})))
+            meta=ocp.args.JsonSave({"fingerprint": fingerprint(config), "step": step, "slots": padded})))
       progress.update(config.chunk_size)
     progress.close()
     manager.wait_until_finished()
@@ -286,6 +286,29 @@ def run(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> list[dict]:
   records = _records(config, task, grid, _read_evals(workdir / "metrics.jsonl"), diverged, diverged_at, prov)
   (workdir / "results.json").write_text(json.dumps(records, indent=1) + "\n")
   return records
+
+
+def load_final_state(workdir: pathlib.Path):
+  """The last checkpoint of a run, on this host: (config, task, grid, state[points]).
+
+  For reports that draw what the trained networks do; single-process, unsharded.
+  """
+  config = ml_collections.ConfigDict(json.loads((workdir / "config.json").read_text()))
+  manager = ocp.CheckpointManager((workdir / "checkpoints").resolve())
+  step = manager.latest_step()
+  if step is None:
+    raise FileNotFoundError(f"no checkpoint in {workdir / 'checkpoints'}")
+  meta = manager.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore())).meta
+  task = make_task(config.task)
+  grid = build_grid(config.grid)
+  num_points = len(grid["mu_max"])
+  slots = meta.get("slots", num_points)
+  hp = {k: jnp.asarray(np.resize(v, slots)) for k, v in grid.items() if k != "optimizer"}
+  hp["nesterov"] = jnp.asarray(np.resize([OPTIMIZERS[o] for o in grid["optimizer"]], slots), jnp.float32)
+  init_fn = make_programs(task, config)[0]
+  abstract = jax.eval_shape(init_fn, hp)
+  state = manager.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract))).state
+  return config, task, grid, jax.tree.map(lambda x: x[:num_points], state)
 
 
 def _read_evals(path: pathlib.Path) -> dict[int, dict]:

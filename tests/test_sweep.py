@@ -13,7 +13,7 @@ import numpy as np
 import orbax.checkpoint as ocp
 import pytest
 
-from nesterov_jax import cli, report, sweep
+from nesterov_jax import cli, results, sweep
 from nesterov_jax.config import load_config
 
 ROOT = pathlib.Path(__file__).parents[1]
@@ -170,7 +170,7 @@ def test_best_learning_rate_is_the_lowest_mean_final_error_among_runs_that_did_n
             "precision": "highest", "data": "", "provenance": {}}
   records = [rec(0.1, 0, 0.5), rec(0.1, 1, 0.7), rec(0.01, 0, 0.4), rec(0.01, 1, 0.9),
              rec(1.0, 0, 0.01, diverged=True), rec(1.0, 1, 0.01)]
-  (best,) = report.select_best(records)
+  (best,) = results.select_best(records)
   assert best["learning_rate"] == 0.1 and best["final_train_error"] == pytest.approx(0.6)
   assert best["final_train_error_std"] == pytest.approx(0.1) and best["seeds"] == 2
 

@@ -1,0 +1,163 @@
+"""The paper's tables with our numbers beside the published ones: table1.md, table2.md,
+table3.md (autoencoders) and table5.md (RNNs), written by ``nesterov-jax report``.
+
+Every line states the protocol difference (updates, data, learning rates) next to the
+numbers. A cell reads ``ours (paper)``; ours is the final training error at the best
+learning rate of that column, as the paper selects it.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+import ml_collections
+
+from nesterov_jax import paper, provenance, rnn
+from nesterov_jax.results import select_best
+
+TASK_TITLES = {"curves_ae": "Curves", "mnist_ae": "MNIST", "faces_ae": "Faces"}
+
+
+def _column(summary: dict) -> str | tuple:
+  return "sgd" if summary["mu_max"] == 0.0 else (summary["optimizer"], summary["mu_max"])
+
+
+def _label(column) -> str:
+  if column == "sgd":
+    return "SGD (μ = 0)"
+  if column == "biases":
+    return "biases"
+  return f"{column[1]:g}{'N' if column[0] == 'nag' else 'M'}"
+
+
+def _num(x: float | None, seeds_std: float | None = None) -> str:
+  if x is None:
+    return "—"
+  text = f"{x:.3g}"
+  return text + (f" ± {seeds_std:.2g}" if seeds_std is not None else "")
+
+
+def _our_protocol(config: dict, records: list[dict]) -> str:
+  s = config["schedule"]
+  lrs = ", ".join(f"{lr:g}" for lr in config["grid"]["learning_rates"])
+  text = f"{config['num_updates']:,} updates, ε best of {{{lrs}}}"
+  if s["kind"] == "eq5":
+    text += f", Eq. 5 period {s['period']:.3g}, last {s['finetune_steps']} updates at μ = 0.9"
+  else:
+    text += f", μ = 0.9 for {s['warmup_steps']} updates then μ0, {len(config['grid']['seeds'])} seeds"
+  return text + f"; data: {records[0]['data']}"
+
+
+def _header(title: str, records: list[dict], ours: str = "final training error at θ") -> list[str]:
+  return [f"# {title}", "", provenance.markdown(records[0]["provenance"]),
+          f"Cells read **ours** (paper). Ours: {ours}, at the column's best learning rate, matmul "
+          f"precision `{records[0]['precision']}`. The protocol difference is stated on each line.", ""]
+
+
+def table1(records: list[dict], config: dict) -> str:
+  task = records[0]["task"]
+  best = {_column(s): s for s in select_best(records)}
+  cells = []
+  for column in paper.TABLE1_COLUMNS:
+    ours = best.get(column)
+    value = None if ours is None or ours["learning_rate"] is None else ours["final_train_error"]
+    cells.append(f"**{_num(value)}** ({_num(paper.TABLE1[task][column])})")
+  others = paper.TABLE1_OTHERS[task]
+  lines = _header(f"Table 1, {TASK_TITLES[task]} row: training squared error", records)
+  lines += ["| task | " + " | ".join(_label(c) for c in paper.TABLE1_COLUMNS)
+            + " | protocol: ours vs paper |", "|---" * (len(paper.TABLE1_COLUMNS) + 2) + "|",
+            f"| {TASK_TITLES[task]} | " + " | ".join(cells)
+            + f" | ours: {_our_protocol(config, records)}; paper: {paper.PROTOCOL['ae']}, "
+              f"{paper.PAPER_DATA[task]} |", "",
+            "Best learning rate per column (ours): "
+            + ", ".join(f"{_label(c)} ε = {best[c]['learning_rate']:g}" for c in paper.TABLE1_COLUMNS
+                        if c in best and best[c]["learning_rate"] is not None) + ".", "",
+            "The paper's other columns, for reference (not run here): "
+            + ", ".join(f"{k} {_num(v)}" for k, v in others.items()) + "."]
+  return "\n".join(lines) + "\n"
+
+
+def table2(records: list[dict], config: dict) -> str:
+  task = records[0]["task"]
+  nag = [s for s in select_best(records) if s["optimizer"] == "nag" and s["mu_max"] > 0
+         and s["learning_rate"] is not None]
+  before, after = paper.TABLE2[task]
+  lines = _header(f"Table 2, {TASK_TITLES[task]}: NAG before → after the low-momentum finetuning",
+                  records)
+  lines += ["| task | NAG μ_max (best ε) | ours: before → after | paper (best NAG): before → after "
+            "| protocol: ours vs paper |", "|---|---|---|---|---|"]
+  if not nag:
+    lines.append(f"| {TASK_TITLES[task]} | — | no NAG point trained | {before:g} → {after:g} | |")
+  best_final = min(s["final_train_error"] for s in nag) if nag else None
+  for s in nag:
+    mark = " (our best)" if s["final_train_error"] == best_final else ""
+    lines.append(f"| {TASK_TITLES[task]} | {s['mu_max']:g}{mark} (ε = {s['learning_rate']:g}) | "
+                 f"**{_num(s['train_error_before_finetune'])} → {_num(s['final_train_error'])}** | "
+                 f"{before:g} → {after:g} | ours: last {config['schedule']['finetune_steps']} of "
+                 f"{config['num_updates']:,} updates at μ = 0.9; paper: last 1000 of 750,000 |")
+  return "\n".join(lines) + "\n"
+
+
+def table3(records: list[dict], config: dict) -> str:
+  lines = _header("Table 3: multiplier on the sparse initialization's scale, Curves, NAG "
+                  f"μ_max = {records[0]['mu_max']:g}", records)
+  lines += ["| init scale | ours (paper) | best ε (ours) | protocol: ours vs paper |", "|---|---|---|---|"]
+  for s in sorted(select_best(records), key=lambda s: s["init_scale"]):
+    ours = None if s["learning_rate"] is None else s["final_train_error"]
+    lr = "all diverged" if s["learning_rate"] is None else f"{s['learning_rate']:g}"
+    lines.append(f"| {s['init_scale']:g} | **{_num(ours)}** ({_num(paper.TABLE3.get(s['init_scale']))}) | "
+                 f"{lr} | ours: {_our_protocol(config, records)}; paper: {paper.PROTOCOL['ae']}, "
+                 f"{paper.PAPER_DATA['curves_ae']} |")
+  return "\n".join(lines) + "\n"
+
+
+def table5(records: list[dict], config: dict) -> str:
+  problem = config["task"]["problem"]
+  best = {_column(s): s for s in select_best(records)}
+  biases = rnn.biases_baseline(ml_collections.ConfigDict(config["task"]))
+  cells = [f"**{_num(biases)}** ({_num(paper.TABLE5[problem]['biases'])})"]
+  for column in paper.TABLE5_COLUMNS[1:]:
+    ours = best.get(column)
+    if ours is None or ours["learning_rate"] is None:
+      cells.append(f"**—** ({_num(paper.TABLE5[problem][column])})")
+    else:
+      std = ours["final_train_error_std"] if ours["seeds"] > 1 else None
+      cells.append(f"**{_num(ours['final_train_error'], std)}** "
+                   f"({_num(paper.TABLE5[problem][column])})")
+  lines = _header(f"Table 5, {problem}: zero-one error (mean ± std over seeds)", records,
+                  ours="the zero-one error on the fixed evaluation sequences after the last update, "
+                       "mean ± std over seeds")
+  lines += ["| problem | " + " | ".join(_label(c) for c in paper.TABLE5_COLUMNS)
+            + " | protocol: ours vs paper |", "|---" * (len(paper.TABLE5_COLUMNS) + 2) + "|",
+            f"| {problem} T = {config['task']['length']} | " + " | ".join(cells)
+            + f" | ours: T = {config['task']['length']}, {_our_protocol(config, records)}; paper: "
+              f"T = {paper.TABLE5_LENGTH[problem]}, {paper.PROTOCOL['rnn']} |", "",
+            "\"biases\" (ours): the error of the constant prediction a model that learns only its "
+            "output biases converges to (the average target), on the same sequences.", "",
+            "Best learning rate per column (ours): "
+            + ", ".join(f"{_label(c)} ε = {best[c]['learning_rate']:g}" for c in paper.TABLE5_COLUMNS[1:]
+                        if c in best and best[c]["learning_rate"] is not None) + "."]
+  return "\n".join(lines) + "\n"
+
+
+def write_paper_tables(workdir: pathlib.Path, records: list[dict]) -> list[str]:
+  """Writes whichever of the paper's tables this run reproduces; returns their file names."""
+  config_path = workdir / "config.json"
+  if not config_path.exists():
+    return []
+  config = json.loads(config_path.read_text())
+  task = config["task"]["name"]
+  written = {}
+  if task in paper.TABLE1:
+    if len(config["grid"].get("init_scale", [1.0])) > 1:
+      written["table3.md"] = table3(records, config)
+    else:
+      written["table1.md"] = table1(records, config)
+      if any("train_error_before_finetune" in r for r in records):
+        written["table2.md"] = table2(records, config)
+  elif task == "rnn":
+    written["table5.md"] = table5(records, config)
+  for name, text in written.items():
+    (workdir / name).write_text(text)
+  return list(written)

@@ -1,0 +1,47 @@
+"""The Flax networks: the autoencoders' architectures and the tanh RNN's recurrence."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from nesterov_jax.models import Autoencoder, TanhRNN
+
+
+def test_mnist_autoencoder_is_784_1000_500_250_30_mirrored_with_sparse_layers():
+  model = Autoencoder((1000, 500, 250, 30), 784)
+  params = jax.eval_shape(model.init, jax.random.key(0), jnp.zeros((1, 784)))["params"]
+  shapes = [params[f"dense{i}"]["kernel"].shape for i in range(8)]
+  assert shapes == [(784, 1000), (1000, 500), (500, 250), (250, 30), (30, 250), (250, 500),
+                    (500, 1000), (1000, 784)]
+
+
+def test_autoencoder_units_logistic_hidden_linear_code_and_raw_output():
+  model = Autoencoder((8, 3), 5, num_connections=15)
+  params = model.init(jax.random.key(1), jnp.zeros((1, 5)))["params"]
+  x = jax.random.uniform(jax.random.key(2), (4, 5))
+  p = jax.tree.map(np.asarray, params)
+  h1 = 1 / (1 + np.exp(-(x @ p["dense0"]["kernel"] + p["dense0"]["bias"])))
+  code = h1 @ p["dense1"]["kernel"] + p["dense1"]["bias"]               # linear code layer
+  h3 = 1 / (1 + np.exp(-(code @ p["dense2"]["kernel"] + p["dense2"]["bias"])))
+  out = h3 @ p["dense3"]["kernel"] + p["dense3"]["bias"]                 # pre-activation
+  np.testing.assert_allclose(model.apply({"params": params}, x), out, rtol=1e-5, atol=1e-6)
+  assert all((np.asarray(params[f"dense{i}"]["bias"]) == 0).all() for i in range(4))
+
+
+def test_tanh_rnn_equals_the_recurrence_written_out_and_starts_from_table_4():
+  model = TanhRNN(output_size=2, num_outputs=3, hidden_size=16, output_bias=0.5)
+  x = jax.random.normal(jax.random.key(3), (12, 4, 5))
+  params = model.init(jax.random.key(4), x)["params"]
+  p = jax.tree.map(lambda a: np.asarray(a, np.float64), params)
+  h = np.zeros((4, 16))
+  hs = []
+  for t in range(12):
+    h = np.tanh(x[t] @ p["w_ih"] + h @ p["w_hh"] + p["b_h"])
+    hs.append(h)
+  expected = np.stack(hs[-3:]) @ p["w_ho"] + p["b_o"]
+  outputs, hidden = model.apply({"params": params}, x, return_hidden=True)
+  np.testing.assert_allclose(outputs, expected, rtol=1e-4, atol=1e-5)
+  np.testing.assert_allclose(hidden, np.stack(hs), rtol=1e-4, atol=1e-5)
+  np.testing.assert_allclose(p["b_o"], 0.5)
+  np.testing.assert_allclose(np.max(np.abs(np.linalg.eigvals(p["w_hh"]))), 1.1, rtol=1e-5)
+  assert abs(p["w_ih"].std() - 0.001) < 0.0005 and abs(p["w_ho"].std() - 0.1) < 0.05
