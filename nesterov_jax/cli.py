@@ -2,6 +2,7 @@
 
     nesterov-jax run CONFIG.py[:preset] [--workdir DIR] [--config.FIELD=VALUE ...]
     nesterov-jax report DIR
+    nesterov-jax bench [--out DIR] [--quick]
 
 A config names its experiment (``config.experiment``); the experiment program lives in
 the repository's ``experiments/`` folder (installed as ``nesterov_jax.experiments``) and
@@ -65,7 +66,17 @@ def main(argv: list[str] | None = None) -> int:
   distributed.add_argument("--process-id", type=int)
   report_cmd = commands.add_parser("report", help="tables and plots from a run directory")
   report_cmd.add_argument("workdir", type=pathlib.Path)
+  bench_cmd = commands.add_parser("bench", help="engine vs naive optax vmap vs a sequential loop")
+  bench_cmd.add_argument("--out", type=pathlib.Path, help="write bench.json and bench.md here")
+  bench_cmd.add_argument("--quick", action="store_true", help="tiny shapes, seconds (for the tests)")
   args, extra = parser.parse_known_args(argv)
+  if args.command == "bench":
+    if extra:
+      parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    from nesterov_jax import bench
+
+    bench.main(args.out, args.quick)
+    return 0
   if args.command == "report":
     if extra:
       parser.error(f"unrecognized arguments: {' '.join(extra)}")

@@ -1,0 +1,211 @@
+"""``nesterov-jax bench``: the sweep engine against the obvious alternatives, side by side.
+
+For each workload (the MNIST autoencoder 784-1000-500-250-30 mirrored, batch 200; the
+tanh RNN with 100 units at T = 200, batch 100) and each grid size, in one process:
+
+- **engine**: our vmapped, jitted ``lax.scan`` train chunk (``sweep.make_programs``);
+- **naive vmap**: ``optax.inject_hyperparams(optax.sgd)(..., nesterov=True)`` vmapped over the
+  grid inside a jitted ``lax.scan`` (the baseline measured in ../shared/PAPER.md §6);
+- **sequential**: one single-config jitted program run once per grid point.
+
+It prints config-updates/s, µs per config-update, achieved TFLOP/s (model FLOPs: 6 per
+weight per case for the autoencoder; the recurrence's matmuls for the RNN) and the fraction
+of the device's matmul ceiling, measured in the same run. Only ratios measured side by side
+mean anything on shared machines.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import time
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import optax
+
+from nesterov_jax import autoencoders, protocols, provenance, rnn, sweep
+from nesterov_jax.tasks import Task
+
+MNIST_WEIGHTS = sum(a * b for a, b in zip((784, 1000, 500, 250, 30, 250, 500, 1000),
+                                          (1000, 500, 250, 30, 250, 500, 1000, 784)))
+
+
+def matmul_ceiling(precision: str, size: int) -> float:
+  """TFLOP/s of a size³ float32 matmul at ``precision``: the device's ceiling for this run."""
+  a = jax.random.normal(jax.random.key(0), (size, size))
+  f = jax.jit(lambda x: x @ x)
+  with jax.default_matmul_precision(precision):
+    f(a).block_until_ready()
+    reps, start = 0, time.perf_counter()
+    while time.perf_counter() - start < 1.0:
+      out = f(a)
+      reps += 1
+    out.block_until_ready()
+  return 2 * size**3 * reps / (time.perf_counter() - start) / 1e12
+
+
+def workloads(rnn_length: int) -> dict[str, tuple[Task, ml_collections.ConfigDict, float]]:
+  """(task, sweep config, model FLOPs per config-update) for each workload."""
+  ae = protocols.autoencoder("mnist_ae")
+  ae.task.num_test = 1000
+  rnn_config = protocols.rnn("addition", rnn_length)
+  rnn_config.task.num_eval_sequences = 100
+  h, inputs = rnn_config.task.hidden_size, 2
+  rnn_flops = 6 * (h * h + inputs * h) * rnn_config.task.batch_size * rnn_length
+  return {"mnist_ae": (autoencoders.autoencoder_task(ae.task), ae, 6.0 * MNIST_WEIGHTS * 200),
+          f"rnn_T{rnn_length}": (rnn.rnn_engine_task(rnn_config.task), rnn_config, float(rnn_flops))}
+
+
+def _grid(num_configs: int) -> dict[str, jax.Array]:
+  rng = np.random.default_rng(0)
+  return {"learning_rate": jnp.asarray(rng.choice([1e-3, 5e-4, 1e-4], num_configs), jnp.float32),
+          "mu_max": jnp.asarray(rng.choice([0.9, 0.99, 0.999], num_configs), jnp.float32),
+          "seed": jnp.arange(num_configs, dtype=jnp.int32),
+          "nesterov": jnp.ones(num_configs, jnp.float32)}
+
+
+def engine_runner(task, config, num_configs, chunk):
+  config = ml_collections.ConfigDict(config.to_dict())
+  config.chunk_size = chunk
+  hp = _grid(num_configs)
+  init_fn, chunk_fn, _ = sweep.make_programs(task, config)
+  chunk_fn = jax.jit(chunk_fn, donate_argnums=0)
+  state = jax.jit(init_fn)(hp)
+
+  def run(start):
+    nonlocal state
+    state, loss = chunk_fn(state, hp, task.data, jnp.int32(start))
+    return loss
+
+  return run
+
+
+def naive_runner(task, config, num_configs, chunk):
+  hp = _grid(num_configs)
+  opt = optax.inject_hyperparams(optax.sgd)(learning_rate=0.0, momentum=0.0, nesterov=True)
+
+  def init_point(lr, mu, seed):
+    params = task.init(jax.random.key(seed), {})
+    state = opt.init(params)
+    state.hyperparams["learning_rate"] = lr
+    state.hyperparams["momentum"] = mu
+    return params, state
+
+  @jax.jit
+  def chunk_fn(carry, data, start):
+    def step(carry, t):
+      def one(params, state, seed):
+        batch = task.sample(data, jax.random.fold_in(jax.random.key(seed), t))
+        loss, grads = jax.value_and_grad(task.loss)(params, batch)
+        updates, state = opt.update(grads, state, params)
+        return optax.apply_updates(params, updates), state, loss
+      params, state, loss = jax.vmap(one)(*carry, hp["seed"])
+      return (params, state), loss
+
+    carry, losses = jax.lax.scan(step, carry, start + jnp.arange(chunk))
+    return carry, losses.mean(0)
+
+  carry = jax.jit(jax.vmap(init_point))(hp["learning_rate"], hp["mu_max"], hp["seed"])
+
+  def run(start):
+    nonlocal carry
+    carry, loss = chunk_fn(carry, task.data, jnp.int32(start))
+    return loss
+
+  return run
+
+
+def sequential_runner(task, config, num_configs, chunk):
+  single = engine_runner(task, config, 1, chunk)
+
+  def run(start):
+    loss = None
+    for _ in range(num_configs):
+      loss = single(start)
+      loss.block_until_ready()
+    return loss
+
+  return run
+
+
+RUNNERS = {"engine": engine_runner, "naive vmap": naive_runner, "sequential": sequential_runner}
+
+
+def measure(runner, repeats: int, chunk: int) -> float:
+  """Seconds per update of the whole grid (after one warm-up chunk that compiles)."""
+  runner(0).block_until_ready()
+  start = time.perf_counter()
+  for r in range(repeats):
+    loss = runner((r + 1) * chunk)
+  loss.block_until_ready()
+  return (time.perf_counter() - start) / (repeats * chunk)
+
+
+def run_bench(grid_sizes: dict[str, list[int]], precisions: list[str], chunk: int, repeats: int,
+              rnn_length: int, matmul_size: int, methods: list[str] | None = None) -> dict:
+  """Measures every (workload, precision, grid size, method); returns the rows and ceilings."""
+  start = time.perf_counter()
+  ceilings = {p: matmul_ceiling(p, matmul_size) for p in precisions}
+  rows = []
+  for name, (task, config, flops) in workloads(rnn_length).items():
+    for precision in precisions:
+      for num_configs in grid_sizes["mnist" if name == "mnist_ae" else "rnn"]:
+        for method in methods or list(RUNNERS):
+          with jax.default_matmul_precision(precision):
+            seconds = measure(RUNNERS[method](task, config, num_configs, chunk), repeats, chunk)
+          per_config = seconds / num_configs
+          tflops = flops / per_config / 1e12
+          rows.append({"workload": name, "precision": precision, "configs": num_configs, "method": method,
+                       "us_per_config_update": per_config * 1e6, "config_updates_per_s": 1 / per_config,
+                       "tflops": tflops, "fraction_of_ceiling": tflops / ceilings[precision]})
+          print(_row_line(rows[-1]), flush=True)
+  return {"rows": rows, "matmul_ceiling_tflops": ceilings, "matmul_size": matmul_size,
+          "provenance": provenance.record(time.perf_counter() - start)}
+
+
+def _row_line(r: dict) -> str:
+  return (f"{r['workload']:>9} {r['precision']:>8} {r['configs']:>4} cfg {r['method']:>11}: "
+          f"{r['us_per_config_update']:10.1f} µs/config-update  {r['config_updates_per_s']:10.1f} /s  "
+          f"{r['tflops']:7.3f} TFLOP/s  {100 * r['fraction_of_ceiling']:5.1f}% of ceiling")
+
+
+def markdown(result: dict) -> str:
+  rows = result["rows"]
+  lines = ["# Benchmark: engine vs naive optax vmap vs a sequential loop", "",
+           provenance.markdown(result["provenance"]),
+           "Matmul ceiling measured in the same run ("
+           + ", ".join(f"`{p}`: {v:.3g} TFLOP/s" for p, v in result["matmul_ceiling_tflops"].items())
+           + f", {result['matmul_size']}³ float32). Ratios are speed-ups of the engine "
+             "(µs per config-update of the other method ÷ the engine's).", "",
+           "| workload | precision | configs | method | µs / config-update | config-updates/s | TFLOP/s "
+           "| % of ceiling | engine speed-up |", "|---|---|---|---|---|---|---|---|---|"]
+  engine = {(r["workload"], r["precision"], r["configs"]): r["us_per_config_update"]
+            for r in rows if r["method"] == "engine"}
+  for r in rows:
+    ref = engine.get((r["workload"], r["precision"], r["configs"]))
+    ratio = f"{r['us_per_config_update'] / ref:.2f}×" if ref and r["method"] != "engine" else ""
+    lines.append(f"| {r['workload']} | {r['precision']} | {r['configs']} | {r['method']} | "
+                 f"{r['us_per_config_update']:.1f} | {r['config_updates_per_s']:.1f} | {r['tflops']:.3g} | "
+                 f"{100 * r['fraction_of_ceiling']:.1f} | {ratio} |")
+  return "\n".join(lines) + "\n"
+
+
+def main(out: pathlib.Path | None, quick: bool) -> None:
+  on_gpu = jax.devices()[0].platform != "cpu"
+  if quick:
+    sizes, kwargs = {"mnist": [2], "rnn": [2]}, dict(chunk=2, repeats=1, rnn_length=20, matmul_size=256)
+  elif on_gpu:
+    sizes, kwargs = {"mnist": [1, 54, 128], "rnn": [1, 32, 256]}, dict(chunk=50, repeats=3, rnn_length=200,
+                                                                    matmul_size=8192)
+  else:
+    sizes, kwargs = {"mnist": [1, 4], "rnn": [1, 4]}, dict(chunk=3, repeats=2, rnn_length=200, matmul_size=1024)
+  precisions = ["default", "highest"] if on_gpu or not quick else ["highest"]
+  result = run_bench(sizes, precisions, **kwargs)
+  if out is not None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench.json").write_text(json.dumps(result, indent=1) + "\n")
+    (out / "bench.md").write_text(markdown(result))
+    print(f"wrote {out}/bench.json, bench.md")

@@ -1,0 +1,34 @@
+"""The quick start's demo writes its tables and plots; the benchmark measures side by side."""
+
+import json
+import pathlib
+
+from nesterov_jax import bench, cli, tasks
+from nesterov_jax.config import load_config
+
+ROOT = pathlib.Path(__file__).parents[1]
+
+
+def test_demo_smoke_writes_the_quadratic_figures_and_a_curves_table(tmp_path):
+  assert cli.main(["run", f"{ROOT / 'configs' / 'demo.py'}:smoke", "--workdir", str(tmp_path)]) == 0
+  for name in ("quadratic/quadratic.md", "quadratic/oblong.png", "curves/table1.md", "curves/summary.md",
+               "curves/error_curves.png", "curves/reconstructions.png", "curves/results.json"):
+    assert (tmp_path / name).stat().st_size > 0, name
+
+
+def test_benchmark_runs_every_method_and_reports_speedups_against_the_engine(monkeypatch, tmp_path):
+  config = load_config(f"{ROOT / 'configs' / 'teacher_mlp.py'}:smoke")
+  task = tasks.make_task(config.task)
+  monkeypatch.setattr(bench, "workloads", lambda rnn_length: {"mnist_ae": (task, config, 1e6),
+                                                              f"rnn_T{rnn_length}": (task, config, 2e6)})
+  result = bench.run_bench({"mnist": [3], "rnn": [1]}, ["highest"], chunk=2, repeats=1, rnn_length=5,
+                           matmul_size=64)
+  assert [(r["workload"], r["method"]) for r in result["rows"]] == [
+      (w, m) for w in ("mnist_ae", "rnn_T5") for m in ("engine", "naive vmap", "sequential")]
+  for r in result["rows"]:
+    assert r["us_per_config_update"] > 0
+    assert abs(r["tflops"] - (1e6 if r["workload"] == "mnist_ae" else 2e6) / r["us_per_config_update"] / 1e6) < 1e-9
+    assert 0 < r["fraction_of_ceiling"]
+  text = bench.markdown(result)
+  assert "engine speed-up" in text and text.count("×") == 4 and "Made by `" in text
+  json.dumps(result)
