@@ -16,20 +16,4 @@ from nesterov_jax import protocols
 
 
 def get_config(preset: str = "cpu"):
-  protocols.check_preset(preset)
-  config = protocols.rnn("memorization5", 200)
-  if preset == "cpu":
-    protocols.scale_updates(config, 3000, chunk_size=100, num_evals=5)
-    config.task.length = 20
-    config.task.num_eval_sequences = 2_000
-    config.grid.learning_rates = (1e-3, 1e-4)
-    config.grid.seeds = (0, 1)
-  if preset == "smoke":
-    protocols.scale_updates(config, 40, chunk_size=20, num_evals=2)
-    config.task.length = 20
-    config.task.num_eval_sequences = 200
-    config.task.eval_batch_size = 200
-    config.grid.mu_max = (0.0, 0.995)
-    config.grid.learning_rates = (1e-3,)
-    config.grid.seeds = (0,)
-  return config
+  return protocols.rnn_preset("memorization5", 200, preset, cpu_length=20, cpu_updates=3000, smoke_length=20)

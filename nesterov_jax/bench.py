@@ -47,12 +47,13 @@ def matmul_ceiling(precision: str, size: int) -> float:
   return 2 * size**3 * reps / (time.perf_counter() - start) / 1e12
 
 
-def workloads(rnn_length: int) -> dict[str, tuple[Task, ml_collections.ConfigDict, float]]:
+def workloads(rnn_length: int, rnn_unroll: int = 8) -> dict[str, tuple[Task, ml_collections.ConfigDict, float]]:
   """(task, sweep config, model FLOPs per config-update) for each workload."""
   ae = protocols.autoencoder("mnist_ae")
   ae.task.num_test = 1000
   rnn_config = protocols.rnn("addition", rnn_length)
   rnn_config.task.num_eval_sequences = 100
+  rnn_config.task.unroll = rnn_unroll
   h, inputs = rnn_config.task.hidden_size, 2
   rnn_flops = 6 * (h * h + inputs * h) * rnn_config.task.batch_size * rnn_length
   return {"mnist_ae": (autoencoders.autoencoder_task(ae.task), ae, 6.0 * MNIST_WEIGHTS * 200),
@@ -134,6 +135,40 @@ def sequential_runner(task, config, num_configs, chunk):
 RUNNERS = {"engine": engine_runner, "naive vmap": naive_runner, "sequential": sequential_runner}
 
 
+def torch_rnn_seconds(length: int, batch: int, hidden: int, chunk: int, repeats: int) -> float | None:
+  """Seconds per update of PyTorch's cuDNN tanh RNN (SGD with Nesterov momentum) on the
+  addition shapes, or None where torch or a CUDA device is missing."""
+  try:
+    import torch
+  except ImportError:
+    return None
+  if not torch.cuda.is_available():
+    return None
+  device = torch.device("cuda")
+  rnn_layer = torch.nn.RNN(2, hidden, nonlinearity="tanh").to(device)
+  readout = torch.nn.Linear(hidden, 1).to(device)
+  params = list(rnn_layer.parameters()) + list(readout.parameters())
+  opt = torch.optim.SGD(params, lr=1e-3, momentum=0.99, nesterov=True)
+  x = torch.rand(length, batch, 2, device=device)
+  y = torch.rand(batch, 1, device=device)
+
+  def update():
+    opt.zero_grad(set_to_none=True)
+    hidden_states, _ = rnn_layer(x)
+    loss = 0.5 * ((readout(hidden_states[-1]) - y) ** 2).mean()
+    loss.backward()
+    opt.step()
+
+  for _ in range(chunk):
+    update()
+  torch.cuda.synchronize()
+  start = time.perf_counter()
+  for _ in range(repeats * chunk):
+    update()
+  torch.cuda.synchronize()
+  return (time.perf_counter() - start) / (repeats * chunk)
+
+
 def measure(runner, repeats: int, chunk: int) -> float:
   """Seconds per update of the whole grid (after one warm-up chunk that compiles)."""
   runner(0).block_until_ready()
@@ -145,23 +180,44 @@ def measure(runner, repeats: int, chunk: int) -> float:
 
 
 def run_bench(grid_sizes: dict[str, list[int]], precisions: list[str], chunk: int, repeats: int,
-              rnn_length: int, matmul_size: int, methods: list[str] | None = None) -> dict:
-  """Measures every (workload, precision, grid size, method); returns the rows and ceilings."""
+              rnn_length: int, matmul_size: int, methods: list[str] | None = None,
+              rnn_unrolls: tuple[int, ...] = (8,)) -> dict:
+  """Measures every (workload, precision, grid size, method); returns the rows and ceilings.
+
+  The RNN's engine runs once per ``rnn_unrolls`` value (the scan's unroll factor); where
+  PyTorch and a CUDA device are present, its cuDNN RNN runs beside the single config.
+  """
   start = time.perf_counter()
   ceilings = {p: matmul_ceiling(p, matmul_size) for p in precisions}
   rows = []
-  for name, (task, config, flops) in workloads(rnn_length).items():
+
+  def record(name, precision, num_configs, method, seconds, flops):
+    per_config = seconds / num_configs
+    tflops = flops / per_config / 1e12
+    rows.append({"workload": name, "precision": precision, "configs": num_configs, "method": method,
+                 "us_per_config_update": per_config * 1e6, "config_updates_per_s": 1 / per_config,
+                 "tflops": tflops, "fraction_of_ceiling": tflops / ceilings[precision]})
+    print(_row_line(rows[-1]), flush=True)
+
+  for name, (task, config, flops) in workloads(rnn_length, rnn_unrolls[0]).items():
+    is_rnn = name != "mnist_ae"
     for precision in precisions:
-      for num_configs in grid_sizes["mnist" if name == "mnist_ae" else "rnn"]:
+      for num_configs in grid_sizes["rnn" if is_rnn else "mnist"]:
         for method in methods or list(RUNNERS):
           with jax.default_matmul_precision(precision):
             seconds = measure(RUNNERS[method](task, config, num_configs, chunk), repeats, chunk)
-          per_config = seconds / num_configs
-          tflops = flops / per_config / 1e12
-          rows.append({"workload": name, "precision": precision, "configs": num_configs, "method": method,
-                       "us_per_config_update": per_config * 1e6, "config_updates_per_s": 1 / per_config,
-                       "tflops": tflops, "fraction_of_ceiling": tflops / ceilings[precision]})
-          print(_row_line(rows[-1]), flush=True)
+          label = f"engine, unroll {rnn_unrolls[0]}" if is_rnn and method == "engine" and len(rnn_unrolls) > 1 \
+              else method
+          record(name, precision, num_configs, label, seconds, flops)
+        for unroll in rnn_unrolls[1:] if is_rnn else ():
+          other, other_config, _ = workloads(rnn_length, unroll)[name]
+          with jax.default_matmul_precision(precision):
+            seconds = measure(engine_runner(other, other_config, num_configs, chunk), repeats, chunk)
+          record(name, precision, num_configs, f"engine, unroll {unroll}", seconds, flops)
+        if is_rnn and num_configs == 1:
+          seconds = torch_rnn_seconds(rnn_length, config.task.batch_size, config.task.hidden_size, chunk, repeats)
+          if seconds is not None:
+            record(name, precision, 1, "torch cuDNN", seconds, flops)
   return {"rows": rows, "matmul_ceiling_tflops": ceilings, "matmul_size": matmul_size,
           "provenance": provenance.record(time.perf_counter() - start)}
 
@@ -182,11 +238,13 @@ def markdown(result: dict) -> str:
              "(µs per config-update of the other method ÷ the engine's).", "",
            "| workload | precision | configs | method | µs / config-update | config-updates/s | TFLOP/s "
            "| % of ceiling | engine speed-up |", "|---|---|---|---|---|---|---|---|---|"]
-  engine = {(r["workload"], r["precision"], r["configs"]): r["us_per_config_update"]
-            for r in rows if r["method"] == "engine"}
+  engine = {}
+  for r in rows:  # the first engine row of each cell is the reference
+    if r["method"].startswith("engine"):
+      engine.setdefault((r["workload"], r["precision"], r["configs"]), (r["method"], r["us_per_config_update"]))
   for r in rows:
-    ref = engine.get((r["workload"], r["precision"], r["configs"]))
-    ratio = f"{r['us_per_config_update'] / ref:.2f}×" if ref and r["method"] != "engine" else ""
+    ref_method, ref = engine.get((r["workload"], r["precision"], r["configs"]), (None, None))
+    ratio = f"{r['us_per_config_update'] / ref:.2f}×" if ref and r["method"] != ref_method else ""
     lines.append(f"| {r['workload']} | {r['precision']} | {r['configs']} | {r['method']} | "
                  f"{r['us_per_config_update']:.1f} | {r['config_updates_per_s']:.1f} | {r['tflops']:.3g} | "
                  f"{100 * r['fraction_of_ceiling']:.1f} | {ratio} |")
@@ -199,7 +257,7 @@ def main(out: pathlib.Path | None, quick: bool) -> None:
     sizes, kwargs = {"mnist": [2], "rnn": [2]}, dict(chunk=2, repeats=1, rnn_length=20, matmul_size=256)
   elif on_gpu:
     sizes, kwargs = {"mnist": [1, 54, 128], "rnn": [1, 32, 256]}, dict(chunk=50, repeats=3, rnn_length=200,
-                                                                    matmul_size=8192)
+                                                                    matmul_size=8192, rnn_unrolls=(8, 1, 32))
   else:
     sizes, kwargs = {"mnist": [1, 4], "rnn": [1, 4]}, dict(chunk=3, repeats=2, rnn_length=200, matmul_size=1024)
   precisions = ["default", "highest"] if on_gpu or not quick else ["highest"]

@@ -85,6 +85,30 @@ def rnn(problem: str, length: int) -> ml_collections.ConfigDict:
   return config
 
 
+def rnn_preset(problem: str, length: int, preset: str, cpu_length: int, cpu_updates: int,
+               smoke_length: int) -> ml_collections.ConfigDict:
+  """A Table 5 config: ``full`` is :func:`rnn` exactly; ``cpu`` shortens the sequences to
+  ``cpu_length`` and the run to ``cpu_updates`` (warm-up 2% of it), keeps ε ∈ {1e-3, 1e-4}
+  and 2 seeds, and measures on 2,000 fixed sequences; ``smoke`` takes seconds."""
+  check_preset(preset)
+  config = rnn(problem, length)
+  if preset == "cpu":
+    scale_updates(config, cpu_updates, chunk_size=100, num_evals=5)
+    config.task.length = cpu_length
+    config.task.num_eval_sequences = 2_000
+    config.grid.learning_rates = (1e-3, 1e-4)
+    config.grid.seeds = (0, 1)
+  if preset == "smoke":
+    scale_updates(config, 40, chunk_size=20, num_evals=2)
+    config.task.length = smoke_length
+    config.task.num_eval_sequences = 200
+    config.task.eval_batch_size = 200
+    config.grid.mu_max = (0.0, 0.995)
+    config.grid.learning_rates = (1e-3,)
+    config.grid.seeds = (0,)
+  return config
+
+
 def scale_updates(config: ml_collections.ConfigDict, num_updates: int, chunk_size: int,
                   num_evals: int = 10) -> ml_collections.ConfigDict:
   """Shortens a protocol to ``num_updates``, keeping the shape of its momentum schedule.

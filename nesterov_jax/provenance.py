@@ -78,8 +78,15 @@ def record(wall_time_s: float, command: str | None = None) -> dict:
   }
 
 
-def markdown(prov: dict) -> str:
-  """The record as the lines that head every markdown results file."""
-  return (f"Made by `{prov['command']}` at commit `{prov['commit']}` on {prov['device']}, "
+def markdown(prov: dict, written_from_run: bool = False) -> str:
+  """The record as the lines that head every markdown results file.
+
+  ``written_from_run``: the file is a report drawn from a finished run's records, so it
+  also names the commit that wrote the report (it may be newer than the run's).
+  """
+  text = (f"Made by `{prov['command']}` at commit `{prov['commit']}` on {prov['device']}, "
           f"{prov['wall_time_s']:.1f} s wall time, {prov['finished_utc']} "
-          f"(jax {prov['versions']['jax']}, optax {prov['versions']['optax']}).\n")
+          f"(jax {prov['versions']['jax']}, optax {prov['versions']['optax']}).")
+  if written_from_run:
+    text += f" Report written from that run's records at commit `{git_commit()}`."
+  return text + "\n"

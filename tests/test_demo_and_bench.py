@@ -19,7 +19,7 @@ def test_demo_smoke_writes_the_quadratic_figures_and_a_curves_table(tmp_path):
 def test_benchmark_runs_every_method_and_reports_speedups_against_the_engine(monkeypatch, tmp_path):
   config = load_config(f"{ROOT / 'configs' / 'teacher_mlp.py'}:smoke")
   task = tasks.make_task(config.task)
-  monkeypatch.setattr(bench, "workloads", lambda rnn_length: {"mnist_ae": (task, config, 1e6),
+  monkeypatch.setattr(bench, "workloads", lambda rnn_length, rnn_unroll=8: {"mnist_ae": (task, config, 1e6),
                                                               f"rnn_T{rnn_length}": (task, config, 2e6)})
   result = bench.run_bench({"mnist": [3], "rnn": [1]}, ["highest"], chunk=2, repeats=1, rnn_length=5,
                            matmul_size=64)
