@@ -197,10 +197,14 @@ class _Metrics:
 
   def __init__(self, path: pathlib.Path, resume_step: int, writer: bool):
     self.path, self.writer = path, writer
-    if writer and path.exists():
+    self.previous_wall_s = 0.0  # time spent by the sessions before a resume
+    if path.exists():
       kept = [line for line in path.read_text().splitlines()
               if line.strip() and json.loads(line)["step"] <= resume_step]
-      path.write_text("".join(line + "\n" for line in kept))
+      if kept:
+        self.previous_wall_s = json.loads(kept[-1])["wall_s"]
+      if writer:
+        path.write_text("".join(line + "\n" for line in kept))
 
   def append(self, record: dict) -> None:
     if self.writer:
@@ -242,16 +246,20 @@ def run(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> list[dict]:
     start = 0
     if manager.latest_step() is not None:
       start = manager.latest_step()
-      restored = manager.restore(start, args=ocp.args.Composite(
-          state=ocp.args.StandardRestore(jax.tree.map(ocp.utils.to_shape_dtype_struct, state)),
-          meta=ocp.args.JsonRestore()))
-      if restored.meta["fingerprint"] != fingerprint(config):
+      meta = manager.restore(start, args=ocp.args.Composite(meta=ocp.args.JsonRestore())).meta
+      if meta["fingerprint"] != fingerprint(config):
         raise ConfigError(f"checkpoint at {workdir / 'checkpoints'} was written by a different "
                           "config; pass another --workdir or delete the checkpoints")
-      state = restored.state
+      if meta.get("slots", padded) != padded:
+        raise ConfigError(f"checkpoint at {workdir / 'checkpoints'} holds {meta['slots']} grid slots "
+                          f"(its run's device count); this run has {padded} on {len(devices)} devices: "
+                          "resume on the same number of devices")
+      state = manager.restore(start, args=ocp.args.Composite(
+          state=ocp.args.StandardRestore(jax.tree.map(ocp.utils.to_shape_dtype_struct, state)))).state
       if writer:
         print(f"resuming {workdir} from update {start}", file=sys.stderr)
     metrics = _Metrics(workdir / "metrics.jsonl", start, writer)
+    wall_start -= metrics.previous_wall_s  # wall times count every session of the run
     eval_steps = {config.num_updates} | ({_finetune_start(config)} - {None})
     progress = tqdm.tqdm(total=config.num_updates, initial=start, unit="upd", disable=not writer,
                          desc=f"{task.name} x{num_points}", file=sys.stderr, dynamic_ncols=True)
