@@ -59,7 +59,7 @@ def _command_line() -> str:
   program = pathlib.Path(sys.argv[0]).name
   if program == "__main__.py":
     program = "python -m nesterov_jax"
-  return " ".join(shlex.quote(a) for a in [program, *sys.argv[1:]])
+  return " ".join([program, *(shlex.quote(a) for a in sys.argv[1:])])
 
 
 def record(wall_time_s: float, command: str | None = None) -> dict:
