@@ -70,7 +70,11 @@ def error_curves_figure(records: list[dict], metrics: list[dict], path: pathlib.
     label += "".join(f", {h} {s[h]:g}" for h in hparams if len({r[h] for r in records}) > 1)
     ax.plot(steps, errors[:, idx].mean(axis=1), "--" if s["optimizer"] == "cm" else "-",
             color=f"C{mus.index(s['mu_max'])}", label=label, lw=1.2)
-  ax.set_yscale("log")
+  if np.all(errors > 0):
+    ax.set_yscale("log")
+  else:  # errors that reach 0 (a solved RNN problem): logarithmic above the smallest positive one
+    positive = errors[errors > 0]
+    ax.set_yscale("symlog", linthresh=float(positive.min()) if positive.size else 1e-3)
   ax.set_xlabel("update")
   ax.set_ylabel("training error at θ")
   ax.set_title(f"{records[0]['task']}: training error at each setting's best ε "
@@ -98,7 +102,7 @@ def heatmap_figure(records: list[dict], path: pathlib.Path) -> None:
   for ax, o in zip(axes[0], optimizers):
     mus = sorted({k[2] for k in cells if k[0] == o})
     table = np.array([[means.get((o, lr, mu), np.nan) for mu in mus] for lr in lrs])
-    im = ax.imshow(np.log10(table), origin="lower", aspect="auto", cmap="viridis",
+    im = ax.imshow(np.log10(np.maximum(table, vmin)), origin="lower", aspect="auto", cmap="viridis",
                    vmin=np.log10(vmin), vmax=np.log10(vmax))
     for (i, j), v in np.ndenumerate(table):
       ax.text(j, i, "div" if np.isnan(v) else f"{v:.3g}", ha="center", va="center", fontsize=7,
@@ -108,7 +112,7 @@ def heatmap_figure(records: list[dict], path: pathlib.Path) -> None:
     ax.set_xlabel("μ_max")
     ax.set_title(o.upper(), fontsize=9)
   axes[0][0].set_ylabel("learning rate ε")
-  fig.colorbar(im, ax=axes[0].tolist(), label="log10 final training error")
+  fig.colorbar(im, ax=axes[0].tolist(), label="log10 final training error (clipped to the colour range)")
   fig.suptitle(f"{records[0]['task']}: final training error, mean over seeds "
                "(div = diverged; μ_max 0 = SGD, run once)", fontsize=9)
   fig.savefig(path, dpi=130)
