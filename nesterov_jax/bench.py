@@ -135,15 +135,16 @@ def sequential_runner(task, config, num_configs, chunk):
 RUNNERS = {"engine": engine_runner, "naive vmap": naive_runner, "sequential": sequential_runner}
 
 
-def torch_rnn_seconds(length: int, batch: int, hidden: int, chunk: int, repeats: int) -> float | None:
+def torch_rnn_seconds(config: ml_collections.ConfigDict, chunk: int, repeats: int) -> float | None:
   """Seconds per update of PyTorch's cuDNN tanh RNN (SGD with Nesterov momentum) on the
-  addition shapes, or None where torch or a CUDA device is missing."""
+  RNN workload's shapes, or None where torch or a CUDA device is missing."""
   try:
     import torch
   except ImportError:
     return None
   if not torch.cuda.is_available():
     return None
+  length, batch, hidden = config.task.length, config.task.batch_size, config.task.hidden_size
   device = torch.device("cuda")
   rnn_layer = torch.nn.RNN(2, hidden, nonlinearity="tanh").to(device)
   readout = torch.nn.Linear(hidden, 1).to(device)
@@ -215,7 +216,7 @@ def run_bench(grid_sizes: dict[str, list[int]], precisions: list[str], chunk: in
             seconds = measure(engine_runner(other, other_config, num_configs, chunk), repeats, chunk)
           record(name, precision, num_configs, f"engine, unroll {unroll}", seconds, flops)
         if is_rnn and num_configs == 1:
-          seconds = torch_rnn_seconds(rnn_length, config.task.batch_size, config.task.hidden_size, chunk, repeats)
+          seconds = torch_rnn_seconds(config, chunk, repeats)
           if seconds is not None:
             record(name, precision, 1, "torch cuDNN", seconds, flops)
   return {"rows": rows, "matmul_ceiling_tflops": ceilings, "matmul_size": matmul_size,
