@@ -86,18 +86,21 @@ def error_curves_figure(records: list[dict], metrics: list[dict], path: pathlib.
 
 
 def heatmap_figure(records: list[dict], path: pathlib.Path) -> None:
+  """Learning rate × μ_max (or × the task axis that varies, when μ_max does not: Table 3)."""
   optimizers = sorted({r["optimizer"] for r in records})
   lrs = sorted({r["learning_rate"] for r in records})
+  varying = [h for h in hparam_keys(records) if len({r[h] for r in records}) > 1]
+  column = varying[0] if len({r["mu_max"] for r in records}) == 1 and varying else "mu_max"
   cells = collections.defaultdict(list)
   for r in records:
-    cells[(r["optimizer"], r["learning_rate"], r["mu_max"])].append(
+    cells[(r["optimizer"], r["learning_rate"], r[column])].append(
         np.nan if r["diverged"] else r["final_train_error"])
   means = {k: float(np.mean(v)) for k, v in cells.items()}
   finite = np.array([v for v in means.values() if np.isfinite(v) and v > 0])
   vmin = finite.min() if finite.size else 1e-3
   vmax = min(finite.max(), 1e3 * vmin) if finite.size else 1.0  # colours clip; labels don't
   widths = [len({k[2] for k in cells if k[0] == o}) for o in optimizers]
-  fig, axes = plt.subplots(1, len(optimizers), figsize=(1.3 * sum(widths) + 2.5, 3.6), squeeze=False,
+  fig, axes = plt.subplots(1, len(optimizers), figsize=(max(7.0, 1.3 * sum(widths) + 2.5), 3.6), squeeze=False,
                            width_ratios=widths, layout="constrained")
   for ax, o in zip(axes[0], optimizers):
     mus = sorted({k[2] for k in cells if k[0] == o})
@@ -109,10 +112,10 @@ def heatmap_figure(records: list[dict], path: pathlib.Path) -> None:
               color="w" if np.isnan(v) or v < np.sqrt(vmin * vmax) else "k")
     ax.set_xticks(range(len(mus)), [f"{m:g}" for m in mus])
     ax.set_yticks(range(len(lrs)), [f"{lr:g}" for lr in lrs])
-    ax.set_xlabel("μ_max")
-    ax.set_title(o.upper(), fontsize=9)
+    ax.set_xlabel(column.replace("mu_max", "μ_max"))
+    ax.set_title(o.upper() + ("" if column == "mu_max" else f", μ_max {records[0]['mu_max']:g}"), fontsize=9)
   axes[0][0].set_ylabel("learning rate ε")
-  fig.colorbar(im, ax=axes[0].tolist(), label="log10 final training error (clipped to the colour range)")
+  fig.colorbar(im, ax=axes[0].tolist(), label="log10 final training error")
   fig.suptitle(f"{records[0]['task']}: final training error, mean over seeds "
                "(div = diverged; μ_max 0 = SGD, run once)", fontsize=9)
   fig.savefig(path, dpi=130)
