@@ -28,12 +28,16 @@ def _git(*args: str) -> str | None:
   return out.stdout.strip()
 
 
+# What decides a result: a change here (not in results/ or the docs) makes a commit "+dirty".
+_CODE = ("nesterov_jax", "experiments", "configs", "pyproject.toml")
+
+
 def git_commit() -> str:
-  """The commit of the code that ran, with ``+dirty`` when tracked files had changes."""
+  """The commit of the code that ran, with ``+dirty`` when tracked code had changes."""
   commit = _git("rev-parse", "HEAD")
   if commit is None:
     return "unknown (not a git checkout)"
-  return commit + ("+dirty" if _git("status", "--porcelain", "--untracked-files=no") else "")
+  return commit + ("+dirty" if _git("status", "--porcelain", "--untracked-files=no", "--", *_CODE) else "")
 
 
 def _cpu_model() -> str:
