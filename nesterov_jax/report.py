@@ -109,7 +109,7 @@ def heatmap_figure(records: list[dict], path: pathlib.Path) -> None:
                    vmin=np.log10(vmin), vmax=np.log10(vmax))
     for (i, j), v in np.ndenumerate(table):
       ax.text(j, i, "div" if np.isnan(v) else f"{v:.3g}", ha="center", va="center", fontsize=7,
-              color="w" if np.isnan(v) or v < np.sqrt(vmin * vmax) else "k")
+              color="k" if np.isnan(v) or v >= np.sqrt(vmin * vmax) else "w")  # NaN cells are blank
     ax.set_xticks(range(len(mus)), [f"{m:g}" for m in mus])
     ax.set_yticks(range(len(lrs)), [f"{lr:g}" for lr in lrs])
     ax.set_xlabel(column.replace("mu_max", "μ_max"))
