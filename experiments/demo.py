@@ -6,8 +6,9 @@ import pathlib
 
 import ml_collections
 
-from nesterov_jax import report, sweep
+from nesterov_jax import cli, sweep
 from nesterov_jax.experiments import quadratic
+from nesterov_jax.experiments import sweep as sweep_experiment
 
 
 def validate(config: ml_collections.ConfigDict) -> None:
@@ -16,9 +17,6 @@ def validate(config: ml_collections.ConfigDict) -> None:
 
 
 def run(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> None:
-  (workdir / "quadratic").mkdir(exist_ok=True)
-  quadratic.run(config.quadratic, workdir / "quadratic")
-  (workdir / "curves").mkdir(exist_ok=True)
-  (workdir / "curves" / "config.json").write_text(config.curves.to_json_best_effort(indent=2, sort_keys=True))
-  if sweep.run(config.curves, workdir / "curves"):
-    report.write_report(workdir / "curves")
+  for name, experiment in (("quadratic", quadratic), ("curves", sweep_experiment)):
+    cli.prepare_workdir(workdir / name, config[name])
+    experiment.run(config[name], workdir / name)

@@ -35,7 +35,7 @@ from nesterov_jax import provenance
 from nesterov_jax.config import ConfigError
 from nesterov_jax.momentum import evaluation_params, momentum_method
 from nesterov_jax.schedules import momentum_schedule, rnn_momentum_schedule
-from nesterov_jax.tasks import TASKS, Task, make_task
+from nesterov_jax.tasks import Task, check_task_name, make_task
 
 OPTIMIZERS = {"cm": 0.0, "nag": 1.0}
 CORE_AXES = ("optimizer", "mu_max", "learning_rate", "seed")
@@ -80,8 +80,7 @@ def build_grid(grid: ml_collections.ConfigDict) -> dict[str, np.ndarray]:
 def validate(config: ml_collections.ConfigDict) -> None:
   """Every check that can fail on a config, with one clear line, before anything compiles."""
   g = config.grid
-  if config.task.name not in TASKS:
-    raise ConfigError(f"unknown task {config.task.name!r}; known tasks: {', '.join(sorted(TASKS))}")
+  check_task_name(config.task.name)
   unknown = [o for o in g.optimizers if o not in OPTIMIZERS]
   if unknown:
     raise ConfigError(f"unknown optimizer {unknown[0]!r}; known: {', '.join(OPTIMIZERS)}")

@@ -71,10 +71,15 @@ def register(name: str):
   return decorator
 
 
+def check_task_name(name: str) -> None:
+  """Raises a one-line ConfigError for a task that is not registered."""
+  if name not in TASKS:
+    raise ConfigError(f"unknown task {name!r}; known tasks: {', '.join(sorted(TASKS))}")
+
+
 def make_task(config: ml_collections.ConfigDict) -> Task:
   """Builds the task ``config.name`` from its config section."""
-  if config.name not in TASKS:
-    raise ConfigError(f"unknown task {config.name!r}; known tasks: {', '.join(sorted(TASKS))}")
+  check_task_name(config.name)
   return TASKS[config.name](config)
 
 

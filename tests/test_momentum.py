@@ -1,6 +1,5 @@
 """CM and NAG follow the paper's two-point formulas exactly, under any schedules (Section 2)."""
 
-import math
 
 import chex
 import hypothesis
