@@ -20,7 +20,7 @@ import ml_collections
 import optax
 
 from nesterov_jax import data as datasets
-from nesterov_jax.models import Autoencoder
+from nesterov_jax.models import Autoencoder, dense_squared_gradients
 from nesterov_jax.tasks import Task, dataset_mean, minibatch, register
 
 ARCHITECTURES = {
@@ -62,6 +62,9 @@ def autoencoder_task(config: ml_collections.ConfigDict) -> Task:
       per_pixel = 0.5 * (outputs - targets) ** 2
     return jnp.mean(jnp.sum(per_pixel, axis=-1))
 
+  def squared_gradients(params, x, targets):
+    return dense_squared_gradients(model, params, x, lambda out: output_loss(out, targets) * x.shape[0])
+
   def reconstruct(params, x):
     outputs = apply(params, x)
     return jax.nn.sigmoid(outputs) if output == "logistic" else outputs
@@ -69,8 +72,8 @@ def autoencoder_task(config: ml_collections.ConfigDict) -> Task:
   def squared_error(params, x):
     return jnp.sum((reconstruct(params, x) - x) ** 2, axis=-1)
 
-  def sample(data, key):
-    return minibatch(data["train"], data["train"], key, config.batch_size)
+  def sample(data, key, batch_size=None):
+    return minibatch(data["train"], data["train"], key, batch_size or config.batch_size)
 
   def evaluate(params, data):
     per_case = lambda x: squared_error(params, x)
@@ -79,7 +82,8 @@ def autoencoder_task(config: ml_collections.ConfigDict) -> Task:
 
   return Task(config.name, {"train": dataset.train, "test": dataset.test}, init, apply, output_loss,
               sample, evaluate, hparam_axes=("init_scale",), provenance=dataset.provenance,
-              predict=reconstruct)
+              predict=reconstruct, train_set=lambda data: (data["train"], data["train"]),
+              num_train=int(dataset.train.shape[0]), squared_gradients=squared_gradients)
 
 
 for _name in ARCHITECTURES:

@@ -78,8 +78,8 @@ def engine_runner(task, config, num_configs, chunk):
 
   def run(start):
     nonlocal state
-    state, loss = chunk_fn(state, hp, task.data, jnp.int32(start))
-    return loss
+    state, logs = chunk_fn(state, hp, task.data, jnp.int32(start))
+    return logs["train_loss"]
 
   return run
 

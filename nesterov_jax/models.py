@@ -30,10 +30,38 @@ class Autoencoder(nn.Module):
     code_layer = len(self.encoder_sizes) - 1
     h = x_BxD
     for i, size in enumerate(sizes):
+      self.sow("layer_inputs", f"h{i}", h)  # for per-case gradients (no-op unless mutable)
       h = nn.Dense(size, kernel_init=sparse_init(self.num_connections), name=f"dense{i}")(h)
+      h = self.perturb(f"z{i}", h)  # ∂loss/∂(pre-activation) (no-op unless passed)
       if i != code_layer and i != len(sizes) - 1:
         h = nn.sigmoid(h)
     return h
+
+
+def dense_squared_gradients(model: nn.Module, params, inputs: jax.Array, per_case_loss_sum) -> dict:
+  """mean_i (∂ℓ_i/∂θ)² for every Dense layer's kernel and bias, at the cost of one gradient.
+
+  For a Dense layer z = h W + b, case i's gradient is h_iᵀ δ_i (δ_i = ∂ℓ_i/∂z_i), so
+  Σ_i (h_iᵀδ_i)² = (h²)ᵀ(δ²) elementwise: one matmul, where per-case gradients through
+  ``vmap`` would materialize [cases, in, out]. ``model`` must name its Dense layers
+  ``dense{i}``, ``sow`` each one's input into "layer_inputs" as ``h{i}`` and ``perturb`` its
+  output as ``z{i}`` (as :class:`Autoencoder` does); ``per_case_loss_sum(outputs)`` is Σ_i ℓ_i.
+  """
+  _, sown = model.apply({"params": params}, inputs, mutable=["layer_inputs", "perturbations"])
+  perturbations = sown["perturbations"]
+
+  def loss(perturbations):
+    outputs, inner = model.apply({"params": params, "perturbations": perturbations}, inputs,
+                                 mutable=["layer_inputs"])
+    return per_case_loss_sum(outputs), inner["layer_inputs"]
+
+  deltas, layer_inputs = jax.grad(loss, has_aux=True)(perturbations)
+  n = inputs.shape[0]
+  out = {}
+  for name, delta in deltas.items():
+    (h,) = layer_inputs["h" + name[1:]]
+    out["dense" + name[1:]] = {"kernel": (h * h).T @ (delta * delta) / n, "bias": jnp.sum(delta * delta, axis=0) / n}
+  return out
 
 
 class TanhRNN(nn.Module):

@@ -54,3 +54,14 @@ PAPER_DATA = {
     "mnist_ae": "60,000 MNIST digits",
     "faces_ae": "103,500 faces (newfaces_rot_single.mat)",
 }
+# Section 5's HF runs, in the paper's words (HF*: Martens 2010; HF†: the momentum-like hybrid).
+HF_PROTOCOL = {
+    "HF*": "Martens (2010)'s HF: CG warm start decayed by 0.95, Levenberg-Marquardt damping, CG "
+           "backtracking, line search, L2 weight cost",
+    "curves_ae": "250k CG steps at 50 per update on minibatches of 1/16, ε = 1, μ = 0.95; then "
+                 "μ = 0.999, ε = 500/(t − 4000); then full batch, 200 CG steps per update, μ = 0.995, "
+                 "ε = 1 (→ 0.087); then L2 2e-5 → ~0 for 500k more CG steps (→ 0.058)",
+    "mnist_ae": "25k CG steps at 50 per update on minibatches of 1/20, ε = 1, μ = 0.95; then "
+                "μ = 0.995, ε = 250/t for 225k more (→ 0.81); then full-batch gradient, ε = 1, "
+                "125k steps (→ 0.69); L2 1e-5 throughout",
+}

@@ -141,6 +141,60 @@ def table5(records: list[dict], config: dict) -> str:
   return "\n".join(lines) + "\n"
 
 
+def _hf_protocol(config: dict) -> str:
+  """An HF run's phases in one line: updates, batches, CG cap, ζ, ε, classic or not."""
+  grid = config["grid"]
+  parts = []
+  for p in config["hf"]["phases"]:
+    decay = "ζ = grid μ_max " + "/".join(f"{m:g}" for m in grid["mu_max"]) if p["decay"] is None else f"ζ = {p['decay']:g}"
+    lr = "/".join(f"{e:g}" for e in grid["learning_rates"]) if p["learning_rate"] is None else f"{p['learning_rate']:g}"
+    lr = f"ε = {lr}" + (f"·{p['learning_rate_halving']}/({p['learning_rate_halving']} + t − t₀)"
+                        if p["learning_rate_halving"] else "")
+    batch = "all cases" if p["batch_size"] == 0 else f"{p['batch_size']} cases"
+    kind = ("line search, CG backtracking, preconditioner" if p["line_search"] else "no line search")
+    parts.append(f"{p['num_updates']} updates on {batch} (curvature on {p['curvature_batch_size']}), "
+                 f"≤ {p['max_cg_iterations']} CG steps, {decay}, {lr}, L2 {p['weight_cost']:g}, {kind}")
+  return "; then ".join(parts)
+
+
+def table1_hf(runs: dict[str, tuple[list[dict], dict]]) -> str:
+  """Table 1's HF columns (HF*, HF†) and NAG at about the same compute, from an ``hf``
+  experiment's three runs: ``{"classic" | "hybrid" | "nag": (records, config)}``."""
+  task = runs["classic"][0][0]["task"]
+  columns = (("classic", "HF* (Martens 2010)", paper.TABLE1_OTHERS[task]["HF*"]),
+             ("hybrid", "HF† (momentum-like HF, §5)", paper.TABLE1_OTHERS[task]["HF†"]),
+             ("nag", "NAG, about the same compute",
+              min(v for k, v in paper.TABLE1[task].items() if k[0] == "nag")))
+  lines = [f"# Table 1, {TASK_TITLES[task]} row: the Hessian-free columns, and NAG at about the same compute", ""]
+  for name, title, _ in columns:
+    lines += [f"**{title}** — " + provenance.markdown(runs[name][0][0]["provenance"], written_from_run=True)]
+  lines += ["Cells read **ours** (paper): the final training error (squared error summed over pixels, "
+            "mean over the whole training set) of each run's best grid point; compute in passes "
+            "through our training set (a gradient = 2 passes per case, a G·v product = 2). The "
+            "NAG cell's paper number is its best NAG column (750,000 updates).", "",
+            "| task | " + " | ".join(t for _, t, _ in columns) + " | protocol: ours vs paper |",
+            "|---|---|---|---|---|"]
+  cells, protocol = [], []
+  for (name, title, published), short in zip(columns, ("HF*", "HF†", "NAG")):
+    records, config = runs[name]
+    best = min((s for s in select_best(records) if s["learning_rate"] is not None),
+               key=lambda s: s["final_train_error"], default=None)
+    if best is None:
+      cells.append(f"**all diverged** ({_num(published)})")
+      continue
+    point = min((r for r in records if not r["diverged"]), key=lambda r: r["final_train_error"])
+    passes = point["case_passes"] / point["num_train"]
+    cells.append(f"**{_num(best['final_train_error'])}** ({_num(published)}), {passes:,.0f} passes")
+    how = _hf_protocol(config) if name != "nag" else (
+        f"μ_max {'/'.join(f'{m:g}' for m in config['grid']['mu_max'])}, {_our_protocol(config, records)}")
+    protocol.append(f"{short}: {how}")
+  lines.append(f"| {TASK_TITLES[task]} | " + " | ".join(cells)
+               + f" | ours: {'. '.join(protocol)}. Paper: HF*: "
+                 f"{paper.HF_PROTOCOL['HF*']}; HF†: {paper.HF_PROTOCOL[task]}; NAG: {paper.PROTOCOL['ae']}; "
+                 f"{paper.PAPER_DATA[task]} |")
+  return "\n".join(lines) + "\n"
+
+
 def write_paper_tables(workdir: pathlib.Path, records: list[dict]) -> list[str]:
   """Writes whichever of the paper's tables this run reproduces; returns their file names."""
   config_path = workdir / "config.json"
@@ -149,7 +203,9 @@ def write_paper_tables(workdir: pathlib.Path, records: list[dict]) -> list[str]:
   config = json.loads(config_path.read_text())
   task = config["task"]["name"]
   written = {}
-  if task in paper.TABLE1:
+  if "hf" in config["grid"]["optimizers"]:
+    pass  # an HF run's columns come from its hf experiment's three runs (table1_hf)
+  elif task in paper.TABLE1:
     if len(config["grid"].get("init_scale", [1.0])) > 1:
       written["table3.md"] = table3(records, config)
     else:

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import collections
+import json
 import pathlib
 
 import matplotlib.pyplot as plt
@@ -122,9 +123,54 @@ def heatmap_figure(records: list[dict], path: pathlib.Path) -> None:
   plt.close(fig)
 
 
+HF_RUNS = {"classic": ("HF (Martens 2010)", "C3"), "hybrid": ("momentum-like HF (§5)", "C2"),
+           "nag": ("NAG", "C0")}
+
+
+def passes_figure(runs: dict[str, tuple[list[dict], list[dict]]], path: pathlib.Path) -> None:
+  """Training error against passes through the training set, for an hf experiment's runs."""
+  fig, ax = plt.subplots(figsize=(6.5, 4.2))
+  for name, (records, metrics) in runs.items():
+    title, color = HF_RUNS[name]
+    evals = [m for m in metrics if "train_error" in m]
+    styles = iter(["-", "--", ":", "-."])
+    for s in select_best(records):
+      if s["learning_rate"] is None:
+        continue
+      i = next(i for i, r in enumerate(records) if r["optimizer"] == s["optimizer"]
+               and r["mu_max"] == s["mu_max"] and r["learning_rate"] == s["learning_rate"])
+      passes = [m["case_passes"][i] / records[i]["num_train"] for m in evals]
+      label = f"{title}, {'ζ' if name != 'nag' else 'μ_max'} {s['mu_max']:g}, ε {s['learning_rate']:g}"
+      ax.plot(passes, [m["train_error"][i] for m in evals], next(styles), color=color, label=label, lw=1.2)
+  ax.set_yscale("log")
+  ax.set_xscale("symlog", linthresh=1.0)
+  ax.set_xlabel("passes through the training set (gradient = 2, G·v = 2 per case)")
+  ax.set_ylabel("training error at θ")
+  ax.set_title(f"{records[0]['task']}: HF, momentum-like HF and NAG against compute", fontsize=9)
+  ax.legend(fontsize=7)
+  fig.tight_layout()
+  fig.savefig(path, dpi=130)
+  plt.close(fig)
+
+
+def write_hf_report(workdir: pathlib.Path) -> None:
+  """An hf experiment's comparison: table1.md (HF columns) and error_vs_passes.png."""
+  runs = {name: load_run(workdir / name) for name in HF_RUNS}
+  configs = {name: json.loads((workdir / name / "config.json").read_text()) for name in HF_RUNS}
+  passes_figure(runs, workdir / "error_vs_passes.png")
+  (workdir / "table1.md").write_text(paper_tables.table1_hf(
+      {name: (runs[name][0], configs[name]) for name in HF_RUNS}))
+  print(f"wrote {workdir}/table1.md, error_vs_passes.png")
+
+
 def write_report(workdir: pathlib.Path) -> None:
-  """Writes summary.md, error_curves.png and lr_mu_heatmap.png into ``workdir``."""
+  """Writes summary.md, error_curves.png and lr_mu_heatmap.png into ``workdir`` (for an hf
+  experiment's folder: its comparison, see :func:`write_hf_report`)."""
   workdir = pathlib.Path(workdir)
+  config_path = workdir / "config.json"
+  if config_path.exists() and json.loads(config_path.read_text()).get("experiment") == "hf":
+    write_hf_report(workdir)
+    return
   records, metrics = load_run(workdir)
   (workdir / "summary.md").write_text(summary_markdown(records))
   error_curves_figure(records, metrics, workdir / "error_curves.png")

@@ -25,7 +25,8 @@ def load_run(workdir: pathlib.Path) -> tuple[list[dict], list[dict]]:
 
 def hparam_keys(records: list[dict]) -> list[str]:
   """The task's own grid axes: numeric fields besides the core ones and the outcomes."""
-  skip = set(CORE) | {"diverged", "diverged_at", "num_updates", "precision", "data", "provenance"}
+  skip = set(CORE) | {"diverged", "diverged_at", "num_updates", "precision", "data", "provenance",
+                      "case_passes", "num_train"}
   return sorted(k for k in records[0] if k not in skip and not k.startswith(("final_", "train_error")))
 
 

@@ -165,8 +165,8 @@ def rnn_engine_task(config: ml_collections.ConfigDict) -> Task:
   def apply(params, x):
     return model.apply({"params": params}, x)
 
-  def sample(data, key):
-    return problem.sample(key, config.batch_size)
+  def sample(data, key, batch_size=None):
+    return problem.sample(key, batch_size or config.batch_size)
 
   def evaluate(params, data):
     def per_case(xy):
@@ -183,4 +183,4 @@ def rnn_engine_task(config: ml_collections.ConfigDict) -> Task:
   return Task(f"{problem.name}_T{problem.length}", data, init, apply, problem.loss, sample, evaluate,
               provenance=f"generated on the fly: {problem.name}, T = {problem.length}, fresh sequences "
                          f"every update; errors on {n} fixed sequences (seed {config.data_seed})",
-              predict=predict)
+              predict=predict, cases_first=False)

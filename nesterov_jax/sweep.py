@@ -31,13 +31,15 @@ import tqdm
 from jax.experimental import multihost_utils
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
+from nesterov_jax import hf as hf_lib
 from nesterov_jax import provenance
 from nesterov_jax.config import ConfigError
 from nesterov_jax.momentum import evaluation_params, momentum_method
 from nesterov_jax.schedules import momentum_schedule, rnn_momentum_schedule
 from nesterov_jax.tasks import Task, check_task_name, make_task
 
-OPTIMIZERS = {"cm": 0.0, "nag": 1.0}
+OPTIMIZERS = {"cm": 0.0, "nag": 1.0, "hf": 0.0}  # name → the traced NAG flag
+HF = "hf"  # Hessian-free; for it the grid's μ_max is the CG decay ζ, which plays μ (§5)
 CORE_AXES = ("optimizer", "mu_max", "learning_rate", "seed")
 PRECISIONS = ("default", "high", "highest")
 SCHEDULES = ("eq5", "rnn", "constant")
@@ -102,9 +104,56 @@ def validate(config: ml_collections.ConfigDict) -> None:
   for field in ("eval_every", "checkpoint_every"):
     if config[field] < 0 or config[field] % chunk:
       raise ConfigError(f"{field} ({config[field]}) must be a multiple of chunk_size ({chunk})")
+  if HF in g.optimizers:
+    _validate_hf(config)
   if _finetune_start(config) is not None and _finetune_start(config) % chunk:
     raise ConfigError(f"the finetuning tail starts at update {_finetune_start(config)}, "
                       f"which must be a multiple of chunk_size ({chunk})")
+
+
+HF_PHASE_FIELDS = ("num_updates", "batch_size", "curvature_batch_size", "max_cg_iterations", "decay",
+                   "learning_rate", "learning_rate_halving", "weight_cost", "preconditioner",
+                   "backtracking", "line_search")
+
+
+def _validate_hf(config) -> None:
+  if tuple(config.grid.optimizers) != (HF,):
+    raise ConfigError("a grid with 'hf' holds no other optimizer (HF compiles its own program); "
+                      "run momentum in a second config")
+  if "hf" not in config:
+    raise ConfigError("optimizer 'hf' needs a config.hf section (see configs/hf_curves.py)")
+  if config.schedule.kind != "constant":
+    raise ConfigError("for 'hf' set schedule.kind = 'constant': its decay and ε are set per phase in config.hf")
+  phases, chunk = config.hf.phases, config.chunk_size
+  if not phases:
+    raise ConfigError("config.hf.phases is empty")
+  for i, phase in enumerate(phases):
+    missing = [f for f in HF_PHASE_FIELDS if f not in phase]
+    if missing:
+      raise ConfigError(f"hf phase {i} lacks {', '.join(missing)}")
+    if phase["num_updates"] <= 0 or phase["num_updates"] % chunk:
+      raise ConfigError(f"hf phase {i}: num_updates ({phase['num_updates']}) must be a positive "
+                        f"multiple of chunk_size ({chunk})")
+    if phase["batch_size"] < 0 or phase["curvature_batch_size"] < 1 or (
+        phase["batch_size"] and phase["curvature_batch_size"] > phase["batch_size"]):
+      raise ConfigError(f"hf phase {i}: need batch_size ≥ 0 (0 = the whole training set) and "
+                        "1 ≤ curvature_batch_size ≤ batch_size")
+    if phase["max_cg_iterations"] < 1:
+      raise ConfigError(f"hf phase {i}: max_cg_iterations must be ≥ 1")
+  total = sum(p["num_updates"] for p in phases)
+  if total != config.num_updates:
+    raise ConfigError(f"the hf phases add up to {total} updates; num_updates is {config.num_updates}")
+
+
+def phases(config) -> list[tuple[int, int, Any]]:
+  """(first update, end, phase config) of each phase: HF's config.hf.phases, else one phase."""
+  if HF not in config.grid.optimizers:
+    return [(0, config.num_updates, None)]
+  out, start = [], 0
+  for phase in config.hf.phases:
+    out.append((start, start + phase["num_updates"], phase))
+    start += phase["num_updates"]
+  return out
 
 
 def _finetune_start(config) -> int | None:
@@ -128,40 +177,75 @@ def _momentum(config, mu_max):
 # ---------------------------------------------------------------- the compiled programs
 
 
-def _optimizer(config, hp) -> optax.GradientTransformation:
-  return momentum_method(hp["learning_rate"], _momentum(config, hp["mu_max"]), hp["nesterov"])
+def _optimizer(config, hp, phase=None, phase_start=0) -> optax.GradientTransformationExtraArgs:
+  if phase is None:
+    return optax.with_extra_args_support(
+        momentum_method(hp["learning_rate"], _momentum(config, hp["mu_max"]), hp["nesterov"]))
+  # An HF phase: ε and ζ are the grid point's unless the phase sets them; ε may decay as
+  # ε·h/(h + t − t_start) (§5's "ε = 500/(t − 4000)" is ε = 0.5, h = 1000 from t = 5000).
+  lr = hp["learning_rate"] if phase["learning_rate"] is None else phase["learning_rate"]
+  h = phase["learning_rate_halving"]
+  learning_rate = (lambda count: lr * h / (h + count - phase_start)) if h else lr
+  return hf_lib.hessian_free(
+      learning_rate, hp["mu_max"] if phase["decay"] is None else phase["decay"],
+      initial_damping=config.hf.initial_damping, weight_cost=phase["weight_cost"],
+      max_cg_iterations=phase["max_cg_iterations"], curvature_batch_size=phase["curvature_batch_size"],
+      preconditioner=phase["preconditioner"], backtracking=phase["backtracking"],
+      line_search=phase["line_search"], cg_tolerance=config.hf.cg_tolerance)
 
 
 def _task_hparams(task: Task, hp) -> dict:
   return {k: hp[k] for k in task.hparam_axes if k in hp}
 
 
-def make_programs(task: Task, config: ml_collections.ConfigDict):
-  """The three vmapped functions the host loop calls: init, train chunk, evaluate."""
+def make_programs(task: Task, config: ml_collections.ConfigDict, phase_index: int = 0):
+  """The three vmapped functions the host loop calls: init, train chunk (for the updates of
+  phase ``phase_index``; one phase unless HF), evaluate."""
+  phase_start, _, phase = phases(config)[phase_index]
 
   def init_point(hp) -> TrainState:
     params = task.init(jax.random.fold_in(jax.random.key(hp["seed"]), 0), _task_hparams(task, hp))
-    return TrainState(params, _optimizer(config, hp).init(params), jnp.array(False), jnp.array(-1, jnp.int32))
+    opt_state = _optimizer(config, hp, phase, phase_start).init(params)
+    return TrainState(params, opt_state, jnp.array(False), jnp.array(-1, jnp.int32))
 
-  def train_chunk(state: TrainState, hp, data, start) -> tuple[TrainState, chex.Array]:
-    opt = _optimizer(config, hp)
+  def sample(data, key):
+    if phase is None:
+      return task.sample(data, key)
+    if phase["batch_size"]:
+      return task.sample(data, key, phase["batch_size"])
+    # The whole training set, in a fresh order each update: the curvature sub-batch (its
+    # first cases) is then a fresh random subset, as in Martens (2010).
+    inputs, targets = task.train_set(data)
+    order = jax.random.permutation(key, inputs.shape[0])
+    return inputs[order], targets[order]
+
+  def train_chunk(state: TrainState, hp, data, start) -> tuple[TrainState, dict]:
+    opt = _optimizer(config, hp, phase, phase_start)
     data_key = jax.random.fold_in(jax.random.key(hp["seed"]), 1)
 
     def step(state: TrainState, t):
-      batch = task.sample(data, jax.random.fold_in(data_key, t))
+      batch = sample(data, jax.random.fold_in(data_key, t))
       loss, grads = jax.value_and_grad(task.loss)(state.params, batch)
-      updates, opt_state = opt.update(grads, state.opt_state, state.params)
+      updates, opt_state = opt.update(grads, state.opt_state, state.params, batch=batch,
+                                      apply_fn=task.apply, output_loss_fn=task.output_loss,
+                                      squared_gradients_fn=task.squared_gradients)
       params = optax.apply_updates(state.params, updates)
+      # Compute in network passes × cases: a gradient is 2 (forward + backward); HF adds its own.
+      cost = 2.0 * jax.tree.leaves(batch)[0].shape[0 if task.cases_first else 1] + hf_lib.extra_cost(opt_state)
       ok = jnp.isfinite(loss) & jnp.isfinite(optax.tree.norm(grads)) & ~state.diverged
       keep = lambda new, old: jnp.where(ok, new, old)
       new = TrainState(jax.tree.map(keep, params, state.params),
                        jax.tree.map(keep, opt_state, state.opt_state),
                        ~ok,
                        jnp.where(state.diverged | ok, state.diverged_at, t))
-      return new, jnp.where(ok, loss, jnp.nan)
+      logs = {"train_loss": jnp.where(ok, loss, jnp.nan), "case_passes": jnp.where(ok, cost, 0.0),
+              **hf_lib.diagnostics(new.opt_state)}
+      return new, logs
 
-    state, losses = jax.lax.scan(step, state, start + jnp.arange(config.chunk_size))
-    return state, jnp.nanmean(losses)
+    state, logs = jax.lax.scan(step, state, start + jnp.arange(config.chunk_size))
+    summary = {k: jnp.nanmean(v) for k, v in logs.items()}
+    summary["case_passes"] = jnp.sum(logs["case_passes"])  # this chunk's compute
+    return state, summary
 
   def evaluate_point(state: TrainState, data):
     return task.evaluate(evaluation_params(state.params, state.opt_state), data)
@@ -197,11 +281,13 @@ class _Metrics:
   def __init__(self, path: pathlib.Path, resume_step: int, writer: bool):
     self.path, self.writer = path, writer
     self.previous_wall_s = 0.0  # time spent by the sessions before a resume
+    self.previous_case_passes = None  # and their compute, per grid point
     if path.exists():
       kept = [line for line in path.read_text().splitlines()
               if line.strip() and json.loads(line)["step"] <= resume_step]
       if kept:
         self.previous_wall_s = json.loads(kept[-1])["wall_s"]
+        self.previous_case_passes = json.loads(kept[-1]).get("case_passes")
       if writer:
         path.write_text("".join(line + "\n" for line in kept))
 
@@ -231,10 +317,13 @@ def run(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> list[dict]:
   hp["nesterov"] = _to_global(pad(np.array([OPTIMIZERS[o] for o in grid["optimizer"]], np.float32)), by_point)
   data = jax.tree.map(lambda x: _to_global(np.asarray(x), replicated), task.data)
 
-  init_fn, chunk_fn, eval_fn = make_programs(task, config)
+  _check_task_for_optimizer(config, task)
+  init_fn, _, eval_fn = make_programs(task, config)
   init_fn = jax.jit(init_fn, out_shardings=by_point)
-  chunk_fn = jax.jit(chunk_fn, donate_argnums=0, out_shardings=(by_point, by_point))
   eval_fn = jax.jit(eval_fn, out_shardings=by_point)
+  phase_of = [(start, end, jax.jit(make_programs(task, config, i)[1], donate_argnums=0,
+                                   out_shardings=(by_point, by_point)))
+              for i, (start, end, _) in enumerate(phases(config))]
 
   writer = jax.process_index() == 0
   manager = ocp.CheckpointManager(
@@ -259,18 +348,23 @@ def run(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> list[dict]:
         print(f"resuming {workdir} from update {start}", file=sys.stderr)
     metrics = _Metrics(workdir / "metrics.jsonl", start, writer)
     wall_start -= metrics.previous_wall_s  # wall times count every session of the run
+    case_passes = np.asarray(metrics.previous_case_passes or np.zeros(num_points), np.float64)
     eval_steps = {config.num_updates} | ({_finetune_start(config)} - {None})
     progress = tqdm.tqdm(total=config.num_updates, initial=start, unit="upd", disable=not writer,
                          desc=f"{task.name} x{num_points}", file=sys.stderr, dynamic_ncols=True)
     # Every process runs this loop identically: each call below is a collective.
     if start == 0:  # the error curves start from the initialization
       errors = {k: _to_host(v)[:num_points].tolist() for k, v in eval_fn(state, data).items()}
-      metrics.append({"step": 0, "wall_s": round(time.perf_counter() - wall_start, 3), **errors})
+      metrics.append({"step": 0, "wall_s": round(time.perf_counter() - wall_start, 3),
+                      "case_passes": case_passes.tolist(), **errors})
     for chunk_start in range(start, config.num_updates, config.chunk_size):
-      state, chunk_loss = chunk_fn(state, hp, data, jnp.int32(chunk_start))
+      chunk_fn = next(fn for start, end, fn in phase_of if start <= chunk_start < end)
+      state, logs = chunk_fn(state, hp, data, jnp.int32(chunk_start))
+      logs = {k: _to_host(v)[:num_points] for k, v in logs.items()}
+      case_passes = case_passes + logs.pop("case_passes")
       step = chunk_start + config.chunk_size
       record = {"step": step, "wall_s": round(time.perf_counter() - wall_start, 3),
-                "train_loss": _to_host(chunk_loss)[:num_points].tolist()}
+                "case_passes": case_passes.tolist(), **{k: v.tolist() for k, v in logs.items()}}
       if step in eval_steps or (config.eval_every and step % config.eval_every == 0):
         errors = {k: _to_host(v)[:num_points] for k, v in eval_fn(state, data).items()}
         record.update({k: v.tolist() for k, v in errors.items()})
@@ -293,6 +387,16 @@ def run(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> list[dict]:
   records = _records(config, task, grid, _read_evals(workdir / "metrics.jsonl"), diverged, diverged_at, prov)
   (workdir / "results.json").write_text(json.dumps(records, indent=1) + "\n")
   return records
+
+
+def _check_task_for_optimizer(config, task: Task) -> None:
+  if HF not in config.grid.optimizers:
+    return
+  if not task.cases_first:
+    raise ConfigError(f"'hf' needs a task whose batches hold cases on axis 0; {task.name!r} does not")
+  if any(p["batch_size"] == 0 for p in config.hf.phases) and task.train_set is None:
+    raise ConfigError(f"an hf phase with batch_size 0 (whole training set) needs a task with a fixed "
+                      f"training set; {task.name!r} has none")
 
 
 def load_final_state(workdir: pathlib.Path):
@@ -337,6 +441,7 @@ def _records(config, task, grid, evals, diverged, diverged_at, prov) -> list[dic
     if before is not None:
       r["train_error_before_finetune"] = before["train_error"][i]
     r.update({"diverged": bool(diverged[i]), "diverged_at": int(diverged_at[i]),
+              "case_passes": final["case_passes"][i], "num_train": task.num_train,
               "num_updates": config.num_updates, "precision": config.precision,
               "data": task.provenance, "provenance": prov})
     records.append(r)

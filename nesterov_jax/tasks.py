@@ -36,13 +36,22 @@ class Task(NamedTuple):
       ``hparam_axes``) to this point's scalar values.
     apply: ``(params, inputs) -> outputs``, the network's output function.
     output_loss: ``(outputs, targets) -> scalar``, the training objective's matching loss.
-    sample: ``(data, key) -> (inputs, targets)``, one minibatch.
+    sample: ``(data, key, batch_size=None) -> (inputs, targets)``, one minibatch (of the
+      task's configured size when ``batch_size`` is None).
     evaluate: ``(params, data) -> {metric: scalar}``; must include ``train_error``,
       the number the paper reports.
     hparam_axes: names of task hyperparameters that the grid may sweep (e.g. init scale).
     provenance: where the data came from (embedded, generated, original file), in words.
     predict: optional ``(params, inputs) -> outputs`` in the data's units (e.g. logistic
       outputs after the sigmoid), for reports that draw what the network produces.
+    train_set: optional ``data -> (inputs, targets)``, the whole fixed training set (for
+      full-batch methods; None where data are generated on the fly).
+    num_train: the training set's size (None when generated on the fly), to express
+      compute in passes through it.
+    cases_first: whether batches hold cases on axis 0 (RNN batches are time-major).
+    squared_gradients: optional ``(params, inputs, targets) -> pytree``, the mean over
+      cases of each case's squared loss gradient (Martens' HF preconditioner), computed
+      faster than per-case gradients can be; None: HF computes them with ``vmap``.
   """
 
   name: str
@@ -50,11 +59,15 @@ class Task(NamedTuple):
   init: Callable[[chex.PRNGKey, Mapping[str, chex.Array]], Params]
   apply: Callable[[Params, chex.Array], chex.Array]
   output_loss: Callable[[chex.Array, chex.Array], chex.Array]
-  sample: Callable[[Any, chex.PRNGKey], Batch]
+  sample: Callable[..., Batch]
   evaluate: Callable[[Params, Any], dict[str, chex.Array]]
   hparam_axes: tuple[str, ...] = ()
   provenance: str = ""
   predict: Callable[[Params, chex.Array], chex.Array] | None = None
+  train_set: Callable[[Any], Batch] | None = None
+  num_train: int | None = None
+  cases_first: bool = True
+  squared_gradients: Callable[[Params, chex.Array, chex.Array], Params] | None = None
 
   def loss(self, params: Params, batch: Batch) -> chex.Array:
     inputs, targets = batch
@@ -146,8 +159,8 @@ def teacher_mlp(config: ml_collections.ConfigDict) -> Task:
   data = {"x_train": x[:config.num_train], "y_train": y[:config.num_train],
           "x_test": x[config.num_train:], "y_test": y[config.num_train:]}
 
-  def sample(data, key):
-    return minibatch(data["x_train"], data["y_train"], key, config.batch_size)
+  def sample(data, key, batch_size=None):
+    return minibatch(data["x_train"], data["y_train"], key, batch_size or config.batch_size)
 
   def evaluate(params, data):
     sq = lambda x, y: jnp.mean(jnp.sum((apply(params, x) - y) ** 2, axis=-1))
@@ -156,4 +169,5 @@ def teacher_mlp(config: ml_collections.ConfigDict) -> Task:
 
   return Task("teacher_mlp", data, init, apply, output_loss, sample, evaluate,
               hparam_axes=("init_scale",),
-              provenance=f"generated: random tanh teacher, seed {config.data_seed}")
+              provenance=f"generated: random tanh teacher, seed {config.data_seed}",
+              train_set=lambda data: (data["x_train"], data["y_train"]), num_train=config.num_train)

@@ -1,0 +1,202 @@
+"""Hessian-free optimization (Martens 2010) and its link to momentum (Sutskever et al. 2013, §5)."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+from jax.flatten_util import ravel_pytree
+
+import nesterov_jax as nj
+from nesterov_jax import hf
+from nesterov_jax.models import Autoencoder, dense_squared_gradients
+
+
+def cross_entropy(outputs, targets):  # logistic outputs, as the Curves and MNIST tasks
+  return jnp.mean(jnp.sum(optax.sigmoid_binary_cross_entropy(outputs, targets), axis=-1))
+
+
+def squared_error(outputs, targets):  # linear outputs, as the Faces task
+  return jnp.mean(jnp.sum(0.5 * (outputs - targets) ** 2, axis=-1))
+
+
+def mlp(params, x):
+  return jnp.tanh(x @ params["w1"] + params["b1"]) @ params["w2"] + params["b2"]
+
+
+def mlp_params(key, sizes=(5, 4, 3)):
+  k1, k2, k3 = jax.random.split(key, 3)
+  return {"w1": jax.random.normal(k1, sizes[:2]), "b1": 0.1 * jax.random.normal(k3, sizes[1:2]),
+          "w2": jax.random.normal(k2, sizes[1:]), "b2": jnp.zeros(sizes[2])}
+
+
+@pytest.mark.parametrize("loss", [cross_entropy, squared_error])
+def test_gauss_newton_product_equals_jacobian_transpose_h_jacobian(loss):
+  """G v from jvp/vjp equals Jᵀ H_L J v with J = jax.jacobian of the outputs, H_L = jax.hessian of the loss."""
+  params = mlp_params(jax.random.key(0))
+  x = jax.random.normal(jax.random.key(1), (7, 5))
+  targets = jax.random.uniform(jax.random.key(2), (7, 3))
+  flat, unravel = ravel_pytree(params)
+  outputs = mlp(params, x)
+  jac = jax.jacobian(lambda f: mlp(unravel(f), x).ravel())(flat)                      # [7·3, P]
+  h = jax.hessian(lambda o: loss(o.reshape(outputs.shape), targets))(outputs.ravel())  # [7·3, 7·3]
+  gauss_newton = jac.T @ h @ jac
+  product = hf.gauss_newton_operator(mlp, loss, params, x, targets)
+  for seed in range(3):
+    v = jax.random.normal(jax.random.key(10 + seed), flat.shape)
+    np.testing.assert_allclose(ravel_pytree(product(unravel(v)))[0], gauss_newton @ v, rtol=2e-4, atol=1e-5)
+  if loss is cross_entropy:  # H_L = diag(σ(1 − σ)) / cases for logistic outputs with cross-entropy
+    s = jax.nn.sigmoid(outputs.ravel())
+    np.testing.assert_allclose(h, jnp.diag(s * (1 - s)) / 7, rtol=1e-5, atol=1e-7)
+
+
+def spd_system(seed, n=40, condition=1e3):
+  rng = np.random.default_rng(seed)
+  q, _ = np.linalg.qr(rng.normal(size=(n, n)))
+  a = (q * np.geomspace(1.0, condition, n)) @ q.T
+  return jnp.asarray(a, jnp.float32), jnp.asarray(rng.normal(size=n), jnp.float32)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_cg_solves_random_spd_systems_with_and_without_a_preconditioner(seed):
+  a, g = spd_system(seed, condition=100.0)
+  solution = -np.linalg.solve(np.float64(a), np.float64(g))
+  for m in (jnp.ones(40), jnp.asarray(np.random.default_rng(seed).uniform(0.5, 2.0, 40), jnp.float32)):
+    result = hf.conjugate_gradient(lambda v: a @ v, g, jnp.zeros(40), m, max_iterations=120, tolerance=0.0)
+    np.testing.assert_allclose(result.x, solution, rtol=1e-3, atol=1e-3)
+    phi = result.phi[: int(result.iterations) + 1]
+    np.testing.assert_allclose(phi[-1], 0.5 * result.x @ a @ result.x + g @ result.x, rtol=1e-4)
+    assert np.all(np.diff(np.asarray(phi)) <= 1e-5)  # CG never raises φ
+
+
+def test_cg_stops_by_the_relative_progress_rule_exactly_when_it_first_holds():
+  """Stop at the first i with i > k, φ_i < 0 and (φ_i − φ_{i−k}) / φ_i < k·ε, k = max(10, ⌈0.1 i⌉)."""
+  a, g = spd_system(7, n=300, condition=1e4)
+  result = hf.conjugate_gradient(lambda v: a @ v, g, jnp.zeros(300), jnp.ones(300), max_iterations=300)
+  stop = int(result.iterations)
+  phi = np.asarray(result.phi, np.float64)
+
+  def rule(i):
+    k = max(10, int(np.ceil(0.1 * i)))
+    return i > k and phi[i] < 0 and (phi[i] - phi[i - k]) / phi[i] < k * 5e-4
+
+  assert 11 < stop < 300
+  assert rule(stop) and not any(rule(i) for i in range(1, stop))
+  np.testing.assert_array_equal(result.saved[: int(result.num_saved)].shape[0],
+                                np.sum(hf.save_iterations(300) <= stop))
+
+
+def test_iterates_are_kept_on_a_geometric_schedule():
+  kept = hf.save_iterations(250)
+  # ⌈1.3^j⌉ for j = 0, 1, ...: 1, 2, 2, 3, 3, 4, 5, 7, 9, 11, 14, 18, 24, 31, ...
+  np.testing.assert_array_equal(kept[:12], [1, 2, 3, 4, 5, 7, 9, 11, 14, 18, 24, 31])
+  assert kept[-1] == 250  # and the last iterate
+  np.testing.assert_allclose(kept[-2] / kept[-3], 1.3, rtol=0.02)
+
+
+def test_levenberg_marquardt_raises_damping_on_overprediction_and_lowers_it_on_a_good_model():
+  assert float(hf.levenberg_marquardt(2.0, 0.1)) == pytest.approx(3.0)
+  assert float(hf.levenberg_marquardt(3.0, 0.9)) == pytest.approx(2.0)
+  assert float(hf.levenberg_marquardt(3.0, 0.5)) == pytest.approx(3.0)
+
+
+def one_update(opt, params, batch, apply_fn, loss_fn, state=None):
+  state = opt.init(params) if state is None else state
+  grads = jax.grad(lambda p: loss_fn(apply_fn(p, batch[0]), batch[1]))(params)
+  updates, state = opt.update(grads, state, params, batch=batch, apply_fn=apply_fn, output_loss_fn=loss_fn)
+  return updates, state
+
+
+def test_damping_rises_when_the_quadratic_model_overpredicts():
+  """sin(w) fit to 0 from w = 1.4: the Gauss-Newton step jumps to w ≈ −4.4, where sin is still ≈ 1."""
+  apply_fn = lambda p, x: jnp.sin(p["w"] * x)
+  batch = (jnp.ones((1, 1)), jnp.zeros((1, 1)))
+  opt = nj.hessian_free(initial_damping=1e-3, max_cg_iterations=5, preconditioner=False,
+                        backtracking=False, line_search=False)
+  params = {"w": jnp.array([1.4])}
+  updates, state = one_update(opt, params, batch, apply_fn, squared_error)
+  f = lambda p: squared_error(apply_fn(p, batch[0]), batch[1])
+  j = jnp.cos(1.4)
+  step = updates["w"][0]
+  predicted = j * jnp.sin(1.4) * step + 0.5 * j * j * step**2
+  rho = (f(optax.apply_updates(params, updates)) - f(params)) / predicted
+  assert float(rho) < 0.25
+  np.testing.assert_allclose(state.reduction_ratio, rho, rtol=1e-3)
+  assert float(state.damping) == pytest.approx(1.5e-3)
+
+
+def test_damping_falls_when_the_quadratic_model_is_exact():
+  """A model linear in its parameters with squared error: q(p) is f's exact change, so ρ = 1."""
+  apply_fn = lambda p, x: x @ p["w"] + p["b"]
+  x = jax.random.normal(jax.random.key(0), (20, 4))
+  batch = (x, jax.random.normal(jax.random.key(1), (20, 2)))
+  opt = nj.hessian_free(initial_damping=1.0, max_cg_iterations=3)
+  _, state = one_update(opt, {"w": jnp.zeros((4, 2)), "b": jnp.zeros(2)}, batch, apply_fn, squared_error)
+  np.testing.assert_allclose(state.reduction_ratio, 1.0, rtol=1e-3)
+  assert float(state.damping) == pytest.approx(2.0 / 3.0)
+
+
+def test_one_cg_step_from_a_warm_start_decayed_by_mu_is_a_nag_update_with_curvature_learning_rate():
+  """§5: HF with 1 CG step, warm start ζ·v, ε = 1, no line search or backtracking, no damping:
+
+      update = μ v − α ∇f(θ + μ v),   μ = ζ,  α = rᵀr / rᵀ G r,  r = ∇f(θ + μ v),
+
+  NAG's velocity update, its learning rate α set by the curvature (exact on a quadratic,
+  where G is the Hessian)."""
+  apply_fn = lambda p, x: x @ p["w"] + p["b"]
+  x = jax.random.normal(jax.random.key(0), (30, 5))
+  batch = (x, jax.random.normal(jax.random.key(1), (30, 3)))
+  f = lambda p: squared_error(apply_fn(p, batch[0]), batch[1])
+  mu = 0.9
+  opt = nj.hessian_free(decay=mu, initial_damping=0.0, max_cg_iterations=1, preconditioner=False,
+                        backtracking=False, line_search=False)
+  params = {"w": 0.1 * jax.random.normal(jax.random.key(2), (5, 3)), "b": jnp.zeros(3)}
+  v, state = one_update(opt, params, batch, apply_fn, squared_error)
+  params = optax.apply_updates(params, v)
+  update, state = one_update(opt, params, batch, apply_fn, squared_error, state)
+
+  flat_v = ravel_pytree(v)[0]
+  flat, unravel = ravel_pytree(params)
+  r = jax.grad(lambda q: f(unravel(q)))(flat + mu * flat_v)
+  hessian = jax.hessian(lambda q: f(unravel(q)))(flat)
+  alpha = (r @ r) / (r @ hessian @ r)
+  np.testing.assert_allclose(ravel_pytree(update)[0], mu * flat_v - alpha * r, rtol=1e-4, atol=1e-6)
+  assert int(state.cg_iterations) == 1
+
+
+def test_dense_squared_gradients_equal_per_case_gradients_by_vmap():
+  model = Autoencoder((6, 3), 8, num_connections=4)
+  x = jax.random.uniform(jax.random.key(0), (12, 8))
+  params = model.init(jax.random.key(1), x)["params"]
+  fast = dense_squared_gradients(model, params, x, lambda out: cross_entropy(out, x) * 12)
+  flat, unravel = ravel_pytree(params)
+  loss_of_case = lambda p, a, b: cross_entropy(model.apply({"params": p}, a[None]), b[None])
+  slow = hf.per_case_squared_gradients(loss_of_case, flat, unravel, x, x)
+  np.testing.assert_allclose(ravel_pytree(fast)[0], slow, rtol=1e-4, atol=1e-9)
+
+
+def test_hf_lowers_a_small_autoencoders_training_error_far_more_per_update_than_sgd():
+  """8 HF updates (≤ 40 CG steps each) reach a lower error than the best of 4 SGD learning rates in 80."""
+  codes = jax.random.normal(jax.random.key(0), (256, 4))
+  x = jax.nn.sigmoid(3.0 * codes @ jax.random.normal(jax.random.key(1), (4, 64)))
+  model = Autoencoder((32, 16, 4), 64, num_connections=15)
+  params0 = model.init(jax.random.key(2), x[:1])["params"]
+  apply_fn = lambda p, inputs: model.apply({"params": p}, inputs)
+  error = lambda p: float(jnp.mean(jnp.sum((jax.nn.sigmoid(apply_fn(p, x)) - x) ** 2, axis=-1)))
+
+  def train(opt, hessian_free, num_updates):
+    @jax.jit
+    def step(p, s):
+      grads = jax.grad(lambda q: cross_entropy(apply_fn(q, x), x))(p)
+      extra = dict(batch=(x, x), apply_fn=apply_fn, output_loss_fn=cross_entropy) if hessian_free else {}
+      u, s = opt.update(grads, s, p, **extra)
+      return optax.apply_updates(p, u), s
+
+    p, s = params0, opt.init(params0)
+    for _ in range(num_updates):
+      p, s = step(p, s)
+    return error(p)
+
+  hf_error = train(nj.hessian_free(max_cg_iterations=40), True, 8)
+  sgd_error = min(train(optax.sgd(lr), False, 80) for lr in (3.0, 1.0, 0.3, 0.1))
+  assert hf_error < 0.8 * sgd_error < 0.8 * error(params0), (hf_error, sgd_error)  # 8 HF updates beat 80 SGD
