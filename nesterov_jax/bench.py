@@ -8,6 +8,8 @@ tanh RNN with 100 units at T = 200, batch 100) and each grid size, in one proces
   grid inside a jitted ``lax.scan`` (the baseline measured in ../shared/PAPER.md §6);
 - **sequential**: one single-config jitted program run once per grid point.
 
+and, for Hessian-free, the cost of one Gauss-Newton product G·v relative to one gradient.
+
 It prints config-updates/s, µs per config-update, achieved TFLOP/s (model FLOPs: 6 per
 weight per case for the autoencoder; the recurrence's matmuls for the RNN) and the fraction
 of the device's matmul ceiling, measured in the same run. Only ratios measured side by side
@@ -27,6 +29,7 @@ import numpy as np
 import optax
 
 from nesterov_jax import autoencoders, protocols, provenance, rnn, sweep
+from nesterov_jax.hf import gauss_newton_operator
 from nesterov_jax.tasks import Task
 
 MNIST_WEIGHTS = sum(a * b for a, b in zip((784, 1000, 500, 250, 30, 250, 500, 1000),
@@ -170,6 +173,40 @@ def torch_rnn_seconds(config: ml_collections.ConfigDict, chunk: int, repeats: in
   return (time.perf_counter() - start) / (repeats * chunk)
 
 
+def gauss_newton_cost(task: Task, products: int = 10, repeats: int = 3) -> dict:
+  """One G·v product against one gradient, on one minibatch of ``task``, in µs.
+
+  ``gv_us`` is the marginal cost of a product on the linearized network (what each CG
+  iteration pays); ``gv_first_us`` includes the linearization's forward pass (paid once
+  per HF update). HF's goal: G·v ≤ 2 gradients.
+  """
+  params = task.init(jax.random.key(0), {})
+  batch = task.sample(task.data, jax.random.key(1))
+  grad_fn = jax.jit(jax.grad(task.loss))
+
+  @jax.jit
+  def chain(params, v, n):
+    product = gauss_newton_operator(task.apply, task.output_loss, params, *batch)
+    step = lambda _, v: jax.tree.map(lambda x: x / (1.0 + optax.tree.norm(v)), product(v))
+    return jax.lax.fori_loop(0, n, step, v)
+
+  def seconds(f):  # the fastest of ``repeats`` calls: the least disturbed by other load
+    jax.block_until_ready(f())
+    times = []
+    for _ in range(repeats):
+      start = time.perf_counter()
+      jax.block_until_ready(f())
+      times.append(time.perf_counter() - start)
+    return min(times)
+
+  grad = seconds(lambda: grad_fn(params, batch))
+  one = seconds(lambda: chain(params, params, 1))
+  many = seconds(lambda: chain(params, params, 1 + products))
+  gv = (many - one) / products
+  return {"gradient_us": grad * 1e6, "gv_us": gv * 1e6, "gv_first_us": one * 1e6,
+          "gv_over_gradient": gv / grad, "gv_first_over_gradient": one / grad}
+
+
 def measure(runner, repeats: int, chunk: int) -> float:
   """Seconds per update of the whole grid (after one warm-up chunk that compiles)."""
   runner(0).block_until_ready()
@@ -190,7 +227,7 @@ def run_bench(grid_sizes: dict[str, list[int]], precisions: list[str], chunk: in
   """
   start = time.perf_counter()
   ceilings = {p: matmul_ceiling(p, matmul_size) for p in precisions}
-  rows = []
+  rows, gauss_newton = [], []
 
   def record(name, precision, num_configs, method, seconds, flops):
     per_config = seconds / num_configs
@@ -203,6 +240,12 @@ def run_bench(grid_sizes: dict[str, list[int]], precisions: list[str], chunk: in
   for name, (task, config, flops) in workloads(rnn_length, rnn_unrolls[0]).items():
     is_rnn = name != "mnist_ae"
     for precision in precisions:
+      if not is_rnn:
+        with jax.default_matmul_precision(precision):
+          gauss_newton.append({"workload": name, "precision": precision, **gauss_newton_cost(task)})
+        print(f"{name:>9} {precision:>8} one G·v: {gauss_newton[-1]['gv_over_gradient']:.2f} gradients "
+              f"(first of an update, with the linearization: {gauss_newton[-1]['gv_first_over_gradient']:.2f})",
+              flush=True)
       for num_configs in grid_sizes["rnn" if is_rnn else "mnist"]:
         for method in methods or list(RUNNERS):
           with jax.default_matmul_precision(precision):
@@ -219,7 +262,8 @@ def run_bench(grid_sizes: dict[str, list[int]], precisions: list[str], chunk: in
           seconds = torch_rnn_seconds(config, chunk, repeats)
           if seconds is not None:
             record(name, precision, 1, "torch cuDNN", seconds, flops)
-  return {"rows": rows, "matmul_ceiling_tflops": ceilings, "matmul_size": matmul_size,
+  return {"rows": rows, "gauss_newton": gauss_newton, "matmul_ceiling_tflops": ceilings,
+          "matmul_size": matmul_size,
           "provenance": provenance.record(time.perf_counter() - start)}
 
 
@@ -249,6 +293,14 @@ def markdown(result: dict) -> str:
     lines.append(f"| {r['workload']} | {r['precision']} | {r['configs']} | {r['method']} | "
                  f"{r['us_per_config_update']:.1f} | {r['config_updates_per_s']:.1f} | {r['tflops']:.3g} | "
                  f"{100 * r['fraction_of_ceiling']:.1f} | {ratio} |")
+  lines += ["", "## Hessian-free: one Gauss-Newton product G·v against one gradient", "",
+            "On one minibatch of the workload. A CG iteration pays one G·v on the linearized network; "
+            "the first of an update also pays the linearization's forward pass. Goal: G·v ≤ 2 gradients.", "",
+            "| workload | precision | gradient µs | G·v µs | G·v / gradient | first G·v (with linearization) / gradient |",
+            "|---|---|---|---|---|---|"]
+  for r in result.get("gauss_newton", []):
+    lines.append(f"| {r['workload']} | {r['precision']} | {r['gradient_us']:.0f} | {r['gv_us']:.0f} | "
+                 f"{r['gv_over_gradient']:.2f} | {r['gv_first_over_gradient']:.2f} |")
   return "\n".join(lines) + "\n"
 
 

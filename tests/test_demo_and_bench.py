@@ -29,6 +29,10 @@ def test_benchmark_runs_every_method_and_reports_speedups_against_the_engine(mon
     assert r["us_per_config_update"] > 0
     assert abs(r["tflops"] - (1e6 if r["workload"] == "mnist_ae" else 2e6) / r["us_per_config_update"] / 1e6) < 1e-9
     assert 0 < r["fraction_of_ceiling"]
+  (gn,) = result["gauss_newton"]  # the Hessian-free row: one G·v against one gradient
+  assert gn["workload"] == "mnist_ae" and gn["gradient_us"] > 0 and gn["gv_first_us"] > 0
+  assert gn["gv_over_gradient"] == gn["gv_us"] / gn["gradient_us"]
   text = bench.markdown(result)
   assert "engine speed-up" in text and text.count("×") == 4 and "Made by `" in text
+  assert "| mnist_ae | highest |" in text.split("G·v against one gradient")[1]
   json.dumps(result)

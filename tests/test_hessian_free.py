@@ -1,14 +1,19 @@
 """Hessian-free optimization (Martens 2010) and its link to momentum (Sutskever et al. 2013, §5)."""
 
+import pathlib
+
 import jax
 import jax.numpy as jnp
+import ml_collections
 import numpy as np
 import optax
 import pytest
 from jax.flatten_util import ravel_pytree
 
 import nesterov_jax as nj
-from nesterov_jax import hf
+from nesterov_jax import cli, hf, protocols, results, sweep
+from nesterov_jax.config import ConfigError, load_config
+from nesterov_jax.experiments import hf as hf_experiment
 from nesterov_jax.models import Autoencoder, dense_squared_gradients
 
 
@@ -200,3 +205,71 @@ def test_hf_lowers_a_small_autoencoders_training_error_far_more_per_update_than_
   hf_error = train(nj.hessian_free(max_cg_iterations=40), True, 8)
   sgd_error = min(train(optax.sgd(lr), False, 80) for lr in (3.0, 1.0, 0.3, 0.1))
   assert hf_error < 0.8 * sgd_error < 0.8 * error(params0), (hf_error, sgd_error)  # 8 HF updates beat 80 SGD
+
+
+# ------------------------------------------------------------------ HF in the sweep engine
+
+ROOT = pathlib.Path(__file__).parents[1]
+HF_SMOKE = f"{ROOT / 'configs' / 'hf_curves.py'}:smoke"
+
+
+@pytest.fixture(scope="module")
+def hf_smoke(tmp_path_factory):
+  workdir = tmp_path_factory.mktemp("hf_curves")
+  assert cli.main(["run", HF_SMOKE, "--workdir", str(workdir)]) == 0
+  return workdir
+
+
+def test_hf_experiment_writes_table1s_hf_columns_beside_the_papers_and_the_passes_plot(hf_smoke):
+  table = (hf_smoke / "table1.md").read_text()
+  assert "| HF* (Martens 2010) | HF† (momentum-like HF, §5) | NAG, about the same compute |" in table
+  assert "(0.11)" in table and "(0.058)" in table and "(0.074)" in table and " passes |" in table
+  assert table.count("Made by `") == 3
+  assert (hf_smoke / "error_vs_passes.png").stat().st_size > 0
+  records, metrics = results.load_run(hf_smoke / "hybrid")
+  assert records[0]["optimizer"] == "hf" and records[0]["num_train"] == 400
+  passes = [m["case_passes"][0] for m in metrics]
+  assert passes[0] == 0 and all(b > a for a, b in zip(passes, passes[1:]))
+  # the first phase caps CG at 5 steps, the second at 10; the last phase is classic HF
+  assert metrics[1]["cg_iterations"][0] <= 5 and metrics[-1]["cg_iterations"][0] <= 10
+  assert metrics[-1]["train_error"][0] < metrics[0]["train_error"][0]
+
+
+def test_an_hf_grid_point_equals_the_same_config_trained_alone(hf_smoke, tmp_path):
+  """HF's while-loops run under vmap: a grid of (ζ, ε) gives what each point gives alone."""
+  base = load_config(HF_SMOKE).hybrid
+  grid = ml_collections.ConfigDict(base.to_dict())
+  grid.hf.phases = tuple(ml_collections.ConfigDict({**p, "decay": None, "learning_rate": None})
+                         for p in base.hf.phases)
+  grid.grid.mu_max, grid.grid.learning_rates = (0.9, 0.95), (1.0, 0.5)
+  alone = ml_collections.ConfigDict(grid.to_dict())
+  alone.grid.mu_max, alone.grid.learning_rates = (0.95,), (0.5,)
+  out = []
+  for name, config in (("grid", grid), ("alone", alone)):
+    cli.prepare_workdir(tmp_path / name, config)
+    out.append(sweep.run(config, tmp_path / name))
+  (point,) = [r for r in out[0] if r["mu_max"] == 0.95 and r["learning_rate"] == 0.5]
+  np.testing.assert_allclose(point["final_train_error"], out[1][0]["final_train_error"], rtol=1e-4)
+  np.testing.assert_allclose(point["case_passes"], out[1][0]["case_passes"], rtol=1e-6)
+  assert len({r["final_train_error"] for r in out[0]}) == 4  # the settings differ
+
+
+@pytest.mark.parametrize("override, message", [
+    ("hybrid.grid.optimizers=('hf','nag')", "holds no other optimizer"),
+    ("hybrid.num_updates=6", "add up to 4 updates"),
+    ("hybrid.schedule.kind='eq5'", "schedule.kind = 'constant'"),
+])
+def test_bad_hf_configs_fail_with_one_line_before_compiling(override, message):
+  config = load_config(HF_SMOKE, [override])
+  with pytest.raises(ConfigError, match=message):
+    hf_experiment.validate(config)
+
+
+def test_hf_refuses_a_time_major_task_with_one_line(tmp_path):
+  config = load_config(f"{ROOT / 'configs' / 'rnn_addition.py'}:smoke")
+  hybrid = load_config(HF_SMOKE).hybrid
+  config.unlock()
+  config.grid.optimizers, config.schedule.kind, config.hf = ("hf",), "constant", hybrid.hf
+  config.hf.phases = (protocols.hf_phase(config.num_updates, 10, 10, 3, weight_cost=0.0, classic=False),)
+  with pytest.raises(ConfigError, match="cases on axis 0"):
+    sweep.run(config, tmp_path)
