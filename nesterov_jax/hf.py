@@ -322,6 +322,12 @@ def hessian_free(learning_rate: ScalarOrSchedule = 1.0, decay: ScalarOrSchedule 
   return optax.GradientTransformationExtraArgs(init_fn, update_fn)
 
 
+def restart_damping(opt_state: HessianFreeState, damping: float, when: chex.Array) -> HessianFreeState:
+  """λ set to ``damping`` where ``when``: Levenberg-Marquardt restarted (e.g. at a switch from
+  §5's minibatch phases, which drive λ toward 0, back to classic full-batch HF)."""
+  return opt_state._replace(damping=jnp.where(when, jnp.float32(damping), opt_state.damping))
+
+
 def extra_cost(opt_state: Any) -> chex.Array:
   """Network passes × cases the last update spent beyond the caller's gradient (0 unless HF)."""
   return opt_state.cost if isinstance(opt_state, HessianFreeState) else jnp.float32(0.0)

@@ -17,6 +17,7 @@ from nesterov_jax import paper, provenance, rnn
 from nesterov_jax.results import select_best
 
 TASK_TITLES = {"curves_ae": "Curves", "mnist_ae": "MNIST", "faces_ae": "Faces"}
+HF_CONFIGS = {"curves_ae": "configs/hf_curves.py", "mnist_ae": "configs/hf_mnist.py"}
 
 
 def _column(summary: dict) -> str | tuple:
@@ -73,8 +74,10 @@ def table1(records: list[dict], config: dict) -> str:
             "Best learning rate per column (ours): "
             + ", ".join(f"{_label(c)} ε = {best[c]['learning_rate']:g}" for c in paper.TABLE1_COLUMNS
                         if c in best and best[c]["learning_rate"] is not None) + ".", "",
-            "The paper's other columns, for reference (not run here): "
-            + ", ".join(f"{k} {_num(v)}" for k, v in others.items()) + "."]
+            "The paper's other columns, for reference: "
+            + ", ".join(f"{k} {_num(v)}" for k, v in others.items())
+            + (f"; HF* and HF† are run by `{HF_CONFIGS[task]}` (its table1.md), SGD_C is not run here."
+               if task in HF_CONFIGS else " (not run here).")]
   return "\n".join(lines) + "\n"
 
 
@@ -152,6 +155,7 @@ def _hf_protocol(config: dict) -> str:
                         if p["learning_rate_halving"] else "")
     batch = "all cases" if p["batch_size"] == 0 else f"{p['batch_size']} cases"
     kind = ("line search, CG backtracking, preconditioner" if p["line_search"] else "no line search")
+    kind += f", λ restarted at {p['damping']:g}" if p.get("damping") is not None else ""
     parts.append(f"{p['num_updates']} updates on {batch} (curvature on {p['curvature_batch_size']}), "
                  f"≤ {p['max_cg_iterations']} CG steps, {decay}, {lr}, L2 {p['weight_cost']:g}, {kind}")
   return "; then ".join(parts)

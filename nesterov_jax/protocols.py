@@ -130,22 +130,28 @@ def scale_updates(config: ml_collections.ConfigDict, num_updates: int, chunk_siz
 
 
 # Section 5: Hessian-free. L2 weight costs are the paper's; λ0 = 45 is the initial damping
-# in Martens' (2010) code.
+# in Martens' (2010) code. The hybrid's switch back to classic HF restarts λ at 1 (ours: its
+# minibatch phases always find ρ > 3/4 and drive λ toward 0, where the full-batch quadratic
+# model over-predicts by far; the paper does not say what it did).
 HF_WEIGHT_COST = {"curves_ae": 2e-5, "mnist_ae": 1e-5, "faces_ae": 1e-5}
 HF_INITIAL_DAMPING = 45.0
+HF_RESTART_DAMPING = 1.0
 
 
 def hf_phase(num_updates: int, batch_size: int, curvature_batch_size: int, max_cg_iterations: int, *,
              weight_cost: float, decay: float | None = None, learning_rate: float | None = None,
-             learning_rate_halving: int = 0, classic: bool = True) -> ml_collections.ConfigDict:
+             learning_rate_halving: int = 0, damping: float | None = None,
+             classic: bool = True) -> ml_collections.ConfigDict:
   """One phase of an HF run. ``batch_size`` 0 = the whole training set; ``decay`` and
-  ``learning_rate`` None = the grid point's ζ (its μ_max) and ε; ``classic`` = Martens'
-  line search, CG backtracking and preconditioner, else §5's momentum-like update (none
-  of the three: the step is ε times the last CG iterate)."""
+  ``learning_rate`` None = the grid point's ζ (its μ_max) and ε; ``damping`` None carries λ
+  over from the previous phase (the first starts at ``hf.initial_damping``), a number
+  restarts it there; ``classic`` = Martens' line search, CG backtracking and
+  preconditioner, else §5's momentum-like update (none of the three: the step is ε times
+  the last CG iterate)."""
   return ml_collections.ConfigDict(dict(
       num_updates=num_updates, batch_size=batch_size, curvature_batch_size=curvature_batch_size,
       max_cg_iterations=max_cg_iterations, decay=decay, learning_rate=learning_rate,
-      learning_rate_halving=learning_rate_halving, weight_cost=weight_cost,
+      learning_rate_halving=learning_rate_halving, weight_cost=weight_cost, damping=damping,
       preconditioner=classic, backtracking=classic, line_search=classic))
 
 

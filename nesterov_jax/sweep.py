@@ -112,7 +112,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
 
 
 HF_PHASE_FIELDS = ("num_updates", "batch_size", "curvature_batch_size", "max_cg_iterations", "decay",
-                   "learning_rate", "learning_rate_halving", "weight_cost", "preconditioner",
+                   "learning_rate", "learning_rate_halving", "weight_cost", "damping", "preconditioner",
                    "backtracking", "line_search")
 
 
@@ -222,6 +222,9 @@ def make_programs(task: Task, config: ml_collections.ConfigDict, phase_index: in
   def train_chunk(state: TrainState, hp, data, start) -> tuple[TrainState, dict]:
     opt = _optimizer(config, hp, phase, phase_start)
     data_key = jax.random.fold_in(jax.random.key(hp["seed"]), 1)
+    if phase is not None and phase["damping"] is not None:  # this phase restarts λ
+      state = state._replace(opt_state=hf_lib.restart_damping(state.opt_state, phase["damping"],
+                                                              start == phase_start))
 
     def step(state: TrainState, t):
       batch = sample(data, jax.random.fold_in(data_key, t))

@@ -233,6 +233,9 @@ def test_hf_experiment_writes_table1s_hf_columns_beside_the_papers_and_the_passe
   # the first phase caps CG at 5 steps, the second at 10; the last phase is classic HF
   assert metrics[1]["cg_iterations"][0] <= 5 and metrics[-1]["cg_iterations"][0] <= 10
   assert metrics[-1]["train_error"][0] < metrics[0]["train_error"][0]
+  # λ starts at 45 and is restarted at 1 by the last phase: two LM steps later it lies in
+  # [1·(2/3)², 1·(3/2)²] (the chunk's mean), where 45 could not have fallen in four
+  assert metrics[1]["damping"][0] > 15 and 0.4 < metrics[-1]["damping"][0] < 2.3
 
 
 def test_an_hf_grid_point_equals_the_same_config_trained_alone(hf_smoke, tmp_path):
