@@ -46,7 +46,7 @@ def get_config(preset: str = "cpu"):
                     damping=RESTART),
               phase(2500, 0, curvature, 200, weight_cost=0.0, decay=0.995, learning_rate=1.0)]
   elif preset == "cpu":
-    n, minibatch, curvature, classic_updates, nag_updates = 10_000, 625, 1000, 100, 30_000
+    n, minibatch, curvature, classic_updates, nag_updates = 10_000, 625, 1000, 60, 30_000
     hybrid = [phase(150, minibatch, minibatch, 50, weight_cost=L2, decay=0.95, learning_rate=1.0, classic=False),
               phase(50, minibatch, minibatch, 50, weight_cost=L2, decay=0.999, learning_rate=0.5,
                     learning_rate_halving=50, classic=False),
