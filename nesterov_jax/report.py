@@ -34,7 +34,9 @@ def summary_markdown(records: list[dict]) -> str:
   lines = [f"# {records[0]['task']}: best learning rate per setting", "", provenance.markdown(prov, written_from_run=True),
            f"Data: {records[0]['data']}. {records[0]['num_updates']} updates, matmul precision "
            f"`{records[0]['precision']}`. Errors are measured at θ (`evaluation_params`). "
-           "Learning rate chosen by the lowest final training error, mean over seeds.", "",
+           "Learning rate chosen by the lowest final training error, mean over seeds."
+           + (" For HF, μ_max is the CG decay ζ and ε multiplies its step; `case_passes` in "
+              "results.json counts its compute." if records[0]["optimizer"] == "hf" else ""), "",
            "| optimizer | μ_max | " + "".join(f"{h} | " for h in hparams) + "best ε | "
            + " | ".join(outcome) + " | seeds | diverged at best ε |",
            "|---|---|" + "---|" * (len(hparams) + len(outcome) + 3)]
@@ -67,7 +69,8 @@ def error_curves_figure(records: list[dict], metrics: list[dict], path: pathlib.
       continue
     idx = [i for i, r in enumerate(records) if setting(r, hparams) == setting(s, hparams)
            and r["learning_rate"] == s["learning_rate"]]
-    label = f"{'SGD' if s['mu_max'] == 0 else s['optimizer'].upper()}, μ_max {s['mu_max']:g}, ε {s['learning_rate']:g}"
+    mu = "ζ" if s["optimizer"] == "hf" else "μ_max"  # HF's grid μ_max is its CG decay ζ
+    label = f"{'SGD' if s['mu_max'] == 0 else s['optimizer'].upper()}, {mu} {s['mu_max']:g}, ε {s['learning_rate']:g}"
     label += "".join(f", {h} {s[h]:g}" for h in hparams if len({r[h] for r in records}) > 1)
     ax.plot(steps, errors[:, idx].mean(axis=1), "--" if s["optimizer"] == "cm" else "-",
             color=f"C{mus.index(s['mu_max'])}", label=label, lw=1.2)
@@ -132,7 +135,7 @@ def passes_figure(runs: dict[str, tuple[list[dict], list[dict]]], path: pathlib.
   fig, ax = plt.subplots(figsize=(6.5, 4.2))
   for name, (records, metrics) in runs.items():
     title, color = HF_RUNS[name]
-    evals = [m for m in metrics if "train_error" in m]
+    evals = [m for m in metrics if "train_error" in m and m["step"] > 0]  # log axis: from the first eval
     styles = iter(["-", "--", ":", "-."])
     for s in select_best(records):
       if s["learning_rate"] is None:
@@ -140,13 +143,15 @@ def passes_figure(runs: dict[str, tuple[list[dict], list[dict]]], path: pathlib.
       i = next(i for i, r in enumerate(records) if r["optimizer"] == s["optimizer"]
                and r["mu_max"] == s["mu_max"] and r["learning_rate"] == s["learning_rate"])
       passes = [m["case_passes"][i] / records[i]["num_train"] for m in evals]
-      label = f"{title}, {'ζ' if name != 'nag' else 'μ_max'} {s['mu_max']:g}, ε {s['learning_rate']:g}"
+      label = (f"{title}, μ_max {s['mu_max']:g}, ε {s['learning_rate']:g}" if name == "nag" else
+               title + ("" if len(select_best(records)) == 1 else f", ζ {s['mu_max']:g}, ε {s['learning_rate']:g}"))
       ax.plot(passes, [m["train_error"][i] for m in evals], next(styles), color=color, label=label, lw=1.2)
   ax.set_yscale("log")
-  ax.set_xscale("symlog", linthresh=1.0)
+  ax.set_xscale("log")
   ax.set_xlabel("passes through the training set (gradient = 2, G·v = 2 per case)")
   ax.set_ylabel("training error at θ")
-  ax.set_title(f"{records[0]['task']}: HF, momentum-like HF and NAG against compute", fontsize=9)
+  ax.set_title(f"{records[0]['task']}: HF, momentum-like HF and NAG against compute\n"
+               "(each run's evaluations, from its first after the start)", fontsize=9)
   ax.legend(fontsize=7)
   fig.tight_layout()
   fig.savefig(path, dpi=130)

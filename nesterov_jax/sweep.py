@@ -32,14 +32,14 @@ from jax.experimental import multihost_utils
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 from nesterov_jax import hf as hf_lib
-from nesterov_jax import provenance
+from nesterov_jax import hf_phases, provenance
 from nesterov_jax.config import ConfigError
 from nesterov_jax.momentum import evaluation_params, momentum_method
 from nesterov_jax.schedules import momentum_schedule, rnn_momentum_schedule
 from nesterov_jax.tasks import Task, check_task_name, make_task
 
 OPTIMIZERS = {"cm": 0.0, "nag": 1.0, "hf": 0.0}  # name → the traced NAG flag
-HF = "hf"  # Hessian-free; for it the grid's μ_max is the CG decay ζ, which plays μ (§5)
+HF = hf_phases.HF
 CORE_AXES = ("optimizer", "mu_max", "learning_rate", "seed")
 PRECISIONS = ("default", "high", "highest")
 SCHEDULES = ("eq5", "rnn", "constant")
@@ -105,55 +105,10 @@ def validate(config: ml_collections.ConfigDict) -> None:
     if config[field] < 0 or config[field] % chunk:
       raise ConfigError(f"{field} ({config[field]}) must be a multiple of chunk_size ({chunk})")
   if HF in g.optimizers:
-    _validate_hf(config)
+    hf_phases.validate(config)
   if _finetune_start(config) is not None and _finetune_start(config) % chunk:
     raise ConfigError(f"the finetuning tail starts at update {_finetune_start(config)}, "
                       f"which must be a multiple of chunk_size ({chunk})")
-
-
-HF_PHASE_FIELDS = ("num_updates", "batch_size", "curvature_batch_size", "max_cg_iterations", "decay",
-                   "learning_rate", "learning_rate_halving", "weight_cost", "damping", "preconditioner",
-                   "backtracking", "line_search")
-
-
-def _validate_hf(config) -> None:
-  if tuple(config.grid.optimizers) != (HF,):
-    raise ConfigError("a grid with 'hf' holds no other optimizer (HF compiles its own program); "
-                      "run momentum in a second config")
-  if "hf" not in config:
-    raise ConfigError("optimizer 'hf' needs a config.hf section (see configs/hf_curves.py)")
-  if config.schedule.kind != "constant":
-    raise ConfigError("for 'hf' set schedule.kind = 'constant': its decay and ε are set per phase in config.hf")
-  phases, chunk = config.hf.phases, config.chunk_size
-  if not phases:
-    raise ConfigError("config.hf.phases is empty")
-  for i, phase in enumerate(phases):
-    missing = [f for f in HF_PHASE_FIELDS if f not in phase]
-    if missing:
-      raise ConfigError(f"hf phase {i} lacks {', '.join(missing)}")
-    if phase["num_updates"] <= 0 or phase["num_updates"] % chunk:
-      raise ConfigError(f"hf phase {i}: num_updates ({phase['num_updates']}) must be a positive "
-                        f"multiple of chunk_size ({chunk})")
-    if phase["batch_size"] < 0 or phase["curvature_batch_size"] < 1 or (
-        phase["batch_size"] and phase["curvature_batch_size"] > phase["batch_size"]):
-      raise ConfigError(f"hf phase {i}: need batch_size ≥ 0 (0 = the whole training set) and "
-                        "1 ≤ curvature_batch_size ≤ batch_size")
-    if phase["max_cg_iterations"] < 1:
-      raise ConfigError(f"hf phase {i}: max_cg_iterations must be ≥ 1")
-  total = sum(p["num_updates"] for p in phases)
-  if total != config.num_updates:
-    raise ConfigError(f"the hf phases add up to {total} updates; num_updates is {config.num_updates}")
-
-
-def phases(config) -> list[tuple[int, int, Any]]:
-  """(first update, end, phase config) of each phase: HF's config.hf.phases, else one phase."""
-  if HF not in config.grid.optimizers:
-    return [(0, config.num_updates, None)]
-  out, start = [], 0
-  for phase in config.hf.phases:
-    out.append((start, start + phase["num_updates"], phase))
-    start += phase["num_updates"]
-  return out
 
 
 def _finetune_start(config) -> int | None:
@@ -181,17 +136,7 @@ def _optimizer(config, hp, phase=None, phase_start=0) -> optax.GradientTransform
   if phase is None:
     return optax.with_extra_args_support(
         momentum_method(hp["learning_rate"], _momentum(config, hp["mu_max"]), hp["nesterov"]))
-  # An HF phase: ε and ζ are the grid point's unless the phase sets them; ε may decay as
-  # ε·h/(h + t − t_start) (§5's "ε = 500/(t − 4000)" is ε = 0.5, h = 1000 from t = 5000).
-  lr = hp["learning_rate"] if phase["learning_rate"] is None else phase["learning_rate"]
-  h = phase["learning_rate_halving"]
-  learning_rate = (lambda count: lr * h / (h + count - phase_start)) if h else lr
-  return hf_lib.hessian_free(
-      learning_rate, hp["mu_max"] if phase["decay"] is None else phase["decay"],
-      initial_damping=config.hf.initial_damping, weight_cost=phase["weight_cost"],
-      max_cg_iterations=phase["max_cg_iterations"], curvature_batch_size=phase["curvature_batch_size"],
-      preconditioner=phase["preconditioner"], backtracking=phase["backtracking"],
-      line_search=phase["line_search"], cg_tolerance=config.hf.cg_tolerance)
+  return hf_phases.optimizer(config, hp, phase, phase_start)
 
 
 def _task_hparams(task: Task, hp) -> dict:
@@ -201,7 +146,7 @@ def _task_hparams(task: Task, hp) -> dict:
 def make_programs(task: Task, config: ml_collections.ConfigDict, phase_index: int = 0):
   """The three vmapped functions the host loop calls: init, train chunk (for the updates of
   phase ``phase_index``; one phase unless HF), evaluate."""
-  phase_start, _, phase = phases(config)[phase_index]
+  phase_start, _, phase = hf_phases.phases(config)[phase_index]
 
   def init_point(hp) -> TrainState:
     params = task.init(jax.random.fold_in(jax.random.key(hp["seed"]), 0), _task_hparams(task, hp))
@@ -320,13 +265,13 @@ def run(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> list[dict]:
   hp["nesterov"] = _to_global(pad(np.array([OPTIMIZERS[o] for o in grid["optimizer"]], np.float32)), by_point)
   data = jax.tree.map(lambda x: _to_global(np.asarray(x), replicated), task.data)
 
-  _check_task_for_optimizer(config, task)
+  hf_phases.check_task(config, task)
   init_fn, _, eval_fn = make_programs(task, config)
   init_fn = jax.jit(init_fn, out_shardings=by_point)
   eval_fn = jax.jit(eval_fn, out_shardings=by_point)
   phase_of = [(start, end, jax.jit(make_programs(task, config, i)[1], donate_argnums=0,
                                    out_shardings=(by_point, by_point)))
-              for i, (start, end, _) in enumerate(phases(config))]
+              for i, (start, end, _) in enumerate(hf_phases.phases(config))]
 
   writer = jax.process_index() == 0
   manager = ocp.CheckpointManager(
@@ -390,16 +335,6 @@ def run(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> list[dict]:
   records = _records(config, task, grid, _read_evals(workdir / "metrics.jsonl"), diverged, diverged_at, prov)
   (workdir / "results.json").write_text(json.dumps(records, indent=1) + "\n")
   return records
-
-
-def _check_task_for_optimizer(config, task: Task) -> None:
-  if HF not in config.grid.optimizers:
-    return
-  if not task.cases_first:
-    raise ConfigError(f"'hf' needs a task whose batches hold cases on axis 0; {task.name!r} does not")
-  if any(p["batch_size"] == 0 for p in config.hf.phases) and task.train_set is None:
-    raise ConfigError(f"an hf phase with batch_size 0 (whole training set) needs a task with a fixed "
-                      f"training set; {task.name!r} has none")
 
 
 def load_final_state(workdir: pathlib.Path):
