@@ -6,7 +6,8 @@
   lowest final training error (mean over seeds, diverged points excluded), as the paper
   selects it; then every grid point.
 - ``error_curves.png``: training error against updates for each setting at its best ε.
-- ``lr_mu_heatmap.png``: final training error over learning rate × μ_max, per optimizer.
+- ``lr_mu_heatmap.png``: final training error over learning rate × μ_max, per optimizer (when
+  the grid has more than one such cell).
 - the paper's tables this run reproduces, ours beside the paper's (see paper_tables.py),
   and pictures of the trained networks (see figures.py) while the checkpoints are there.
 """
@@ -179,8 +180,10 @@ def write_report(workdir: pathlib.Path) -> None:
   records, metrics = load_run(workdir)
   (workdir / "summary.md").write_text(summary_markdown(records))
   error_curves_figure(records, metrics, workdir / "error_curves.png")
-  heatmap_figure(records, workdir / "lr_mu_heatmap.png")
+  plots = ["error_curves.png"]
+  if len({(r["optimizer"], r["learning_rate"], r["mu_max"]) for r in records}) > 1:  # else one cell
+    heatmap_figure(records, workdir / "lr_mu_heatmap.png")
+    plots.append("lr_mu_heatmap.png")
   tables = paper_tables.write_paper_tables(workdir, records)
   pictures = figures.write_figures(workdir, records)
-  print(f"wrote {workdir}/" + ", ".join(["summary.md", "error_curves.png", "lr_mu_heatmap.png",
-                                         *tables, *pictures]))
+  print(f"wrote {workdir}/" + ", ".join(["summary.md", *plots, *tables, *pictures]))
