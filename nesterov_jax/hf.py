@@ -17,11 +17,16 @@ iterate times a decay constant ζ; his relative-progress stopping rule (stop at 
 when i > k, φ(x_i) < 0 and (φ(x_i) − φ(x_{i−k})) / φ(x_i) < k·ε, k = max(10, ⌈0.1 i⌉),
 ε = 5·10⁻⁴) under a cap on iterations; iterates kept at iterations ⌈1.3^j⌉ for CG
 backtracking (walk back from the last iterate while the objective keeps improving);
-Levenberg-Marquardt damping from the reduction ratio ρ = (f(θ + p) − f(θ)) / q(p) (λ × 3/2
-when ρ < 1/4, × 2/3 when ρ > 3/4); a backtracking line search (rate × 0.8 until
-f(θ + rate·p) ≤ f(θ) + 10⁻²·rate·∇fᵀp, at most 60 tries, else no step); the diagonal
-preconditioner M = (diag(mean_i ∇ℓ_i²) + (λ + κ)I)^0.75 from per-case gradients ∇ℓ_i;
-curvature products on the first ``curvature_batch_size`` cases of the gradient batch.
+Levenberg-Marquardt damping from the reduction ratio ρ = (f(θ + p) − f(θ)) / q(p), f on the
+gradient batch and q undamped (λ × 3/2 when ρ < 1/4, × 2/3 when ρ > 3/4); a backtracking line
+search (rate × 0.8 until f(θ + rate·p) ≤ f(θ) + 10⁻²·rate·∇fᵀp, at most 60 tries, else no
+step); the diagonal preconditioner M = (diag(mean_i ∇ℓ_i²) + (λ + κ)I)^0.75 from per-case
+gradients ∇ℓ_i (ours on the curvature batch, where Martens used the gradient batch); curvature
+products on the first ``curvature_batch_size`` cases of the gradient batch.
+
+λ only moves by factors of 3/2 and 2/3: a long run of good updates (§5's minibatch phases
+find ρ > 3/4 every time) drives it toward 0, from where it climbs back slowly (and never from
+an underflowed 0); the engine's HF phases can restart it (``restart_damping``).
 
 The link to momentum (Sutskever et al. 2013, §5): one CG step from the warm start ζ·p_prev
 gives θ + ζ·p_prev − α·(∇f(θ) + ζ(G + λ)p_prev), and ∇f(θ) + ζ(G + λ)p_prev is the model's
