@@ -54,11 +54,8 @@ def get_config(preset: str = "cpu"):
     hybrid = [phase(2, minibatch, minibatch, 5, weight_cost=L2, decay=0.95, learning_rate=1.0, classic=False),
               phase(2, 0, curvature, 10, weight_cost=L2, decay=0.995, learning_rate=1.0,
                     damping=RESTART)]
-  classic = protocols.hf(TASK, [phase(classic_updates, 0, curvature, 250 if preset != "smoke" else 10,
-                                      weight_cost=L2)])
-  config = protocols.hf_comparison(classic, protocols.hf(TASK, hybrid),
-                                   protocols.hf_reference_nag(TASK, preset, nag_updates),
-                                   smoke=preset == "smoke")
+  config = protocols.hf_comparison(TASK, preset, hybrid, classic_updates=classic_updates,
+                                   curvature_batch_size=curvature, nag_updates=nag_updates)
   if preset != "full":  # the embedded digits: 4,000 train, 1,000 held out
     for name in ("classic", "hybrid", "nag"):
       config[name].task.num_test = 1_000

@@ -171,7 +171,7 @@ def hf(task_name: str, phases: list[ml_collections.ConfigDict]) -> ml_collection
   return config
 
 
-def hf_reference_nag(task_name: str, preset: str, num_updates: int) -> ml_collections.ConfigDict:
+def _hf_reference_nag(task_name: str, preset: str, num_updates: int) -> ml_collections.ConfigDict:
   """NAG beside HF: Table 1's protocol at μ_max ∈ {0.99, 0.999} (full), else ``num_updates``
   at μ_max 0.99 and ε ∈ {0.01, 0.005} (the best of the cpu sweeps), Eq. 5 scaled."""
   nag = autoencoder(task_name)
@@ -184,19 +184,26 @@ def hf_reference_nag(task_name: str, preset: str, num_updates: int) -> ml_collec
   return nag
 
 
-def hf_comparison(classic: ml_collections.ConfigDict, hybrid: ml_collections.ConfigDict,
-                  nag: ml_collections.ConfigDict, smoke: bool = False) -> ml_collections.ConfigDict:
-  """The ``hf`` experiment: classic HF (HF*), momentum-like HF (HF†) and a NAG reference.
+def hf_comparison(task_name: str, preset: str, hybrid: list[ml_collections.ConfigDict], *,
+                  classic_updates: int, curvature_batch_size: int,
+                  nag_updates: int) -> ml_collections.ConfigDict:
+  """The ``hf`` experiment on one autoencoder: classic HF (HF*: Martens 2010, gradient on the
+  whole training set, ≤ 250 CG steps), the momentum-like ``hybrid`` phases (HF†) and a NAG
+  reference of ``nag_updates``.
 
   HF runs report every 10 updates (every 2 in smoke runs), where their compute per update
   is hundreds of NAG updates'."""
+  smoke = preset == "smoke"
+  classic = hf(task_name, [hf_phase(classic_updates, 0, curvature_batch_size, 10 if smoke else 250,
+                                    weight_cost=HF_WEIGHT_COST[task_name])])
   config = ml_collections.ConfigDict()
   config.experiment = "hf"
-  config.classic, config.hybrid, config.nag = classic, hybrid, nag
+  config.classic, config.hybrid = classic, hf(task_name, hybrid)
+  config.nag = _hf_reference_nag(task_name, preset, nag_updates)
   chunk = 2 if smoke else 10
-  for run in (classic, hybrid):
+  for run in (config.classic, config.hybrid):
     run.chunk_size, run.eval_every, run.checkpoint_every = chunk, chunk, 5 * chunk
   if smoke:
-    for run in (classic, hybrid, nag):
+    for run in (config.classic, config.hybrid, config.nag):
       run.task.eval_batch_size = 200
   return config

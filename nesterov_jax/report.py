@@ -138,14 +138,15 @@ def passes_figure(runs: dict[str, tuple[list[dict], list[dict]]], path: pathlib.
     title, color = HF_RUNS[name]
     evals = [m for m in metrics if "train_error" in m and m["step"] > 0]  # log axis: from the first eval
     styles = iter(["-", "--", ":", "-."])
-    for s in select_best(records):
+    hparams, best = hparam_keys(records), select_best(records)
+    for s in best:
       if s["learning_rate"] is None:
         continue
-      i = next(i for i, r in enumerate(records) if r["optimizer"] == s["optimizer"]
-               and r["mu_max"] == s["mu_max"] and r["learning_rate"] == s["learning_rate"])
+      i = next(i for i, r in enumerate(records) if setting(r, hparams) == setting(s, hparams)
+               and r["learning_rate"] == s["learning_rate"])
       passes = [m["case_passes"][i] / records[i]["num_train"] for m in evals]
       label = (f"{title}, μ_max {s['mu_max']:g}, ε {s['learning_rate']:g}" if name == "nag" else
-               title + ("" if len(select_best(records)) == 1 else f", ζ {s['mu_max']:g}, ε {s['learning_rate']:g}"))
+               title + ("" if len(best) == 1 else f", ζ {s['mu_max']:g}, ε {s['learning_rate']:g}"))
       ax.plot(passes, [m["train_error"][i] for m in evals], next(styles), color=color, label=label, lw=1.2)
   ax.set_yscale("log")
   ax.set_xscale("log")
