@@ -1,7 +1,8 @@
 """Figures of what trained networks do, drawn from a run's last checkpoint.
 
 - autoencoders: ``reconstructions.png``, held-out cases and their reconstructions by the
-  best NAG and the best plain-SGD (μ_max = 0) grid points;
+  best NAG, the best Hessian-free and the best plain-SGD (μ_max = 0) grid points (those the
+  run has);
 - RNNs: ``hidden_states.png``, the hidden-state trajectories on one held-out sequence of a
   solved (lowest error) and an unsolved (highest error) network.
 """
@@ -36,11 +37,13 @@ def reconstructions_figure(workdir: pathlib.Path, records: list[dict], num_cases
   _, task, _, state = load_final_state(workdir)
   rows = [("held-out cases", None)]
   for label, pred in (("best NAG", lambda r: r["optimizer"] == "nag" and r["mu_max"] > 0),
-                      ("best SGD (μ = 0)", lambda r: r["mu_max"] == 0)):
+                      ("best HF", lambda r: r["optimizer"] == "hf"),
+                      ("best SGD (μ = 0)", lambda r: r["mu_max"] == 0 and r["optimizer"] != "hf")):
     i = _pick(records, pred)
     if i is not None:
       r = records[i]
-      rows.append((f"{label}: μ_max {r['mu_max']:g}, ε {r['learning_rate']:g}", i))
+      mu = "ζ" if r["optimizer"] == "hf" else "μ_max"  # HF's grid μ_max is its CG decay ζ
+      rows.append((f"{label}: {mu} {r['mu_max']:g}, ε {r['learning_rate']:g}", i))
   x = jnp.asarray(task.data["test"][:num_cases])
   side = int(round(np.sqrt(x.shape[1])))
   fig, axes = plt.subplots(len(rows), num_cases, figsize=(num_cases * 0.9, len(rows) * 1.05), squeeze=False)
