@@ -1,12 +1,16 @@
 """``nesterov-jax bench``: the sweep engine against the obvious alternatives, side by side.
 
 For each workload (the MNIST autoencoder 784-1000-500-250-30 mirrored, batch 200; the
-tanh RNN with 100 units at T = 200, batch 100) and each grid size, in one process:
+tanh RNN with 100 units, batch 100, at T = 80 on CPUs and T = 200 on GPUs) and each grid
+size, in one process:
 
-- **engine**: our vmapped, jitted ``lax.scan`` train chunk (``sweep.make_programs``);
+- **engine**: our vmapped, jitted ``lax.scan`` train chunk (``sweep.make_programs``),
+  sharded over the devices ``sweep.run`` would use (on a CPU, one device per core);
 - **naive vmap**: ``optax.inject_hyperparams(optax.sgd)(..., nesterov=True)`` vmapped over the
-  grid inside a jitted ``lax.scan`` (the baseline measured in ../shared/PAPER.md §6);
-- **sequential**: one single-config jitted program run once per grid point.
+  grid inside a jitted ``lax.scan``, on one device: the first program a JAX user writes;
+- **sequential**: one single-config engine program run once per grid point;
+- **torch, sequential** (where PyTorch is importable): the eager PyTorch program for one
+  config (``nn.RNN`` for the RNN; cuDNN on a GPU), timed once, times the grid size;
 
 and, for Hessian-free, the cost of one Gauss-Newton product G·v relative to one gradient.
 
@@ -27,6 +31,7 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 import optax
+from jax.sharding import NamedSharding, PartitionSpec as P
 
 from nesterov_jax import autoencoders, protocols, provenance, rnn, sweep
 from nesterov_jax.hf import gauss_newton_operator
@@ -63,32 +68,37 @@ def workloads(rnn_length: int, rnn_unroll: int = 8) -> dict[str, tuple[Task, ml_
           f"rnn_T{rnn_length}": (rnn.rnn_engine_task(rnn_config.task), rnn_config, float(rnn_flops))}
 
 
-def _grid(num_configs: int) -> dict[str, jax.Array]:
+def _grid(num_configs: int, slots: int | None = None) -> dict[str, np.ndarray]:
   rng = np.random.default_rng(0)
-  return {"learning_rate": jnp.asarray(rng.choice([1e-3, 5e-4, 1e-4], num_configs), jnp.float32),
-          "mu_max": jnp.asarray(rng.choice([0.9, 0.99, 0.999], num_configs), jnp.float32),
-          "seed": jnp.arange(num_configs, dtype=jnp.int32),
-          "nesterov": jnp.ones(num_configs, jnp.float32)}
+  grid = {"optimizer": np.array(["nag"] * num_configs),
+          "learning_rate": rng.choice([1e-3, 5e-4, 1e-4], num_configs).astype(np.float32),
+          "mu_max": rng.choice([0.9, 0.99, 0.999], num_configs).astype(np.float32),
+          "seed": np.arange(num_configs, dtype=np.int32)}
+  return sweep.grid_arrays(grid, slots or num_configs)
 
 
 def engine_runner(task, config, num_configs, chunk):
+  """The engine as ``sweep.run`` runs it: the grid sharded over the devices it would use."""
   config = ml_collections.ConfigDict(config.to_dict())
   config.chunk_size = chunk
-  hp = _grid(num_configs)
+  mesh = sweep.grid_mesh(num_configs)
+  by_point = NamedSharding(mesh, P("grid"))
+  hp = jax.device_put(_grid(num_configs, -(-num_configs // mesh.size) * mesh.size), by_point)
+  data = jax.device_put(task.data, NamedSharding(mesh, P()))
   init_fn, chunk_fn, _ = sweep.make_programs(task, config)
-  chunk_fn = jax.jit(chunk_fn, donate_argnums=0)
-  state = jax.jit(init_fn)(hp)
+  chunk_fn = jax.jit(chunk_fn, donate_argnums=0, out_shardings=(by_point, by_point))
+  state = jax.jit(init_fn, out_shardings=by_point)(hp)
 
   def run(start):
     nonlocal state
-    state, logs = chunk_fn(state, hp, task.data, jnp.int32(start))
+    state, logs = chunk_fn(state, hp, data, jnp.int32(start))
     return logs["train_loss"]
 
   return run
 
 
 def naive_runner(task, config, num_configs, chunk):
-  hp = _grid(num_configs)
+  hp = jax.tree.map(jnp.asarray, _grid(num_configs))
   opt = optax.inject_hyperparams(optax.sgd)(learning_rate=0.0, momentum=0.0, nesterov=True)
 
   def init_point(lr, mu, seed):
@@ -138,38 +148,58 @@ def sequential_runner(task, config, num_configs, chunk):
 RUNNERS = {"engine": engine_runner, "naive vmap": naive_runner, "sequential": sequential_runner}
 
 
-def torch_rnn_seconds(config: ml_collections.ConfigDict, chunk: int, repeats: int) -> float | None:
-  """Seconds per update of PyTorch's cuDNN tanh RNN (SGD with Nesterov momentum) on the
-  RNN workload's shapes, or None where torch or a CUDA device is missing."""
+def torch_seconds(workload: str, config: ml_collections.ConfigDict, chunk: int, repeats: int) -> float | None:
+  """Seconds per update of the plain PyTorch program a user would write for one config of
+  ``workload`` (SGD with Nesterov momentum, eager; the RNN as ``nn.RNN``, cuDNN on a GPU),
+  on the device JAX uses, or None where torch (or, beside a GPU, its CUDA build) is missing.
+  A grid of N configs run one after another costs N times this."""
   try:
     import torch
   except ImportError:
     return None
-  if not torch.cuda.is_available():
+  on_gpu = jax.devices()[0].platform == "gpu"
+  if on_gpu and not torch.cuda.is_available():
     return None
-  length, batch, hidden = config.task.length, config.task.batch_size, config.task.hidden_size
-  device = torch.device("cuda")
-  rnn_layer = torch.nn.RNN(2, hidden, nonlinearity="tanh").to(device)
-  readout = torch.nn.Linear(hidden, 1).to(device)
-  params = list(rnn_layer.parameters()) + list(readout.parameters())
-  opt = torch.optim.SGD(params, lr=1e-3, momentum=0.99, nesterov=True)
-  x = torch.rand(length, batch, 2, device=device)
-  y = torch.rand(batch, 1, device=device)
+  device = torch.device("cuda" if on_gpu else "cpu")
+  if workload == "mnist_ae":
+    sizes = (784, 1000, 500, 250, 30, 250, 500, 1000, 784)
+    layers = [torch.nn.Linear(a, b).to(device) for a, b in zip(sizes[:-1], sizes[1:])]
+    params = [p for layer in layers for p in layer.parameters()]
+    x = torch.rand(config.task.batch_size, sizes[0], device=device)
+
+    def loss_fn():
+      h = x
+      for i, layer in enumerate(layers):
+        h = layer(h)
+        h = h if i in (3, len(layers) - 1) else torch.sigmoid(h)  # linear code and output layers
+      return torch.nn.functional.binary_cross_entropy_with_logits(h, x, reduction="sum") / x.shape[0]
+  else:
+    length, batch, hidden = config.task.length, config.task.batch_size, config.task.hidden_size
+    rnn_layer = torch.nn.RNN(2, hidden, nonlinearity="tanh").to(device)
+    readout = torch.nn.Linear(hidden, 1).to(device)
+    params = list(rnn_layer.parameters()) + list(readout.parameters())
+    x = torch.rand(length, batch, 2, device=device)
+    y = torch.rand(batch, 1, device=device)
+
+    def loss_fn():
+      hidden_states, _ = rnn_layer(x)
+      return 0.5 * ((readout(hidden_states[-1]) - y) ** 2).sum()
+
+  opt = torch.optim.SGD(params, lr=1e-5, momentum=0.99, nesterov=True)
 
   def update():
     opt.zero_grad(set_to_none=True)
-    hidden_states, _ = rnn_layer(x)
-    loss = 0.5 * ((readout(hidden_states[-1]) - y) ** 2).mean()
-    loss.backward()
+    loss_fn().backward()
     opt.step()
 
+  sync = torch.cuda.synchronize if on_gpu else (lambda: None)
   for _ in range(chunk):
     update()
-  torch.cuda.synchronize()
+  sync()
   start = time.perf_counter()
   for _ in range(repeats * chunk):
     update()
-  torch.cuda.synchronize()
+  sync()
   return (time.perf_counter() - start) / (repeats * chunk)
 
 
@@ -227,7 +257,7 @@ def run_bench(grid_sizes: dict[str, list[int]], precisions: list[str], chunk: in
   """
   start = time.perf_counter()
   ceilings = {p: matmul_ceiling(p, matmul_size) for p in precisions}
-  rows, gauss_newton = [], []
+  rows, gauss_newton, torch_times = [], [], {}
 
   def record(name, precision, num_configs, method, seconds, flops):
     per_config = seconds / num_configs
@@ -258,10 +288,10 @@ def run_bench(grid_sizes: dict[str, list[int]], precisions: list[str], chunk: in
           with jax.default_matmul_precision(precision):
             seconds = measure(engine_runner(other, other_config, num_configs, chunk), repeats, chunk)
           record(name, precision, num_configs, f"engine, unroll {unroll}", seconds, flops)
-        if is_rnn and num_configs == 1:
-          seconds = torch_rnn_seconds(config, chunk, repeats)
-          if seconds is not None:
-            record(name, precision, 1, "torch cuDNN", seconds, flops)
+        if (name, precision) not in torch_times:  # one PyTorch config, timed once per cell
+          torch_times[name, precision] = torch_seconds(name, config, chunk, repeats)
+        if torch_times[name, precision] is not None:
+          record(name, precision, num_configs, "torch, sequential", num_configs * torch_times[name, precision], flops)
   return {"rows": rows, "gauss_newton": gauss_newton, "matmul_ceiling_tflops": ceilings,
           "matmul_size": matmul_size,
           "provenance": provenance.record(time.perf_counter() - start)}
@@ -312,7 +342,7 @@ def main(out: pathlib.Path | None, quick: bool) -> None:
     sizes, kwargs = {"mnist": [1, 54, 128], "rnn": [1, 32, 256]}, dict(chunk=50, repeats=3, rnn_length=200,
                                                                     matmul_size=8192, rnn_unrolls=(8, 1, 32))
   else:
-    sizes, kwargs = {"mnist": [1, 4], "rnn": [1, 4]}, dict(chunk=3, repeats=2, rnn_length=200, matmul_size=1024)
+    sizes, kwargs = {"mnist": [1, 4], "rnn": [1, 16]}, dict(chunk=10, repeats=2, rnn_length=80, matmul_size=1024)
   precisions = ["default", "highest"] if on_gpu or not quick else ["highest"]
   result = run_bench(sizes, precisions, **kwargs)
   if out is not None:

@@ -70,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
   bench_cmd.add_argument("--out", type=pathlib.Path, help="write bench.json and bench.md here")
   bench_cmd.add_argument("--quick", action="store_true", help="tiny shapes, seconds (for the tests)")
   args, extra = parser.parse_known_args(argv)
+  use_cpu_cores_as_devices()
   if args.command == "bench":
     if extra:
       parser.error(f"unrecognized arguments: {' '.join(extra)}")
@@ -106,6 +107,31 @@ def main(argv: list[str] | None = None) -> int:
     initialize_distributed(args.coordinator, args.num_processes, args.process_id)
   experiment.run(config, workdir)
   return 0
+
+
+CPU_DEVICES_ENV = "NESTEROV_JAX_CPU_DEVICES"
+
+
+def use_cpu_cores_as_devices() -> None:
+  """On the CPU backend, one JAX device per core (``$NESTEROV_JAX_CPU_DEVICES`` overrides).
+
+  The engine shards a grid over devices, so each core then runs its own slice of the grid
+  and the slices run concurrently. A single CPU device leaves a core idle through
+  everything XLA runs on one thread (the elementwise ops, and the RNN's small per-step
+  products): on 2 cores a 16-config tanh-RNN grid runs about 1.5× faster (see the
+  benchmark). Grids smaller than the device count use fewer devices, so a single config
+  is not padded. Must run before JAX starts its backends; an explicit
+  ``--xla_force_host_platform_device_count`` in ``XLA_FLAGS`` wins. GPU and TPU runs are
+  unaffected (their devices are not CPUs).
+  """
+  import os
+
+  import jax
+
+  if "xla_force_host_platform_device_count" in os.environ.get("XLA_FLAGS", ""):
+    return
+  count = os.environ.get(CPU_DEVICES_ENV) or len(os.sched_getaffinity(0))
+  jax.config.update("jax_num_cpu_devices", int(count))
 
 
 def initialize_distributed(coordinator: str, num_processes: int, process_id: int) -> None:

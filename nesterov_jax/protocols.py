@@ -21,9 +21,9 @@ RNN_UPDATES = 50_000
 PRESETS = ("full", "cpu", "smoke")
 
 
-def check_preset(preset: str) -> None:
-  if preset not in PRESETS:
-    raise ValueError(f"presets are {', '.join(PRESETS)}")
+def check_preset(preset: str, presets: tuple[str, ...] = PRESETS) -> None:
+  if preset not in presets:
+    raise ValueError(f"presets are {', '.join(presets)}")
 
 
 def _protocol(num_updates, chunk_size, eval_every, checkpoint_every) -> ml_collections.ConfigDict:
@@ -44,6 +44,7 @@ def _protocol(num_updates, chunk_size, eval_every, checkpoint_every) -> ml_colle
   config.grid = ml_collections.ConfigDict()
   config.grid.optimizers = ("nag", "cm")
   config.grid.seeds = (0,)
+  config.grid.points = ()  # (optimizer, μ_max, ε) triples: each setting at its own ε
   return config
 
 
@@ -85,26 +86,45 @@ def rnn(problem: str, length: int) -> ml_collections.ConfigDict:
   return config
 
 
-def rnn_preset(problem: str, length: int, preset: str, cpu_length: int, cpu_updates: int,
-               smoke_length: int) -> ml_collections.ConfigDict:
-  """A Table 5 config: ``full`` is :func:`rnn` exactly; ``cpu`` shortens the sequences to
-  ``cpu_length`` and the run to ``cpu_updates`` (warm-up 2% of it), keeps ε ∈ {1e-3, 1e-4}
-  and 2 seeds, and measures on 2,000 fixed sequences; ``smoke`` takes seconds."""
-  check_preset(preset)
+RNN_PRESETS = ("paper_length", "pilot", "full", "smoke")
+PILOT_UPDATES = 10_000
+
+
+def rnn_preset(problem: str, length: int, preset: str, chosen_learning_rates: dict | None = None,
+               smoke_length: int = 20) -> ml_collections.ConfigDict:
+  """A Table 5 config at the paper's T = ``length``; every preset but ``smoke`` keeps the
+  paper's protocol (minibatches of 100, μ = 0.9 for the first 1000 updates, then μ0):
+
+  - ``full``: :func:`rnn` exactly: 50,000 updates, 4 learning rates × 4 seeds, 112 runs.
+  - ``pilot``: the paper's 4 learning rates, seed 0, the first 10,000 updates, errors on
+    2,000 fixed sequences: chooses each setting's ε for ``paper_length``.
+  - ``paper_length``: 50,000 updates, 2 seeds, each setting at the ε the pilot chose
+    (``chosen_learning_rates``: {(optimizer, μ0): ε}).
+  - ``smoke``: seconds, for the tests.
+  """
+  check_preset(preset, RNN_PRESETS)
   config = rnn(problem, length)
-  if preset == "cpu":
-    scale_updates(config, cpu_updates, chunk_size=100, num_evals=5)
-    config.task.length = cpu_length
+  if preset == "pilot":
+    config.num_updates = PILOT_UPDATES
+    config.eval_every = config.checkpoint_every = 1000
     config.task.num_eval_sequences = 2_000
-    config.grid.learning_rates = (1e-3, 1e-4)
+    config.grid.seeds = (0,)
+  if preset == "paper_length":
+    if not chosen_learning_rates:
+      raise ValueError(f"{problem} has no pilot-chosen learning rates yet: run its pilot preset first")
+    config.chunk_size = 500
+    config.eval_every = 2500
+    config.grid.points = tuple((opt, mu, lr) for (opt, mu), lr in chosen_learning_rates.items())
     config.grid.seeds = (0, 1)
   if preset == "smoke":
-    scale_updates(config, 40, chunk_size=20, num_evals=2)
+    config.num_updates, config.chunk_size = 40, 20
+    config.eval_every = config.checkpoint_every = 20
+    config.schedule.warmup_steps = 10
     config.task.length = smoke_length
     config.task.num_eval_sequences = 200
     config.task.eval_batch_size = 200
     config.grid.mu_max = (0.0, 0.995)
-    config.grid.learning_rates = (1e-3,)
+    config.grid.learning_rates = (1e-5,)
     config.grid.seeds = (0,)
   return config
 

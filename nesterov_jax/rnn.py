@@ -6,21 +6,37 @@ down (the paper does not give them):
 
 - **T counts** the sequence length for addition and multiplication, and the number of
   blank steps between the last shown symbol and the go signal for memorization (total
-  length T + 2·n_pos). Lengths are fixed (Pascanu's generators draw T to 1.1·T), so one
-  compiled program serves every minibatch.
+  length T + 2·n_pos).
+- **Lengths are fixed.** Pascanu's generators (and Martens & Sutskever's) draw each
+  sequence's length from [T, 1.1·T) and mask the steps past its end. We keep every
+  sequence at T: the paper reports one T per problem, a fixed length lets one compiled
+  program with static shapes serve every minibatch and every grid point, and it costs no
+  padded steps. A variable length would only move the output step by up to 10%; the
+  dependency to bridge (from the marked values to the end) stays as long.
 - **addition / multiplication**: inputs [value, marker]; values U[0, 1], centered by
   subtracting 0.5 (the paper centers inputs); exactly two markers, the first at a step
   uniform in [0, T/10), the second in [T/10, T/2). Target at the last step: the **mean**
-  of the two marked values (addition; Pascanu's definition — the "biases" column of
-  0.82 matches the mean, not the sum, see ``docs`` in the results) or their product.
-  Output linear, loss ½(o − y)²; error: fraction of sequences with |o − y| > 0.04.
+  of the two marked values (addition; Pascanu's definition: the "biases" column's 0.82
+  is near what a constant achieves on the mean, not on the sum) or their product.
+  Output linear; error: fraction of sequences with |o − y| > 0.04.
 - **memorization5 / memorization20**: n_pos symbols from an alphabet of n_values
   (5 bits: 2 values × 5; "20 bits": 5 values × 10) shown one-hot in the first n_pos steps;
   then T blank steps (a "blank" input channel on); then a go signal; then n_pos output
-  steps, where the network must emit the symbols in order (softmax over the alphabet,
-  cross-entropy summed over the output steps). Error: wrong symbols per sequence.
-  Pascanu's generator also asks for a "blank" class at every earlier step; we train on
-  the output steps only, which leaves the error the paper reports unchanged.
+  steps, where the network must emit the symbols in order (softmax over the alphabet).
+  Error: wrong symbols per sequence. Pascanu's generator also asks for a "blank" class at
+  every earlier step; we train on the output steps only, which leaves the error the
+  paper reports unchanged.
+
+**The objective's scale.** In Martens & Sutskever's (2011) RNN code, which the paper's
+experiments come from, the network's loss and gradient are *sums* over the minibatch's
+sequences and output steps of ½(o − y)² per linear output and of the cross-entropy per
+softmax output; their HF divides by the number of outputs, but the paper's SGD learning
+rates (1e-3 … 1e-6, 100 sequences per minibatch) only make sense for the sum: on a mean,
+1e-6 could not move the weights in 50,000 updates, and our earlier runs on the mean found
+the best ε at the top of the grid. So :meth:`RNNProblem.loss` is the sum over the
+minibatch's sequences (and output steps): ε here is the paper's ε, and it equals a
+per-sequence-mean learning rate 100 × larger. The pilot runs in ``results/`` check that the
+paper's ε grid brackets the optimum under it.
 """
 
 from __future__ import annotations
@@ -67,10 +83,12 @@ class RNNProblem(NamedTuple):
     return _arithmetic(key, batch_size, self.length, self.name)
 
   def loss(self, outputs: chex.Array, y: chex.Array) -> chex.Array:
-    """The training objective, averaged over sequences."""
+    """The training objective, summed over the minibatch's sequences and output steps (see
+    the module's docstring): Σ ½(o − y)² at the last step, or Σ cross-entropy over the
+    output steps."""
     if self.name in MEMORY:
-      return jnp.mean(jnp.sum(optax.softmax_cross_entropy_with_integer_labels(outputs, y), axis=0))
-    return jnp.mean(0.5 * (outputs[-1] - y) ** 2)
+      return jnp.sum(optax.softmax_cross_entropy_with_integer_labels(outputs, y))
+    return jnp.sum(0.5 * (outputs[-1] - y) ** 2)
 
   def error(self, outputs: chex.Array, y: chex.Array) -> chex.Array:
     """The paper's zero-one metric per sequence, [batch] (average it for Table 5)."""

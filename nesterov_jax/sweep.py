@@ -57,19 +57,30 @@ class TrainState(NamedTuple):
 # ----------------------------------------------------------------------------- the grid
 
 
-def build_grid(grid: ml_collections.ConfigDict) -> dict[str, np.ndarray]:
-  """The Cartesian product of the grid's axes, one row per grid point.
+GRID_FIELDS = ("optimizers", "mu_max", "learning_rates", "seeds", "points")
 
-  μ_max = 0 is plain SGD, where CM and NAG coincide: it is kept once, under the first
-  optimizer listed (the paper's single "SGD" / "0" column).
+
+def _settings(grid: ml_collections.ConfigDict) -> list[tuple[str, float, float]]:
+  """The grid's (optimizer, μ_max, ε) triples: ``grid.points`` when given, else the product
+  of its optimizers, μ_max and learning rates, with μ_max = 0 (plain SGD, where CM and NAG
+  coincide) kept once, under the first optimizer listed (the paper's "SGD" / "0" column)."""
+  if grid.get("points"):
+    return [tuple(p) for p in grid.points]
+  return [(opt, mu, lr) for opt, mu, lr in itertools.product(grid.optimizers, grid.mu_max, grid.learning_rates)
+          if mu != 0.0 or opt == grid.optimizers[0]]
+
+
+def build_grid(grid: ml_collections.ConfigDict) -> dict[str, np.ndarray]:
+  """The grid's points, one row each: its (optimizer, μ_max, ε) settings (see ``_settings``)
+  × seeds × any task hyperparameter axes (the grid's other fields).
+
+  ``grid.points``, a tuple of (optimizer, μ_max, ε) triples, replaces the product of
+  ``optimizers × mu_max × learning_rates`` where each setting runs at its own ε (e.g. the
+  ε a pilot chose for it).
   """
-  hparam_axes = sorted(k for k in grid.keys() if k not in ("optimizers", "mu_max", "learning_rates", "seeds"))
-  rows = []
-  for opt, mu, lr, seed, *hp in itertools.product(
-      grid.optimizers, grid.mu_max, grid.learning_rates, grid.seeds, *(grid[k] for k in hparam_axes)):
-    if mu == 0.0 and opt != grid.optimizers[0]:
-      continue
-    rows.append((opt, mu, lr, seed, *hp))
+  hparam_axes = sorted(k for k in grid.keys() if k not in GRID_FIELDS)
+  rows = [(opt, mu, lr, seed, *hp) for (opt, mu, lr), seed, *hp in itertools.product(
+      _settings(grid), grid.seeds, *(grid[k] for k in hparam_axes))]
   columns = list(zip(*rows)) if rows else [()] * (4 + len(hparam_axes))
   out = {"optimizer": np.array(columns[0], dtype=str),
          "mu_max": np.array(columns[1], np.float32),
@@ -83,13 +94,19 @@ def validate(config: ml_collections.ConfigDict) -> None:
   """Every check that can fail on a config, with one clear line, before anything compiles."""
   g = config.grid
   check_task_name(config.task.name)
-  unknown = [o for o in g.optimizers if o not in OPTIMIZERS]
+  bad_points = [p for p in g.get("points") or () if not (
+      isinstance(p, (tuple, list)) and len(p) == 3 and isinstance(p[0], str)
+      and all(isinstance(v, (int, float)) for v in p[1:]))]
+  if bad_points:
+    raise ConfigError(f"grid.points holds (optimizer, mu_max, learning_rate) triples; got {bad_points[0]!r}")
+  settings = _settings(g)
+  unknown = [o for o in list(g.optimizers) + [s[0] for s in settings] if o not in OPTIMIZERS]
   if unknown:
     raise ConfigError(f"unknown optimizer {unknown[0]!r}; known: {', '.join(OPTIMIZERS)}")
-  bad_mu = [m for m in g.mu_max if not 0.0 <= m < 1.0]
+  bad_mu = [m for m in list(g.mu_max) + [s[1] for s in settings] if not 0.0 <= m < 1.0]
   if bad_mu:
     raise ConfigError(f"mu_max must lie in [0, 1); got {bad_mu[0]}")
-  bad_lr = [lr for lr in g.learning_rates if not lr > 0.0]
+  bad_lr = [lr for lr in list(g.learning_rates) + [s[2] for s in settings] if not lr > 0.0]
   if bad_lr:
     raise ConfigError(f"learning rates must be > 0; got {bad_lr[0]}")
   if len(build_grid(g)["mu_max"]) == 0:
@@ -104,6 +121,8 @@ def validate(config: ml_collections.ConfigDict) -> None:
   for field in ("eval_every", "checkpoint_every"):
     if config[field] < 0 or config[field] % chunk:
       raise ConfigError(f"{field} ({config[field]}) must be a multiple of chunk_size ({chunk})")
+  if HF in [s[0] for s in settings] and g.get("points"):
+    raise ConfigError("an HF run names hf in grid.optimizers (with its phases), not in grid.points")
   if HF in g.optimizers:
     hf_phases.validate(config)
   if _finetune_start(config) is not None and _finetune_start(config) % chunk:
@@ -206,6 +225,27 @@ def make_programs(task: Task, config: ml_collections.ConfigDict, phase_index: in
 # ------------------------------------------------------------------------- the host loop
 
 
+def grid_mesh(num_points: int) -> Mesh:
+  """The devices a grid of ``num_points`` is sharded over, as a one-axis mesh ("grid").
+
+  Every device of every process, except that a single process uses no more devices than
+  there are points (a padded slot would cost a whole grid point's compute).
+  """
+  devices = jax.devices()
+  if jax.process_count() == 1:
+    devices = devices[:max(1, min(len(devices), num_points))]
+  return Mesh(np.array(devices), ("grid",))
+
+
+def grid_arrays(grid: dict[str, np.ndarray], slots: int) -> dict[str, np.ndarray]:
+  """The grid as the compiled program's hyperparameter arrays, padded to ``slots`` rows
+  with copies of the first point (padding never reaches a result); the optimizer's name
+  becomes the traced NAG flag ``nesterov``."""
+  arrays = {k: v for k, v in grid.items() if k != "optimizer"}
+  arrays["nesterov"] = np.array([OPTIMIZERS[o] for o in grid["optimizer"]], np.float32)
+  return {k: np.concatenate([v, np.repeat(v[:1], slots - len(v), axis=0)]) for k, v in arrays.items()}
+
+
 def _to_global(x: np.ndarray, sharding) -> jax.Array:
   """A global array from a host array every process holds in full."""
   x = np.asarray(x)
@@ -256,13 +296,10 @@ def run(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> list[dict]:
     raise ConfigError(f"grid axis {unknown[0]!r} is not a hyperparameter of task {task.name!r} "
                       f"(it has: {', '.join(task.hparam_axes) or 'none'})")
   num_points = len(grid["mu_max"])
-  devices = jax.devices()
-  padded = -(-num_points // len(devices)) * len(devices)
-  pad = lambda a: np.concatenate([a, np.repeat(a[:1], padded - num_points, axis=0)])
-  mesh = Mesh(np.array(devices), ("grid",))
+  mesh = grid_mesh(num_points)
+  padded = -(-num_points // mesh.size) * mesh.size
   by_point, replicated = NamedSharding(mesh, P("grid")), NamedSharding(mesh, P())
-  hp = {k: _to_global(pad(v), by_point) for k, v in grid.items() if k != "optimizer"}
-  hp["nesterov"] = _to_global(pad(np.array([OPTIMIZERS[o] for o in grid["optimizer"]], np.float32)), by_point)
+  hp = {k: _to_global(v, by_point) for k, v in grid_arrays(grid, padded).items()}
   data = jax.tree.map(lambda x: _to_global(np.asarray(x), replicated), task.data)
 
   hf_phases.check_task(config, task)
@@ -288,7 +325,7 @@ def run(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> list[dict]:
                           "config; pass another --workdir or delete the checkpoints")
       if meta.get("slots", padded) != padded:
         raise ConfigError(f"checkpoint at {workdir / 'checkpoints'} holds {meta['slots']} grid slots "
-                          f"(its run's device count); this run has {padded} on {len(devices)} devices: "
+                          f"(its run's device count); this run has {padded} on {mesh.size} devices: "
                           "resume on the same number of devices")
       state = manager.restore(start, args=ocp.args.Composite(
           state=ocp.args.StandardRestore(jax.tree.map(ocp.utils.to_shape_dtype_struct, state)))).state
@@ -351,9 +388,7 @@ def load_final_state(workdir: pathlib.Path):
   task = make_task(config.task)
   grid = build_grid(config.grid)
   num_points = len(grid["mu_max"])
-  slots = meta.get("slots", num_points)
-  hp = {k: jnp.asarray(np.resize(v, slots)) for k, v in grid.items() if k != "optimizer"}
-  hp["nesterov"] = jnp.asarray(np.resize([OPTIMIZERS[o] for o in grid["optimizer"]], slots), jnp.float32)
+  hp = {k: jnp.asarray(v) for k, v in grid_arrays(grid, meta.get("slots", num_points)).items()}
   init_fn = make_programs(task, config)[0]
   abstract = jax.eval_shape(init_fn, hp)
   state = manager.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract))).state
