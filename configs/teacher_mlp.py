@@ -33,6 +33,9 @@ def get_config(preset: str = "cpu") -> ml_collections.ConfigDict:
   config.grid.learning_rates = (0.1, 0.03, 0.01)
   config.grid.seeds = (0,)
   config.grid.init_scale = (1.0,)
+  # (optimizer, μ_max, ε) triples that replace optimizers × mu_max × learning_rates, so each
+  # setting runs at its own ε (seeds and task axes still multiply); () = the product.
+  config.grid.points = ()
 
   # μ[t]: "eq5" (Eq. 5 with the finetuning tail), "rnn" (Section 4) or "constant" (μ_max).
   config.schedule = ml_collections.ConfigDict()

@@ -131,7 +131,10 @@ def use_cpu_cores_as_devices() -> None:
   if "xla_force_host_platform_device_count" in os.environ.get("XLA_FLAGS", ""):
     return
   count = os.environ.get(CPU_DEVICES_ENV) or len(os.sched_getaffinity(0))
-  jax.config.update("jax_num_cpu_devices", int(count))
+  try:
+    jax.config.update("jax_num_cpu_devices", int(count))
+  except RuntimeError:  # JAX already runs (``main`` called from Python): keep its devices
+    pass
 
 
 def initialize_distributed(coordinator: str, num_processes: int, process_id: int) -> None:

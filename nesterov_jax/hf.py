@@ -12,21 +12,38 @@ error H_L = I). G is never formed: G v is a forward-mode product J v, then H_L, 
 reverse-mode product Jᵀ(·), all on the linearization of the network at θ (one forward pass
 per update, ``jax.linearize`` and its transpose).
 
-Martens' details, each a line below: CG warm-started from the previous update's final CG
-iterate times a decay constant ζ; his relative-progress stopping rule (stop at iteration i
-when i > k, φ(x_i) < 0 and (φ(x_i) − φ(x_{i−k})) / φ(x_i) < k·ε, k = max(10, ⌈0.1 i⌉),
-ε = 5·10⁻⁴) under a cap on iterations; iterates kept at iterations ⌈1.3^j⌉ for CG
-backtracking (walk back from the last iterate while the objective keeps improving);
-Levenberg-Marquardt damping from the reduction ratio ρ = (f(θ + p) − f(θ)) / q(p), f on the
-gradient batch and q undamped (λ × 3/2 when ρ < 1/4, × 2/3 when ρ > 3/4); a backtracking line
-search (rate × 0.8 until f(θ + rate·p) ≤ f(θ) + 10⁻²·rate·∇fᵀp, at most 60 tries, else no
-step); the diagonal preconditioner M = (diag(mean_i ∇ℓ_i²) + (λ + κ)I)^0.75 from per-case
-gradients ∇ℓ_i (ours on the curvature batch, where Martens used the gradient batch); curvature
-products on the first ``curvature_batch_size`` cases of the gradient batch.
+Martens' details, as his public code (nnet_train_2.m, conjgrad_1.m) does them, each a line
+below:
 
-λ only moves by factors of 3/2 and 2/3: a long run of good updates (§5's minibatch phases
-find ρ > 3/4 every time) drives it toward 0, from where it climbs back slowly (and never from
-an underflowed 0); the engine's HF phases can restart it (``restart_damping``).
+- CG warm-started from the previous update's final CG iterate times a decay constant ζ
+  (0.95 in his code).
+- His relative-progress stopping rule: stop at iteration i when i > k, φ(x_i) < 0 and
+  (φ(x_i) − φ(x_{i−k})) / φ(x_i) < k·ε, with k = max(10, ⌈0.1 i⌉) and ε = 5·10⁻⁴, under a cap on
+  iterations (250 in his code); and on a direction without positive curvature.
+- Iterates kept at iterations ⌈5·1.3^j⌉ (5, 7, 9, 11, 15, 19, 25, 32, 41, 54, 69, 90, 117,
+  152, 197) and the last one, for CG backtracking: from the last iterate, step back through
+  the kept ones while the objective keeps improving.
+- Curvature from fixed chunks of the batch used in turn: the batch (for classic HF the
+  whole training set, in a fixed order) is split into chunks of ``curvature_batch_size``
+  cases and update t takes its G·v products on chunk t mod (number of chunks).
+- Levenberg-Marquardt damping from the reduction ratio ρ = (f_c(θ + p) − f_c(θ)) / q(p), its
+  numerator f_c measured on the curvature chunk and q the undamped quadratic model:
+  λ × 3/2 when ρ < 1/4 or ρ is NaN, × 2/3 when ρ > 3/4. CG backtracking also measures f on
+  the curvature chunk.
+- A backtracking line search on the whole batch (rate × 0.8 until f(θ + rate·p) ≤ f(θ) +
+  10⁻²·rate·∇fᵀp, at most 60 tries, else no step).
+- The diagonal preconditioner M = (diag(mean_i ∇ℓ_i²) + (λ + κ)I)^0.75, its per-case
+  squared gradients ∇ℓ_i² averaged over the whole batch (the whole training set for
+  classic HF).
+- L2 weight cost ½κ‖θ‖² in the gradient, in G and in the preconditioner.
+
+Two guards that float32 needs and Martens' MATLAB doubles did not: λ never falls below
+float32's smallest normal number (repeated × 2/3 reaches exactly 0 after about 225 updates
+of ρ > 3/4 from λ = 45, and 0 × 3/2 stays 0), and an update whose chosen CG iterate or its
+objective is not finite takes no step, raises λ and restarts CG's warm start from zero.
+λ only moves by factors of 3/2 and 2/3, so after a long run of ρ > 3/4 (§5's minibatch phases
+find it every time) it climbs back slowly; the engine's HF phases can restart it
+(``restart_damping``).
 
 The link to momentum (Sutskever et al. 2013, §5): one CG step from the warm start ζ·p_prev
 gives θ + ζ·p_prev − α·(∇f(θ) + ζ(G + λ)p_prev), and ∇f(θ) + ζ(G + λ)p_prev is the model's
@@ -53,7 +70,8 @@ import optax
 from jax.flatten_util import ravel_pytree
 
 CG_TOLERANCE = 5e-4        # Martens' ε in the relative-progress stopping rule
-SAVE_GROWTH = 1.3          # iterates kept at ⌈1.3^j⌉ for backtracking
+SAVE_FIRST, SAVE_GROWTH = 5, 1.3  # iterates kept at ⌈5·1.3^j⌉ for backtracking
+MIN_DAMPING = float(np.finfo(np.float32).tiny)  # λ's floor: float32's smallest normal number
 PRECONDITIONER_POWER = 0.75
 LINE_SEARCH_SHRINK, LINE_SEARCH_TRIES, ARMIJO = 0.8, 60, 1e-2
 PER_CASE_CHUNK = 32        # cases per vmapped chunk of per-case gradients (bounds memory)
@@ -104,9 +122,13 @@ def gauss_newton_operator(apply_fn: Callable, output_loss_fn: Callable, params, 
 
 
 def save_iterations(max_iterations: int) -> np.ndarray:
-  """The CG iterations whose iterates are kept for backtracking: ⌈1.3^j⌉ ≤ cap, and the cap."""
-  marks = {math.ceil(SAVE_GROWTH**j) for j in range(int(math.log(max_iterations, SAVE_GROWTH)) + 2)}
-  return np.array(sorted({m for m in marks if m <= max_iterations} | {max_iterations}), np.int32)
+  """The CG iterations whose iterates are kept for backtracking: ⌈5·1.3^j⌉ ≤ cap, and the cap
+  (CG keeps its last iterate wherever it stops)."""
+  marks, j = set(), 0
+  while (mark := math.ceil(SAVE_FIRST * SAVE_GROWTH**j)) <= max_iterations:
+    marks.add(mark)
+    j += 1
+  return np.array(sorted(marks | {max_iterations}), np.int32)
 
 
 def relative_progress_stop(phi: chex.Array, i: chex.Array, tolerance: float = CG_TOLERANCE) -> chex.Array:
@@ -168,8 +190,11 @@ def conjugate_gradient(matvec: Callable, g: chex.Array, x0: chex.Array, precondi
 
 
 def levenberg_marquardt(damping: chex.Array, reduction_ratio: chex.Array) -> chex.Array:
-  """Martens' λ update: × 3/2 when the model over-predicts (ρ < 1/4), × 2/3 when ρ > 3/4."""
-  return damping * jnp.where(reduction_ratio < 0.25, 1.5, jnp.where(reduction_ratio > 0.75, 2.0 / 3.0, 1.0))
+  """Martens' λ update: × 3/2 when the model over-predicts (ρ < 1/4) or ρ is NaN, × 2/3 when
+  ρ > 3/4; never below ``MIN_DAMPING`` (in float32, × 2/3 would reach exactly 0)."""
+  boost = (reduction_ratio < 0.25) | jnp.isnan(reduction_ratio)
+  factor = jnp.where(boost, 1.5, jnp.where(reduction_ratio > 0.75, 2.0 / 3.0, 1.0))
+  return jnp.maximum(damping * factor, MIN_DAMPING)
 
 
 # ------------------------------------------------------------------------------ optimizer
@@ -224,10 +249,14 @@ def hessian_free(learning_rate: ScalarOrSchedule = 1.0, decay: ScalarOrSchedule 
     initial_damping: λ at the first update; Levenberg-Marquardt adjusts it after each.
     weight_cost: κ, the L2 weight cost added to the objective (2e-5 Curves, 1e-5 MNIST).
     max_cg_iterations: the cap on CG iterations per update (static).
-    curvature_batch_size: G v on the first this-many cases of the batch (None: all).
-    preconditioner: Martens' diagonal preconditioner (costs one per-case gradient pass).
+    curvature_batch_size: the size of the chunks the batch is split into; update t takes
+      its G v products (and ρ, and CG backtracking's objective) on chunk t mod the number
+      of chunks (None: the whole batch).
+    preconditioner: Martens' diagonal preconditioner (one pass of per-case squared
+      gradients over the whole batch).
     backtracking: choose among the kept CG iterates by the objective (else the last).
-    line_search: Martens' backtracking line search on the chosen iterate (else rate 1).
+    line_search: Martens' backtracking line search on the chosen iterate, on the whole
+      batch (else rate 1).
     cg_tolerance: ε of the relative-progress stopping rule.
   """
 
@@ -240,39 +269,46 @@ def hessian_free(learning_rate: ScalarOrSchedule = 1.0, decay: ScalarOrSchedule 
     inputs, targets = batch
     n_grad = inputs.shape[0]
     n_curv = n_grad if curvature_batch_size is None else min(curvature_batch_size, n_grad)
-    c_inputs, c_targets = inputs[:n_curv], targets[:n_curv]
+    # Martens' fixed chunks in turn: update t takes its curvature on chunk t mod (n_grad // n_curv).
+    chunk_start = (state.count % (n_grad // n_curv)) * n_curv
+    c_inputs = jax.lax.dynamic_slice_in_dim(inputs, chunk_start, n_curv)
+    c_targets = jax.lax.dynamic_slice_in_dim(targets, chunk_start, n_curv)
     flat, unravel = ravel_pytree(params)
     kappa = jnp.asarray(weight_cost, flat.dtype)
     damping = state.damping
     lr, zeta = _value(learning_rate, state.count), _value(decay, state.count)
 
-    def objective(flat_params):  # f on the gradient batch
-      return output_loss_fn(apply_fn(unravel(flat_params), inputs), targets) + 0.5 * kappa * jnp.vdot(
+    def objective_on(x, y):
+      return lambda flat_params: output_loss_fn(apply_fn(unravel(flat_params), x), y) + 0.5 * kappa * jnp.vdot(
           flat_params, flat_params)
+
+    objective = objective_on(inputs, targets)  # f on the whole batch: the line search
+    chunk_objective = objective_on(c_inputs, c_targets)  # f_c on the curvature chunk: backtracking, ρ
+    not_nan = lambda f: jnp.where(jnp.isnan(f), jnp.inf, f)  # a NaN objective never looks better
 
     g = ravel_pytree(grads)[0] + kappa * flat
     gv = gauss_newton_operator(apply_fn, output_loss_fn, params, c_inputs, c_targets)
     matvec = lambda v: ravel_pytree(gv(unravel(v)))[0] + (kappa + damping) * v
-    cost = 1.0 * n_grad + n_curv  # f(θ); the linearization's forward pass
-    if preconditioner:
+    cost = 1.0 * n_curv  # the linearization's forward pass
+    if preconditioner:  # statistics over the whole batch, as Martens' code takes them
       if squared_gradients_fn is None:
         loss_of_case = lambda p, x, y: output_loss_fn(apply_fn(p, x[None]), y[None])
-        sq = per_case_squared_gradients(loss_of_case, flat, unravel, c_inputs, c_targets)
+        sq = per_case_squared_gradients(loss_of_case, flat, unravel, inputs, targets)
       else:
-        sq = ravel_pytree(squared_gradients_fn(params, c_inputs, c_targets))[0]
+        sq = ravel_pytree(squared_gradients_fn(params, inputs, targets))[0]
       m = (sq + damping + kappa) ** PRECONDITIONER_POWER
-      cost += 2.0 * n_curv
+      cost += 2.0 * n_grad
     else:
       m = jnp.ones_like(flat)
     x0 = zeta * ravel_pytree(state.previous)[0]
     cg = conjugate_gradient(matvec, g, x0, m, max_cg_iterations, cg_tolerance)
     cost += 2.0 * n_curv * (cg.iterations + 1)  # + the initial residual's product
-    f0 = objective(flat)
+    f0_chunk = chunk_objective(flat)
     iters_of_slot = jnp.asarray(save_iterations(max_cg_iterations))
 
-    # CG backtracking: from the last iterate, step back through the kept ones while f falls.
-    f_last = objective(flat + cg.x)
-    evals = jnp.float32(1.0)
+    # CG backtracking: from the last iterate, step back through the kept ones while f_c falls.
+    f_last = not_nan(chunk_objective(flat + cg.x))
+    chunk_evals = jnp.float32(2.0)  # f_c(θ), f_c(θ + last)
     if backtracking:
       last_is_saved = iters_of_slot[jnp.maximum(cg.num_saved - 1, 0)] == cg.iterations
       start = cg.num_saved - 1 - (last_is_saved & (cg.num_saved > 0)).astype(jnp.int32)
@@ -283,25 +319,31 @@ def hessian_free(learning_rate: ScalarOrSchedule = 1.0, decay: ScalarOrSchedule 
 
       def back_body(c):
         j, best_f, best_slot, _, evals = c
-        f_j = objective(flat + cg.saved[j])
+        f_j = not_nan(chunk_objective(flat + cg.saved[j]))
         better = f_j < best_f
         return j - 1, jnp.where(better, f_j, best_f), jnp.where(better, j, best_slot), better, evals + 1
 
-      _, f_new, best_slot, _, evals = jax.lax.while_loop(
-          back_cond, back_body, (start, f_last, jnp.int32(-1), jnp.array(True), evals))
+      _, f_new, best_slot, _, chunk_evals = jax.lax.while_loop(
+          back_cond, back_body, (start, f_last, jnp.int32(-1), jnp.array(True), chunk_evals))
       p = jnp.where(best_slot < 0, cg.x, cg.saved[jnp.maximum(best_slot, 0)])
       chosen_iter = jnp.where(best_slot < 0, cg.iterations, iters_of_slot[jnp.maximum(best_slot, 0)])
     else:
       f_new, chosen_iter, p = f_last, cg.iterations, cg.x
+    cost += chunk_evals * n_curv
 
-    # Levenberg-Marquardt: ρ against the undamped model q(p) = φ(p) − ½λ‖p‖².
+    # A chosen iterate that is not finite, or whose objective is not, never reaches θ: no step,
+    # λ raised (ρ = NaN), and the next CG starts cold.
+    finite = jnp.all(jnp.isfinite(p)) & jnp.isfinite(f_new)
+    p = jnp.where(finite, p, 0.0)
+
+    # Levenberg-Marquardt: ρ against the undamped model q(p) = φ(p) − ½λ‖p‖², on the chunk.
     q = cg.phi[chosen_iter] - 0.5 * damping * jnp.vdot(p, p)
-    rho = jnp.where(q < 0, (f_new - f0) / jnp.where(q < 0, q, -1.0), -jnp.inf)
-    rho = jnp.where(jnp.isfinite(f_new), rho, -jnp.inf)
+    rho = jnp.where(q < 0, (f_new - f0_chunk) / jnp.where(q < 0, q, -1.0), -jnp.inf)
+    rho = jnp.where(finite, rho, jnp.nan)
     new_damping = levenberg_marquardt(damping, rho)
 
-    if line_search:
-      slope = jnp.vdot(g, p)
+    if line_search:  # on the whole batch
+      f0, slope = objective(flat), jnp.vdot(g, p)
 
       def ls_cond(c):
         rate, f_rate, tries = c
@@ -310,16 +352,17 @@ def hessian_free(learning_rate: ScalarOrSchedule = 1.0, decay: ScalarOrSchedule 
       def ls_body(c):
         rate, _, tries = c
         rate = rate * LINE_SEARCH_SHRINK
-        return rate, objective(flat + rate * p), tries + 1
+        return rate, not_nan(objective(flat + rate * p)), tries + 1
 
-      rate, f_rate, tries = jax.lax.while_loop(ls_cond, ls_body, (jnp.float32(1.0), f_new, jnp.int32(0)))
+      rate, f_rate, tries = jax.lax.while_loop(
+          ls_cond, ls_body, (jnp.float32(1.0), not_nan(objective(flat + p)), jnp.int32(0)))
       rate = jnp.where(f_rate <= f0 + ARMIJO * rate * slope, rate, 0.0)
-      evals = evals + tries
+      cost += (2.0 + tries) * n_grad
     else:
       rate = jnp.float32(1.0)
-    cost += evals * n_grad
     step = lr * rate
-    new_state = HessianFreeState(state.count + 1, new_damping, unravel(cg.x), cg.iterations,
+    warm = jnp.where(jnp.all(jnp.isfinite(cg.x)), cg.x, 0.0)
+    new_state = HessianFreeState(state.count + 1, new_damping, unravel(warm), cg.iterations,
                                  rho.astype(jnp.float32), jnp.asarray(step, jnp.float32),
                                  jnp.asarray(cost, jnp.float32))
     return unravel(step * p), new_state

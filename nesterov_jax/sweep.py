@@ -177,11 +177,9 @@ def make_programs(task: Task, config: ml_collections.ConfigDict, phase_index: in
       return task.sample(data, key)
     if phase["batch_size"]:
       return task.sample(data, key, phase["batch_size"])
-    # The whole training set, in a fresh order each update: the curvature sub-batch (its
-    # first cases) is then a fresh random subset, as in Martens (2010).
-    inputs, targets = task.train_set(data)
-    order = jax.random.permutation(key, inputs.shape[0])
-    return inputs[order], targets[order]
+    # The whole training set in its fixed order: HF takes its curvature from fixed chunks of
+    # it in turn, as Martens' code does.
+    return task.train_set(data)
 
   def train_chunk(state: TrainState, hp, data, start) -> tuple[TrainState, dict]:
     opt = _optimizer(config, hp, phase, phase_start)

@@ -49,3 +49,22 @@ def test_init_scale_multiplies_the_sparse_initialization(tasks):
   four = task.init(jax.random.key(1), {"init_scale": 4.0})
   jax.tree.map(lambda a, b: np.testing.assert_allclose(4.0 * a, b, rtol=1e-6), one, four)
   np.testing.assert_array_equal((np.asarray(one["dense0"]["kernel"]) != 0).sum(0), 15)
+
+
+@pytest.mark.parametrize("name", ["curves_ae", "faces_ae"])
+def test_objective_is_the_mean_over_cases_of_the_loss_summed_over_pixels(tasks, name):
+  # Martens' (2010) code: the per-case loss summed over output units, averaged over the
+  # minibatch's cases; the paper's ε grid (0.05 … 0.0001) is for that mean.
+  rng = np.random.default_rng(0)
+  logits = rng.normal(size=(3, 4))
+  targets = rng.uniform(size=(3, 4))
+  if name == "curves_ae":
+    p = 1 / (1 + np.exp(-logits))
+    per_case = -np.sum(targets * np.log(p) + (1 - targets) * np.log(1 - p), axis=1)
+  else:
+    per_case = 0.5 * np.sum((logits - targets) ** 2, axis=1)
+  loss = tasks[name].output_loss(jnp.asarray(logits, jnp.float32), jnp.asarray(targets, jnp.float32))
+  np.testing.assert_allclose(loss, per_case.sum() / 3, rtol=1e-5)
+  repeated = tasks[name].output_loss(jnp.asarray(np.tile(logits, (2, 1)), jnp.float32),
+                                     jnp.asarray(np.tile(targets, (2, 1)), jnp.float32))
+  np.testing.assert_allclose(repeated, loss, rtol=1e-5)  # a sum over cases would double

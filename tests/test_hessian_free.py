@@ -91,18 +91,28 @@ def test_cg_stops_by_the_relative_progress_rule_exactly_when_it_first_holds():
                                 np.sum(hf.save_iterations(300) <= stop))
 
 
-def test_iterates_are_kept_on_a_geometric_schedule():
-  kept = hf.save_iterations(250)
-  # ⌈1.3^j⌉ for j = 0, 1, ...: 1, 2, 2, 3, 3, 4, 5, 7, 9, 11, 14, 18, 24, 31, ...
-  np.testing.assert_array_equal(kept[:12], [1, 2, 3, 4, 5, 7, 9, 11, 14, 18, 24, 31])
-  assert kept[-1] == 250  # and the last iterate
-  np.testing.assert_allclose(kept[-2] / kept[-3], 1.3, rtol=0.02)
+def test_iterates_are_kept_where_martens_code_keeps_them():
+  # ⌈5·1.3^j⌉ for j = 0, 1, ... below the cap, and the last iterate (conjgrad_1.m).
+  np.testing.assert_array_equal(hf.save_iterations(250),
+                                [5, 7, 9, 11, 15, 19, 25, 32, 41, 54, 69, 90, 117, 152, 197, 250])
+  np.testing.assert_array_equal(hf.save_iterations(20), [5, 7, 9, 11, 15, 19, 20])
+  np.testing.assert_array_equal(hf.save_iterations(3), [3])
 
 
 def test_levenberg_marquardt_raises_damping_on_overprediction_and_lowers_it_on_a_good_model():
   assert float(hf.levenberg_marquardt(2.0, 0.1)) == pytest.approx(3.0)
   assert float(hf.levenberg_marquardt(3.0, 0.9)) == pytest.approx(2.0)
   assert float(hf.levenberg_marquardt(3.0, 0.5)) == pytest.approx(3.0)
+  assert float(hf.levenberg_marquardt(2.0, jnp.nan)) == pytest.approx(3.0)  # NaN ρ: a failed update
+
+
+def test_damping_never_underflows_to_zero_and_climbs_back():
+  # λ = 45 × (2/3)^t reaches exactly 0 in float32 after ~225 updates of ρ > 3/4 without a floor.
+  good = jax.lax.fori_loop(0, 10_000, lambda _, lam: hf.levenberg_marquardt(lam, 1.0), jnp.float32(45.0))
+  assert good.dtype == jnp.float32 and float(good) > 0.0
+  assert float(good) == hf.MIN_DAMPING
+  bad = jax.lax.fori_loop(0, 20, lambda _, lam: hf.levenberg_marquardt(lam, 0.0), good)
+  assert float(bad) == pytest.approx(hf.MIN_DAMPING * 1.5**20, rel=1e-4)  # it moves again
 
 
 def one_update(opt, params, batch, apply_fn, loss_fn, state=None):
@@ -139,6 +149,64 @@ def test_damping_falls_when_the_quadratic_model_is_exact():
   _, state = one_update(opt, {"w": jnp.zeros((4, 2)), "b": jnp.zeros(2)}, batch, apply_fn, squared_error)
   np.testing.assert_allclose(state.reduction_ratio, 1.0, rtol=1e-3)
   assert float(state.damping) == pytest.approx(2.0 / 3.0)
+
+
+def test_a_nan_in_the_cg_solution_never_reaches_the_parameters():
+  apply_fn = lambda p, x: x @ p["w"] + p["b"]
+  x = jax.random.normal(jax.random.key(0), (20, 4))
+  batch = (x, jax.random.normal(jax.random.key(1), (20, 2)))
+  params = {"w": jnp.zeros((4, 2)), "b": jnp.zeros(2)}
+  grads = jax.grad(lambda p: squared_error(apply_fn(p, x), batch[1]))(params)
+  grads["w"] = grads["w"].at[0, 0].set(jnp.nan)  # CG's solution becomes NaN
+  for line_search in (True, False):
+    opt = nj.hessian_free(initial_damping=1.0, max_cg_iterations=3, line_search=line_search)
+    updates, state = opt.update(grads, opt.init(params), params, batch=batch, apply_fn=apply_fn,
+                                output_loss_fn=squared_error)
+    assert all(np.all(np.asarray(u) == 0.0) for u in jax.tree.leaves(updates))
+    assert float(state.damping) == pytest.approx(1.5)  # a failed update raises λ
+    assert all(np.all(np.isfinite(np.asarray(v))) for v in jax.tree.leaves(state.previous))  # warm start cold
+
+
+def test_an_objective_that_is_nan_at_the_step_takes_no_step_and_raises_damping():
+  # Finite at θ (so the gradient and G are), NaN anywhere else: f(θ + p) is NaN, ρ is NaN.
+  apply_fn = lambda p, x: jnp.where(jnp.any(p["w"] != 0.0), jnp.nan, 1.0) * (x @ p["w"])
+  x = jax.random.normal(jax.random.key(0), (20, 4))
+  batch = (x, jax.random.normal(jax.random.key(1), (20, 2)))
+  params = {"w": jnp.zeros((4, 2))}
+  opt = nj.hessian_free(initial_damping=1.0, max_cg_iterations=3, preconditioner=False,
+                        backtracking=False, line_search=False)
+  updates, state = one_update(opt, params, batch, apply_fn, squared_error)
+  assert np.all(np.asarray(updates["w"]) == 0.0)
+  assert np.isnan(float(state.reduction_ratio)) and float(state.damping) == pytest.approx(1.5)
+
+
+def test_curvature_comes_from_fixed_chunks_in_turn_and_the_preconditioner_from_the_whole_batch():
+  """Linear least squares, one preconditioned CG step from 0, no damping: the step is
+  −α M⁻¹g with α = gᵀM⁻¹g / (M⁻¹g)ᵀ G_c (M⁻¹g), where G_c is chunk c's Gauss-Newton matrix
+  (c = update count mod 3) and M = (mean over *all* cases of the per-case squared gradients)^0.75."""
+  x = np.asarray(jax.random.normal(jax.random.key(0), (12, 3)), np.float64)
+  x[4:8] *= 3.0  # the three chunks of 4 cases have different curvature
+  y = np.asarray(jax.random.normal(jax.random.key(1), (12, 1)), np.float64)
+  apply_fn = lambda p, inputs: inputs @ p["w"]
+  loss = lambda out, t: jnp.mean(0.5 * jnp.sum((out - t) ** 2, axis=-1))
+  w = np.array([[0.3], [-0.2], [0.1]])
+  residual = x @ w - y                                            # [12, 1]
+  g = x.T @ residual[:, 0] / 12                                   # the whole batch's gradient
+  m = np.mean((x * residual) ** 2, axis=0) ** 0.75                # per-case squared gradients, all cases
+  opt = nj.hessian_free(decay=0.0, initial_damping=0.0, max_cg_iterations=1, curvature_batch_size=4,
+                        backtracking=False, line_search=False)
+  params = {"w": jnp.asarray(w, jnp.float32)}
+  batch = (jnp.asarray(x, jnp.float32), jnp.asarray(y, jnp.float32))
+  state = opt.init(params)
+  for count in range(4):
+    updates, new_state = opt.update({"w": jnp.asarray(g[:, None], jnp.float32)}, state, params, batch=batch,
+                                    apply_fn=apply_fn, output_loss_fn=loss)
+    chunk = x[4 * (count % 3): 4 * (count % 3) + 4]
+    gauss_newton = chunk.T @ chunk / 4
+    d = g / m
+    expected = -(g @ d) / (d @ gauss_newton @ d) * d
+    np.testing.assert_allclose(np.asarray(updates["w"])[:, 0], expected, rtol=2e-4)
+    state = new_state._replace(damping=jnp.float32(0.0))
 
 
 def test_one_cg_step_from_a_warm_start_decayed_by_mu_is_a_nag_update_with_curvature_learning_rate():

@@ -69,3 +69,38 @@ def test_biases_baseline_of_the_other_problems(problem, chance):
   config.length = 20
   config.num_eval_sequences = 20_000
   assert abs(rnn.biases_baseline(config) - chance) < 0.05 * chance
+
+
+def test_addition_objective_sums_half_squared_error_over_the_minibatch_sequences():
+  # Martens & Sutskever's RNN code sums ½(o − y)² over sequences (and output steps); the
+  # paper's ε grid is for that sum, not for a mean over the 100 sequences of a minibatch.
+  task = nj.rnn_task("addition", 20)
+  outputs = np.array([[[0.1], [0.7], [0.4], [1.0]]], np.float32)  # [output steps, batch, 1]
+  targets = np.array([[0.3], [0.2], [0.4], [0.5]], np.float32)
+  expected = sum(0.5 * (o - t) ** 2 for o, t in zip(outputs[0, :, 0], targets[:, 0]))  # 0.02 + 0.125 + 0 + 0.125
+  np.testing.assert_allclose(task.loss(jnp.asarray(outputs), jnp.asarray(targets)), expected, rtol=1e-6)
+  np.testing.assert_allclose(expected, 0.27, rtol=1e-6)
+  doubled = task.loss(jnp.concatenate([outputs, outputs], axis=1), jnp.concatenate([targets, targets]))
+  np.testing.assert_allclose(doubled, 2 * expected, rtol=1e-6)  # a mean would stay put
+
+
+def test_memorization_objective_sums_cross_entropy_over_sequences_and_output_steps():
+  task = nj.rnn_task("memorization5", 20)  # 5 output steps, 2 symbols
+  rng = np.random.default_rng(0)
+  logits = rng.normal(size=(5, 3, 2)).astype(np.float32)  # [output steps, batch, symbols]
+  symbols = rng.integers(0, 2, size=(5, 3))
+  log_softmax = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+  expected = -sum(log_softmax[t, b, symbols[t, b]] for t in range(5) for b in range(3))
+  np.testing.assert_allclose(task.loss(jnp.asarray(logits), jnp.asarray(symbols)), expected, rtol=1e-5)
+  one_step = task.loss(jnp.asarray(logits[:1]), jnp.asarray(symbols[:1]))
+  np.testing.assert_allclose(one_step, -sum(log_softmax[0, b, symbols[0, b]] for b in range(3)), rtol=1e-5)
+
+
+def test_engine_task_trains_on_the_problem_objective_of_its_fresh_minibatch():
+  config = protocols.rnn_preset("addition", 80, "smoke")
+  task = rnn.rnn_engine_task(config.task)
+  params = task.init(jax.random.key(0), {})
+  x, y = task.sample(task.data, jax.random.key(1))
+  assert x.shape == (20, 100, 2)  # time-major, the paper's 100 sequences
+  outputs = np.asarray(task.apply(params, x), np.float64)
+  np.testing.assert_allclose(task.loss(params, (x, y)), np.sum(0.5 * (outputs[-1] - np.asarray(y)) ** 2), rtol=1e-5)

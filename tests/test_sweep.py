@@ -66,6 +66,18 @@ def test_grid_point_equals_the_same_config_trained_alone(base, tmp_path):
   np.testing.assert_allclose(alone[0]["final_test_error"], point["final_test_error"], rtol=1e-5)
 
 
+def test_points_give_each_setting_its_own_learning_rate_and_equal_the_product_grid(base, tmp_path):
+  _, records = base
+  chosen = {("sgd", 0.0): 0.03, ("cm", 0.9): 0.1, ("nag", 0.99): 0.01}
+  points = tuple((("cm" if opt == "sgd" else opt), mu, lr) for (opt, mu), lr in chosen.items())
+  picked = run_sweep(tmp_path, f"grid.points={points!r}")
+  assert [(r["optimizer"], r["mu_max"], r["learning_rate"]) for r in picked] == list(points)
+  for r in picked:
+    (same,) = [q for q in records if (q["optimizer"], q["mu_max"], q["learning_rate"]) ==
+               (r["optimizer"], r["mu_max"], r["learning_rate"])]
+    np.testing.assert_allclose(r["final_train_error"], same["final_train_error"], rtol=1e-5)
+
+
 def test_four_devices_give_the_same_results_as_one(base, tmp_path):
   _, records = base
   proc = cli_subprocess(tmp_path, devices=4)
@@ -135,6 +147,9 @@ def test_kill_minus_nine_then_rerun_equals_an_uninterrupted_run(tmp_path):
     ("task.name=mnist_from_mars", "unknown task 'mnist_from_mars'"),
     ("grid.optimizers=('nag', 'adam')", "unknown optimizer 'adam'"),
     ("grid.seeds=()", "the grid is empty"),
+    ("grid.points=(('nag', 0.9),)", "grid.points holds (optimizer, mu_max, learning_rate) triples"),
+    ("grid.points=(('nag', 0.9, -1.0),)", "learning rates must be > 0; got -1.0"),
+    ("grid.points=(('adam', 0.9, 0.1),)", "unknown optimizer 'adam'"),
     ("grid.warp=1", "unknown config field 'grid.warp'"),
     ("precision=tf16", "precision must be one of"),
     ("chunk_size=30", "must be a positive multiple of chunk_size (30)"),
