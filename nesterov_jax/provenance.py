@@ -40,6 +40,11 @@ def git_commit() -> str:
   return commit + ("+dirty" if _git("status", "--porcelain", "--untracked-files=no", "--", *_CODE) else "")
 
 
+# The code a run executes is what this process loaded, so its commit is read once, when the
+# process starts (a run that ends after later commits still names the commit it ran).
+_COMMIT_AT_START = git_commit()
+
+
 def _cpu_model() -> str:
   try:
     for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
@@ -73,7 +78,7 @@ def record(wall_time_s: float, command: str | None = None) -> dict:
 
   return {
       "command": command or _command_line(),
-      "commit": git_commit(),
+      "commit": _COMMIT_AT_START,
       "device": device_description(),
       "wall_time_s": round(wall_time_s, 2),
       "finished_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
