@@ -1,33 +1,27 @@
 """Table 1, Curves row (and Table 2's Curves entry): the 784-400-200-100-50-25-6 autoencoder.
 
-    nesterov-jax run configs/curves_ae.py:full    # the paper's protocol exactly (GPU: hours)
-    nesterov-jax run configs/curves_ae.py:cpu     # ~10 minutes on a 2-core CPU
-    nesterov-jax run configs/curves_ae.py:smoke   # seconds, for the tests
+    nesterov-jax run configs/curves_ae.py:updates_50k  # 50,000 updates, the pilot's ε and its neighbours
+    nesterov-jax run configs/curves_ae.py:pilot        # the paper's six ε, 10,000 updates
+    nesterov-jax run configs/curves_ae.py:full         # the paper's protocol exactly (GPU: hours)
+    nesterov-jax run configs/curves_ae.py:smoke        # seconds, for the tests
 
-full: 750,000 updates of 200 cases, Eq. 5 (period 250) with μ_max ∈ {0, 0.9, 0.99, 0.995,
-0.999}, NAG and CM, ε ∈ {0.05, 0.01, 0.005, 0.001, 0.0005, 0.0001}, the last 1000 updates at
-μ = 0.9; 20,000 generated training curves (or digs3pts_1.mat via task.data_dir).
-
-cpu: 2,000 updates (1/375 of the paper's), so Eq. 5's period becomes 250/375 ≈ 0.67 updates
-(μ reaches each μ_max at the same fraction of the run) and the finetuning tail is the last
-200 updates; 10,000 training / 2,000 test curves; the three largest learning rates
-(short runs favour large steps). Table 2's numbers come from the same run.
+Every preset but smoke keeps the paper's protocol and shortens only the run: minibatches of
+200, Eq. 5 with period 250 and μ_max ∈ {0, 0.9, 0.99, 0.995, 0.999}, NAG and CM, the last
+1000 updates at μ = 0.9, on 20,000 generated training curves (or digs3pts_1.mat via
+task.data_dir). full: 750,000 updates, ε ∈ {0.05, 0.01, 0.005, 0.001, 0.0005, 0.0001}.
+pilot: the first 10,000 updates' worth, the same six ε, μ_max ∈ {0, 0.9, 0.99} (0.995 and
+0.999 follow 0.99's schedule until update 12,250). updates_50k: 50,000 updates (Eq. 5 reaches
+0.99 at 12,250 and 0.995 at 24,750; 0.999 would need 124,750, so 0.999 runs at μ ≤ 0.9975),
+every setting at the ε its pilot chose (below, from results/curves_ae_pilot/summary.md) and
+that ε's two neighbours on the paper's grid.
 """
 
 from nesterov_jax import protocols
 
+# (optimizer, μ_max) → ε: the pilot's best learning rate per setting.
+CHOSEN_LEARNING_RATES = {}
 
-def get_config(preset: str = "cpu"):
-  protocols.check_preset(preset)
-  config = protocols.autoencoder("curves_ae")
-  if preset == "cpu":
-    protocols.scale_updates(config, 2000, chunk_size=100, num_evals=5)
-    config.task.num_train, config.task.num_test = 10_000, 2_000
-    config.grid.learning_rates = (0.05, 0.01, 0.005)
-  if preset == "smoke":
-    protocols.scale_updates(config, 40, chunk_size=20, num_evals=2)
-    config.task.num_train, config.task.num_test = 400, 100
-    config.task.eval_batch_size = 200
-    config.grid.mu_max = (0.0, 0.99)
-    config.grid.learning_rates = (0.01,)
-  return config
+
+def get_config(preset: str = "updates_50k"):
+  return protocols.autoencoder_preset("curves_ae", preset, pilot_updates=10_000, run_updates=50_000,
+                                      chosen_learning_rates=CHOSEN_LEARNING_RATES)

@@ -1,15 +1,16 @@
 """Table 5, the multiplication problem at T = 80: a tanh RNN of 100 units, echo-state initialized.
 
     nesterov-jax run configs/rnn_multiplication.py:paper_length  # 50,000 updates, 2 seeds, the pilot's ε
-    nesterov-jax run configs/rnn_multiplication.py:pilot         # the paper's 4 ε, 10,000 updates
+    nesterov-jax run configs/rnn_multiplication.py:pilot         # 5 ε, 10,000 updates
     nesterov-jax run configs/rnn_multiplication.py:full          # the paper's protocol exactly (112 runs)
     nesterov-jax run configs/rnn_multiplication.py:smoke         # seconds, for the tests
 
 Every preset but smoke is at the paper's T = 80, with minibatches of 100 fresh sequences,
 μ = 0.9 for the first 1000 updates, then μ0 ∈ {0, 0.9, 0.98, 0.995}, NAG and CM, errors on
 fixed sequences (10,000; the pilot's 2,000). full: ε ∈ {1e-3, 1e-4, 1e-5, 1e-6} × 4 seeds,
-50,000 updates. pilot: the same 4 ε, seed 0, the first 10,000 updates. paper_length: 50,000
-updates, seeds 0 and 1, each setting at the ε its pilot chose (below, from
+50,000 updates. pilot: the same 4 ε and 1e-7, seed 0, the first 10,000 updates, ε chosen by
+the training objective of its last 1000 updates. paper_length: 50,000 updates, seeds 0 and
+1, each setting at the ε its pilot chose (below, from
 results/rnn_multiplication_pilot/summary.md).
 """
 

@@ -51,6 +51,9 @@ def get_config(preset: str = "cpu") -> ml_collections.ConfigDict:
   config.eval_every = 500        # full-training-set error every this many updates (0: end only)
   config.checkpoint_every = 500  # orbax checkpoint every this many updates (0: end only)
   config.precision = "highest"   # matmul precision: default | high | highest (paper: fp32)
+  # Each setting's ε: the lowest final_train_error (the paper's rule) or final_train_loss
+  # (the training objective over the last 1000 updates, for pilots too short to move the error).
+  config.selection = "final_train_error"
 
   if preset == "full":
     config.num_updates = 20_000

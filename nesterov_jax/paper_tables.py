@@ -41,8 +41,13 @@ def _num(x: float | None, seeds_std: float | None = None) -> str:
 
 def _our_protocol(config: dict, records: list[dict]) -> str:
   s = config["schedule"]
-  lrs = ", ".join(f"{lr:g}" for lr in config["grid"]["learning_rates"])
-  text = f"{config['num_updates']:,} updates, ε best of {{{lrs}}}"
+  if config["grid"].get("points"):  # each setting at the ε a pilot chose (and its neighbours)
+    lrs = sorted({p[2] for p in config["grid"]["points"]}, reverse=True)
+    text = (f"{config['num_updates']:,} updates, ε per setting from its pilot's choice and "
+            f"neighbours (ε ∈ {{{', '.join(f'{lr:g}' for lr in lrs)}}} overall)")
+  else:
+    lrs = ", ".join(f"{lr:g}" for lr in config["grid"]["learning_rates"])
+    text = f"{config['num_updates']:,} updates, ε best of {{{lrs}}}"
   if s["kind"] == "eq5":
     text += f", Eq. 5 period {s['period']:.3g}, last {s['finetune_steps']} updates at μ = 0.9"
   else:

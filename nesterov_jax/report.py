@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from nesterov_jax import figures, paper_tables, provenance
-from nesterov_jax.results import hparam_keys, load_run, select_best, setting
+from nesterov_jax.results import hparam_keys, load_run, select_best, selection_key, setting
 
 def _fmt(mean: float, std: float, seeds: int) -> str:
   return f"{mean:.4g} ± {std:.2g}" if seeds > 1 else f"{mean:.4g}"
@@ -35,7 +35,11 @@ def summary_markdown(records: list[dict]) -> str:
   lines = [f"# {records[0]['task']}: best learning rate per setting", "", provenance.markdown(prov, written_from_run=True),
            f"Data: {records[0]['data']}. {records[0]['num_updates']} updates, matmul precision "
            f"`{records[0]['precision']}`. Errors are measured at θ (`evaluation_params`). "
-           "Learning rate chosen by the lowest final training error, mean over seeds."
+           + ("Learning rate chosen by the lowest final training error, mean over seeds."
+              if selection_key(records) == "final_train_error" else
+              "Learning rate chosen by the lowest `final_train_loss` (the training objective on the "
+              "fresh minibatches of the last 1000 updates), mean over seeds: this run is a pilot too "
+              "short for the training error to leave its plateau.")
            + (" For HF, μ_max is the CG decay ζ and ε multiplies its step; `case_passes` in "
               "results.json counts its compute." if records[0]["optimizer"] == "hf" else ""), "",
            "| optimizer | μ_max | " + "".join(f"{h} | " for h in hparams) + "best ε | "
@@ -96,10 +100,10 @@ def heatmap_figure(records: list[dict], path: pathlib.Path) -> None:
   lrs = sorted({r["learning_rate"] for r in records})
   varying = [h for h in hparam_keys(records) if len({r[h] for r in records}) > 1]
   column = varying[0] if len({r["mu_max"] for r in records}) == 1 and varying else "mu_max"
+  by = selection_key(records)
   cells = collections.defaultdict(list)
   for r in records:
-    cells[(r["optimizer"], r["learning_rate"], r[column])].append(
-        np.nan if r["diverged"] else r["final_train_error"])
+    cells[(r["optimizer"], r["learning_rate"], r[column])].append(np.nan if r["diverged"] else r[by])
   means = {k: float(np.mean(v)) for k, v in cells.items()}
   finite = np.array([v for v in means.values() if np.isfinite(v) and v > 0])
   vmin = finite.min() if finite.size else 1e-3
@@ -113,6 +117,8 @@ def heatmap_figure(records: list[dict], path: pathlib.Path) -> None:
     im = ax.imshow(np.log10(np.maximum(table, vmin)), origin="lower", aspect="auto", cmap="viridis",
                    vmin=np.log10(vmin), vmax=np.log10(vmax))
     for (i, j), v in np.ndenumerate(table):
+      if (o, lrs[i], mus[j]) not in means:
+        continue  # not on the grid (a grid of points gives each setting its own ε)
       ax.text(j, i, "div" if np.isnan(v) else f"{v:.3g}", ha="center", va="center", fontsize=7,
               color="k" if np.isnan(v) or v >= np.sqrt(vmin * vmax) else "w")  # NaN cells are blank
     ax.set_xticks(range(len(mus)), [f"{m:g}" for m in mus])
@@ -120,9 +126,10 @@ def heatmap_figure(records: list[dict], path: pathlib.Path) -> None:
     ax.set_xlabel(column.replace("mu_max", "μ_max"))
     ax.set_title(o.upper() + ("" if column == "mu_max" else f", μ_max {records[0]['mu_max']:g}"), fontsize=9)
   axes[0][0].set_ylabel("learning rate ε")
-  fig.colorbar(im, ax=axes[0].tolist(), label="log10 final training error")
-  fig.suptitle(f"{records[0]['task']}: final training error, mean over seeds "
-               "(div = diverged; μ_max 0 = SGD, run once)", fontsize=9)
+  what = "final training error" if by == "final_train_error" else "training objective, last 1000 updates"
+  fig.colorbar(im, ax=axes[0].tolist(), label=f"log10 {what}")
+  fig.suptitle(f"{records[0]['task']}: {what}, mean over seeds "
+               "(div = diverged; empty = not run; μ_max 0 = SGD, run once)", fontsize=9)
   fig.savefig(path, dpi=130)
   plt.close(fig)
 

@@ -43,6 +43,9 @@ HF = hf_phases.HF
 CORE_AXES = ("optimizer", "mu_max", "learning_rate", "seed")
 PRECISIONS = ("default", "high", "highest")
 SCHEDULES = ("eq5", "rnn", "constant")
+# How the report picks each setting's ε: the paper's final training error, or (for a pilot
+# too short for the error to move) the training objective over the last 1000 updates.
+SELECTIONS = ("final_train_error", "final_train_loss")
 
 
 class TrainState(NamedTuple):
@@ -111,6 +114,8 @@ def validate(config: ml_collections.ConfigDict) -> None:
     raise ConfigError(f"learning rates must be > 0; got {bad_lr[0]}")
   if len(build_grid(g)["mu_max"]) == 0:
     raise ConfigError("the grid is empty: every axis needs at least one value")
+  if config.get("selection", "final_train_error") not in SELECTIONS:
+    raise ConfigError(f"selection must be one of {SELECTIONS}; got {config.selection!r}")
   if config.precision not in PRECISIONS:
     raise ConfigError(f"precision must be one of {PRECISIONS}; got {config.precision!r}")
   if config.schedule.kind not in SCHEDULES:
@@ -367,7 +372,7 @@ def run(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> list[dict]:
   if not writer:
     return []
   prov = provenance.record(time.perf_counter() - wall_start)
-  records = _records(config, task, grid, _read_evals(workdir / "metrics.jsonl"), diverged, diverged_at, prov)
+  records = _records(config, task, grid, _read_metrics(workdir / "metrics.jsonl"), diverged, diverged_at, prov)
   (workdir / "results.json").write_text(json.dumps(records, indent=1) + "\n")
   return records
 
@@ -393,22 +398,28 @@ def load_final_state(workdir: pathlib.Path):
   return config, task, grid, jax.tree.map(lambda x: x[:num_points], state)
 
 
-def _read_evals(path: pathlib.Path) -> dict[int, dict]:
-  if not path.exists():
-    return {}
-  lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-  return {r["step"]: r for r in lines if "train_error" in r}
+def _read_metrics(path: pathlib.Path) -> list[dict]:
+  return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
 
 
-def _records(config, task, grid, evals, diverged, diverged_at, prov) -> list[dict]:
+LOSS_WINDOW = 1000  # final_train_loss: the mean training objective over the last this-many updates
+
+
+def _records(config, task, grid, metrics, diverged, diverged_at, prov) -> list[dict]:
+  evals = {r["step"]: r for r in metrics if "train_error" in r}
   final = evals[config.num_updates]
   before = evals.get(_finetune_start(config))
+  window = [m["train_loss"] for m in metrics
+            if m["step"] > config.num_updates - max(LOSS_WINDOW, config.chunk_size) and "train_loss" in m]
+  final_loss = np.nanmean(np.array(window, np.float64), axis=0) if window else np.full(len(diverged), np.nan)
   records = []
   for i in range(len(diverged)):
     r = {"task": task.name, "optimizer": str(grid["optimizer"][i])}
     # str() of a float32 is its shortest repr: 0.1, not 0.10000000149.
     r.update({k: (int(v[i]) if k == "seed" else float(str(v[i]))) for k, v in grid.items() if k != "optimizer"})
     r.update({f"final_{k}": final[k][i] for k in final if k.endswith("_error")})
+    r["final_train_loss"] = float(final_loss[i])
+    r["selected_by"] = config.get("selection", "final_train_error")
     if before is not None:
       r["train_error_before_finetune"] = before["train_error"][i]
     r.update({"diverged": bool(diverged[i]), "diverged_at": int(diverged_at[i]),
