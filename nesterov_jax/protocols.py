@@ -100,7 +100,8 @@ def learning_rate_band(lr: float, ladder: tuple[float, ...] = AE_LEARNING_RATE_L
 
 
 def autoencoder_preset(task_name: str, preset: str, *, pilot_updates: int, run_updates: int,
-                       chosen_learning_rates: dict | None = None) -> ml_collections.ConfigDict:
+                       chosen_learning_rates: dict | None = None, run_mu_max: tuple = MU_MAX,
+                       band: bool = True) -> ml_collections.ConfigDict:
   """A Table 1 config on the paper's own schedule: every preset keeps Eq. 5 with period 250
   and the last 1000 updates at μ = 0.9, minibatches of 200, and only shortens the run.
 
@@ -108,10 +109,10 @@ def autoencoder_preset(task_name: str, preset: str, *, pilot_updates: int, run_u
   - ``pilot``: the first ``pilot_updates`` updates' worth of protocol, the paper's six ε,
     μ_max ∈ {0, 0.9, 0.99}: below 12,250 updates μ_max 0.995 and 0.999 follow 0.99's
     schedule exactly, so their runs would be 0.99's.
-  - ``updates_{N}k``: ``run_updates`` updates, all nine settings, each at the ε its pilot
-    chose (``chosen_learning_rates``: {(optimizer, μ_max): ε}; 0.995 and 0.999 take 0.99's)
-    and that ε's two neighbours on the paper's grid, so the selection at the run's end
-    shows whether the optimum is bracketed.
+  - ``updates_{N}k``: ``run_updates`` updates, the settings of ``run_mu_max`` (NAG and CM),
+    each at the ε its pilot chose (``chosen_learning_rates``: {(optimizer, μ_max): ε}; 0.995
+    and 0.999 take 0.99's) and, with ``band``, that ε's two neighbours on the paper's grid,
+    so that the selection at the run's end shows whether the optimum is bracketed.
   """
   check_preset(preset, ("full", "pilot", f"updates_{run_updates // 1000}k", "smoke"))
   config = autoencoder(task_name)
@@ -125,14 +126,14 @@ def autoencoder_preset(task_name: str, preset: str, *, pilot_updates: int, run_u
     config.num_updates = run_updates
     config.chunk_size, config.eval_every, config.checkpoint_every = 500, 2500, 5000
     points = []
-    for opt, mu in [("nag", 0.0)] + [(o, m) for o in ("nag", "cm") for m in MU_MAX[1:]]:
+    for opt, mu in [("nag", 0.0)] + [(o, m) for o in ("nag", "cm") for m in run_mu_max if m > 0]:
       chosen = chosen_learning_rates.get((opt, mu), chosen_learning_rates.get((opt, min(mu, 0.99))))
-      points += [(opt, mu, lr) for lr in learning_rate_band(chosen)]
+      points += [(opt, mu, lr) for lr in (learning_rate_band(chosen) if band else (chosen,))]
     config.grid.points = tuple(points)
   if preset == "smoke":
     config.num_updates, config.chunk_size, config.eval_every, config.checkpoint_every = 40, 20, 20, 20
     config.schedule.finetune_steps = 20  # μ stays at Eq. 5's 0.5 before its tail
-    config.task.eval_batch_size = 200
+    config.task.num_train, config.task.num_test, config.task.eval_batch_size = 400, 100, 200
     config.grid.mu_max = (0.0, 0.99)
     config.grid.learning_rates = (0.01,)
   return config
@@ -142,19 +143,20 @@ RNN_PRESETS = ("paper_length", "pilot", "full", "smoke")
 PILOT_UPDATES = 10_000
 
 
-def rnn_preset(problem: str, length: int, preset: str, chosen_learning_rates: dict | None = None,
+def rnn_preset(problem: str, length: int, preset: str,
+               paper_length_learning_rates: tuple[float, ...] = RNN_LEARNING_RATES[1:],
                smoke_length: int = 20) -> ml_collections.ConfigDict:
   """A Table 5 config at the paper's T = ``length``; every preset but ``smoke`` keeps the
   paper's protocol (minibatches of 100, μ = 0.9 for the first 1000 updates, then μ0):
 
   - ``full``: :func:`rnn` exactly: 50,000 updates, 4 learning rates × 4 seeds, 112 runs.
-  - ``pilot``: the paper's 4 learning rates and one step below them (1e-7: the paper's
-    smallest already works for some settings under its summed objective), seed 0, the first
-    10,000 updates, errors on 2,000 fixed sequences. It chooses each setting's ε for
-    ``paper_length`` by the training objective over its last 1000 updates: at 10,000
-    updates no setting's zero-one error has left the biases plateau yet.
-  - ``paper_length``: 50,000 updates, 2 seeds, each setting at the ε the pilot chose
-    (``chosen_learning_rates``: {(optimizer, μ0): ε}).
+  - ``pilot``: the paper's 4 learning rates and one step below them (1e-7), seed 0, the
+    first 10,000 updates, errors on 2,000 fixed sequences; its summary ranks each setting's
+    ε by the training objective over the last 1000 updates. It shows which ε diverge, and
+    whether 10,000 updates are enough to choose among the rest.
+  - ``paper_length``: 50,000 updates, seed 0, ``paper_length_learning_rates`` (the paper's
+    grid less what the pilot showed diverging), each setting's ε chosen at the end by the
+    paper's rule (the lowest final training error).
   - ``smoke``: seconds, for the tests.
   """
   check_preset(preset, RNN_PRESETS)
@@ -167,12 +169,10 @@ def rnn_preset(problem: str, length: int, preset: str, chosen_learning_rates: di
     config.grid.seeds = (0,)
     config.selection = "final_train_loss"
   if preset == "paper_length":
-    if not chosen_learning_rates:
-      raise ValueError(f"{problem} has no pilot-chosen learning rates yet: run its pilot preset first")
     config.chunk_size = 500
     config.eval_every = 2500
-    config.grid.points = tuple((opt, mu, lr) for (opt, mu), lr in chosen_learning_rates.items())
-    config.grid.seeds = (0, 1)
+    config.grid.learning_rates = paper_length_learning_rates
+    config.grid.seeds = (0,)
   if preset == "smoke":
     config.num_updates, config.chunk_size = 40, 20
     config.eval_every = config.checkpoint_every = 20
@@ -183,26 +183,6 @@ def rnn_preset(problem: str, length: int, preset: str, chosen_learning_rates: di
     config.grid.mu_max = (0.0, 0.995)
     config.grid.learning_rates = (1e-5,)
     config.grid.seeds = (0,)
-  return config
-
-
-def scale_updates(config: ml_collections.ConfigDict, num_updates: int, chunk_size: int,
-                  num_evals: int = 10) -> ml_collections.ConfigDict:
-  """Shortens a protocol to ``num_updates``, keeping the shape of its momentum schedule.
-
-  Eq. 5's period scales with the run (μ reaches each μ_max at the same fraction of it),
-  but the finetuning tail becomes the last 10% of the updates (rounded to whole chunks,
-  where the engine measures the error before it): scaled in proportion it
-  would be a handful of updates, too few to show Table 2's effect. The RNN warm-up at
-  μ = 0.9 becomes 2% of the updates (1000 of 50,000 in the paper).
-  """
-  full = config.num_updates
-  config.num_updates = num_updates
-  config.chunk_size = chunk_size
-  config.eval_every = config.checkpoint_every = max(chunk_size, num_updates // num_evals // chunk_size * chunk_size)
-  config.schedule.period = config.schedule.period * num_updates / full
-  config.schedule.finetune_steps = max(chunk_size, round(num_updates / 10 / chunk_size) * chunk_size)
-  config.schedule.warmup_steps = max(1, round(config.schedule.warmup_steps * num_updates / full))
   return config
 
 
@@ -248,22 +228,22 @@ def hf(task_name: str, phases: list[ml_collections.ConfigDict]) -> ml_collection
   return config
 
 
-def _hf_reference_nag(task_name: str, preset: str, num_updates: int) -> ml_collections.ConfigDict:
-  """NAG beside HF: Table 1's protocol at μ_max ∈ {0.99, 0.999} (full), else ``num_updates``
-  at μ_max 0.99 and ε ∈ {0.01, 0.005} (the best of the cpu sweeps), Eq. 5 scaled."""
+def _hf_reference_nag(task_name: str, num_updates: int, learning_rates: tuple[float, ...]) -> ml_collections.ConfigDict:
+  """NAG beside HF: Table 1's protocol (Eq. 5 with period 250, the last 1000 updates at
+  μ = 0.9) for ``num_updates`` updates, μ_max 0.99 and 0.999, ``learning_rates``."""
   nag = autoencoder(task_name)
+  nag.num_updates = num_updates
+  nag.chunk_size = min(500, num_updates // 2)
+  nag.eval_every = nag.checkpoint_every = max(nag.chunk_size, num_updates // 10 // nag.chunk_size * nag.chunk_size)
   nag.grid.optimizers = ("nag",)
   nag.grid.mu_max = (0.99, 0.999)
-  if preset != "full":
-    scale_updates(nag, num_updates, chunk_size=min(500, num_updates // 2), num_evals=12)
-    nag.grid.mu_max = (0.99,)
-    nag.grid.learning_rates = (0.01, 0.005)
+  nag.grid.learning_rates = learning_rates
   return nag
 
 
 def hf_comparison(task_name: str, preset: str, hybrid: list[ml_collections.ConfigDict], *,
-                  classic_updates: int, curvature_batch_size: int,
-                  nag_updates: int) -> ml_collections.ConfigDict:
+                  classic_updates: int, curvature_batch_size: int, nag_updates: int,
+                  nag_learning_rates: tuple[float, ...] = AE_LEARNING_RATES) -> ml_collections.ConfigDict:
   """The ``hf`` experiment on one autoencoder: classic HF (HF*: Martens 2010, gradient on the
   whole training set, ≤ 250 CG steps), the momentum-like ``hybrid`` phases (HF†) and a NAG
   reference of ``nag_updates``.
@@ -276,7 +256,7 @@ def hf_comparison(task_name: str, preset: str, hybrid: list[ml_collections.Confi
   config = ml_collections.ConfigDict()
   config.experiment = "hf"
   config.classic, config.hybrid = classic, hf(task_name, hybrid)
-  config.nag = _hf_reference_nag(task_name, preset, nag_updates)
+  config.nag = _hf_reference_nag(task_name, nag_updates, nag_learning_rates)
   chunk = 2 if smoke else 10
   for run in (config.classic, config.hybrid):
     run.chunk_size, run.eval_every, run.checkpoint_every = chunk, chunk, 5 * chunk

@@ -23,10 +23,17 @@ def test_benchmark_runs_every_method_and_reports_speedups_against_the_engine(mon
   task = tasks.make_task(config.task)
   monkeypatch.setattr(bench, "workloads", lambda rnn_length, rnn_unroll=8: {"mnist_ae": (task, config, 1e6),
                                                               f"rnn_T{rnn_length}": (task, config, 2e6)})
-  result = bench.run_bench({"mnist": [3], "rnn": [1]}, ["highest"], chunk=2, repeats=1, rnn_length=5,
+  torch_calls = []
+  monkeypatch.setattr(bench, "torch_seconds", lambda *args: torch_calls.append(args[0]) or 1e-3)
+  result = bench.run_bench({"mnist": [3], "rnn": [1, 2]}, ["highest"], chunk=2, repeats=1, rnn_length=5,
                            matmul_size=64)
-  assert [(r["workload"], r["method"]) for r in result["rows"]] == [
-      (w, m) for w in ("mnist_ae", "rnn_T5") for m in ("engine", "naive vmap", "sequential")]
+  methods = ("engine", "naive vmap", "sequential", "torch, sequential")
+  assert [(r["workload"], r["configs"], r["method"]) for r in result["rows"]] == [
+      ("mnist_ae", 3, m) for m in methods] + [("rnn_T5", n, m) for n in (1, 2) for m in methods]
+  assert torch_calls == ["mnist_ae", "rnn_T5"]  # one PyTorch config timed once per workload
+  torch_rows = [r for r in result["rows"] if r["method"] == "torch, sequential"]
+  for r in torch_rows:  # N configs one after another: N × one config's time, per config the same
+    assert r["us_per_config_update"] == pytest.approx(1e3)
   for r in result["rows"]:
     assert r["us_per_config_update"] > 0
     assert abs(r["tflops"] - (1e6 if r["workload"] == "mnist_ae" else 2e6) / r["us_per_config_update"] / 1e6) < 1e-9
@@ -35,6 +42,6 @@ def test_benchmark_runs_every_method_and_reports_speedups_against_the_engine(mon
   assert gn["workload"] == "mnist_ae" and gn["gradient_us"] > 0 and gn["gv_first_us"] > 0
   assert gn["gv_over_gradient"] == pytest.approx(gn["gv_us"] / gn["gradient_us"], rel=1e-9)
   text = bench.markdown(result)
-  assert "engine speed-up" in text and text.count("×") == 4 and "Made by `" in text
+  assert "engine speed-up" in text and text.count("×") == 9 and "Made by `" in text
   assert "| mnist_ae | highest |" in text.split("G·v against one gradient")[1]
   json.dumps(result)
