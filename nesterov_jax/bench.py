@@ -298,7 +298,7 @@ def run_bench(grid_sizes: dict[str, list[int]], precisions: list[str], chunk: in
 
 
 def _row_line(r: dict) -> str:
-  return (f"{r['workload']:>9} {r['precision']:>8} {r['configs']:>4} cfg {r['method']:>11}: "
+  return (f"{r['workload']:>9} {r['precision']:>8} {r['configs']:>4} cfg {r['method']:>17}: "
           f"{r['us_per_config_update']:10.1f} µs/config-update  {r['config_updates_per_s']:10.1f} /s  "
           f"{r['tflops']:7.3f} TFLOP/s  {100 * r['fraction_of_ceiling']:5.1f}% of ceiling")
 
