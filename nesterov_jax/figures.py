@@ -81,7 +81,7 @@ def hidden_states_figure(workdir: pathlib.Path, records: list[dict], num_units: 
         np.nonzero((inputs[:, :-2].sum(1) > 0) | (inputs[:, -1] > 0))[0]
     for t in events:
       ax.axvline(t, color="k", lw=0.6, ls=":")
-    ax.set_title(f"{label}: {r['optimizer'].upper()} μ_max {r['mu_max']:g}, ε {r['learning_rate']:g}, "
+    ax.set_title(f"{label}: {r['optimizer'].upper()} μ0 {r['mu_max']:g}, ε {r['learning_rate']:g}, "
                  f"seed {r['seed']}: error {r['final_train_error']:.3g}", fontsize=8)
     ax.set_ylabel(f"hidden units 1-{num_units}")
   axes[1].set_xlabel("time step (dotted: marked / shown / go steps)")

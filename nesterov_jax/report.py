@@ -62,19 +62,31 @@ def summary_markdown(records: list[dict]) -> str:
   return "\n".join(lines) + "\n"
 
 
+def _mu_name(records: list[dict], workdir: pathlib.Path | None = None) -> str:
+  """What the grid's μ_max is in the paper's words: HF's CG decay ζ, Section 4's μ0 (after the
+  warm-up), or Eq. 5's μ_max."""
+  if records[0]["optimizer"] == "hf":
+    return "ζ"
+  config_path = workdir / "config.json" if workdir is not None else None
+  if config_path is not None and config_path.exists():
+    if json.loads(config_path.read_text())["schedule"]["kind"] == "rnn":
+      return "μ0"
+  return "μ_max"
+
+
 def error_curves_figure(records: list[dict], metrics: list[dict], path: pathlib.Path) -> None:
   evals = [m for m in metrics if "train_error" in m]
   steps = np.array([m["step"] for m in evals])
   errors = np.array([m["train_error"] for m in evals])  # [evals, points]
   hparams = hparam_keys(records)
   mus = sorted({r["mu_max"] for r in records})
+  mu = _mu_name(records, path.parent)
   fig, ax = plt.subplots(figsize=(6.5, 4.2))
   for s in select_best(records):
     if s["learning_rate"] is None:
       continue
     idx = [i for i, r in enumerate(records) if setting(r, hparams) == setting(s, hparams)
            and r["learning_rate"] == s["learning_rate"]]
-    mu = "ζ" if s["optimizer"] == "hf" else "μ_max"  # HF's grid μ_max is its CG decay ζ
     label = f"{'SGD' if s['mu_max'] == 0 else s['optimizer'].upper()}, {mu} {s['mu_max']:g}, ε {s['learning_rate']:g}"
     label += "".join(f", {h} {s[h]:g}" for h in hparams if len({r[h] for r in records}) > 1)
     ax.plot(steps, errors[:, idx].mean(axis=1), "--" if s["optimizer"] == "cm" else "-",
@@ -123,7 +135,7 @@ def heatmap_figure(records: list[dict], path: pathlib.Path) -> None:
               color="k" if np.isnan(v) or v >= np.sqrt(vmin * vmax) else "w")  # NaN cells are blank
     ax.set_xticks(range(len(mus)), [f"{m:g}" for m in mus])
     ax.set_yticks(range(len(lrs)), [f"{lr:g}" for lr in lrs])
-    ax.set_xlabel(column.replace("mu_max", "μ_max"))
+    ax.set_xlabel(column.replace("mu_max", _mu_name(records, path.parent)))
     ax.set_title(o.upper() + ("" if column == "mu_max" else f", μ_max {records[0]['mu_max']:g}"), fontsize=9)
   axes[0][0].set_ylabel("learning rate ε")
   what = "final training error" if by == "final_train_error" else "training objective, last 1000 updates"
