@@ -51,7 +51,8 @@ def _our_protocol(config: dict, records: list[dict]) -> str:
   if s["kind"] == "eq5":
     text += f", Eq. 5 period {s['period']:.3g}, last {s['finetune_steps']} updates at μ = 0.9"
   else:
-    text += f", μ = 0.9 for {s['warmup_steps']} updates then μ0, {len(config['grid']['seeds'])} seeds"
+    seeds = len(config["grid"]["seeds"])
+    text += f", μ = 0.9 for {s['warmup_steps']} updates then μ0, {seeds} seed{'s' if seeds > 1 else ''}"
   return text + f"; data: {records[0]['data']}"
 
 
