@@ -1,6 +1,6 @@
 """Table 5, the memorization5 problem at T = 200: a tanh RNN of 100 units, echo-state initialized.
 
-    nesterov-jax run configs/rnn_memorization5.py:paper_length  # 50,000 updates, 3 ε, seed 0
+    nesterov-jax run configs/rnn_memorization5.py:paper_length  # 50,000 updates, seed 0
     nesterov-jax run configs/rnn_memorization5.py:pilot         # 5 ε, 10,000 updates
     nesterov-jax run configs/rnn_memorization5.py:full          # the paper's protocol exactly (112 runs)
     nesterov-jax run configs/rnn_memorization5.py:smoke         # seconds, for the tests
@@ -9,14 +9,16 @@ Every preset but smoke is at the paper's T = 200, with minibatches of 100 fresh 
 μ = 0.9 for the first 1000 updates, then μ0 ∈ {0, 0.9, 0.98, 0.995}, NAG and CM, errors on
 fixed sequences (10,000; the pilot's 2,000). full: ε ∈ {1e-3, 1e-4, 1e-5, 1e-6} × 4 seeds,
 50,000 updates. pilot: the same 4 ε and 1e-7, seed 0, the first 10,000 updates.
-paper_length: 50,000 updates, seed 0, ε ∈ PAPER_LENGTH_LEARNING_RATES (below: the paper's
-grid less the ε that diverged for every setting in results/rnn_memorization5_pilot), each setting's
-ε chosen by the paper's rule at the end.
+paper_length: 50,000 updates, seed 0, ε ∈ PAPER_LENGTH_LEARNING_RATES (below, with the
+reason for each), each setting's ε chosen by the paper's rule at the end.
 """
 
 from nesterov_jax import protocols
 
-PAPER_LENGTH_LEARNING_RATES = (1e-4, 1e-5, 1e-6)
+# No pilot at T = 200 (35 runs of 10,000 updates take over an hour on 2 cores): the two ε at
+# which the 20-bit memorization pilot (same objective: cross-entropy summed over the output
+# steps) made progress; two, not three, to keep the run near 2 hours on 2 cores.
+PAPER_LENGTH_LEARNING_RATES = (1e-5, 1e-6)
 
 
 def get_config(preset: str = "paper_length"):
