@@ -24,7 +24,7 @@ import ml_collections
 import numpy as np
 
 import nesterov_jax as nj
-from nesterov_jax import provenance, quadratic
+from nesterov_jax import files, provenance, quadratic
 from nesterov_jax.config import ConfigError
 
 COLORS = {"gd": "0.3", "cm": "tab:red", "nag": "tab:blue"}
@@ -70,7 +70,7 @@ def oblong_figure(config, workdir: pathlib.Path) -> dict:
   ax.set_aspect("equal")
   ax.legend(loc="lower right", fontsize=8)
   fig.tight_layout()
-  fig.savefig(workdir / "oblong.png", dpi=130)
+  files.save_figure(fig, workdir / "oblong.png", dpi=130)
   plt.close(fig)
   # Oscillation across the valley: mean |y| over the run, after the first 5 updates.
   return {m: {"mean_abs_cross_valley": float(np.mean(np.abs(p[5:, 1]))),
@@ -90,7 +90,7 @@ def effective_momentum_figure(config, workdir: pathlib.Path) -> None:
   ax.set_title("Theorem 2.1: NAG is CM with momentum μ(1 − λε)", fontsize=9)
   ax.legend(fontsize=8)
   fig.tight_layout()
-  fig.savefig(workdir / "effective_momentum.png", dpi=130)
+  files.save_figure(fig, workdir / "effective_momentum.png", dpi=130)
   plt.close(fig)
 
 
@@ -127,7 +127,7 @@ def ill_conditioned_figure(config, workdir: pathlib.Path) -> list[dict]:
                f"ε = {c.learning_rate}", fontsize=9)
   ax.legend(fontsize=7, ncol=2)
   fig.tight_layout()
-  fig.savefig(workdir / "ill_conditioned.png", dpi=130)
+  files.save_figure(fig, workdir / "ill_conditioned.png", dpi=130)
   plt.close(fig)
   return rows
 
@@ -153,7 +153,7 @@ def write_table(workdir: pathlib.Path, config, oblong: dict, rows: list[dict], p
   lines += [f"| {r['method'].upper()} | {r['momentum']} | "
             + " | ".join(_fmt(r[k]) for k in loss_keys) + f" | {_fmt(r['updates_to_1e-6'])} |"
             for r in rows]
-  (workdir / "quadratic.md").write_text("\n".join(lines) + "\n")
+  files.write_text(workdir / "quadratic.md", "\n".join(lines) + "\n")
 
 
 def run(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> None:
@@ -164,7 +164,7 @@ def run(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> None:
   rows = ill_conditioned_figure(config, workdir)
   prov = provenance.record(time.perf_counter() - start)
   write_table(workdir, config, oblong, rows, prov)
-  (workdir / "results.json").write_text(json.dumps(
+  files.write_text(workdir / "results.json", json.dumps(
       {"provenance": prov, "oblong": oblong, "ill_conditioned": rows}, indent=2) + "\n")
   print(f"wrote {workdir}/quadratic.md, oblong.png, effective_momentum.png, ill_conditioned.png "
         f"({prov['wall_time_s']:.1f} s)")

@@ -22,7 +22,6 @@ mean anything on shared machines.
 
 from __future__ import annotations
 
-import json
 import pathlib
 import time
 
@@ -33,7 +32,7 @@ import numpy as np
 import optax
 from jax.sharding import NamedSharding, PartitionSpec as P
 
-from nesterov_jax import autoencoders, protocols, provenance, rnn, sweep
+from nesterov_jax import autoencoders, files, protocols, provenance, rnn, sweep
 from nesterov_jax.hf import gauss_newton_operator
 from nesterov_jax.tasks import Task
 
@@ -347,6 +346,6 @@ def main(out: pathlib.Path | None, quick: bool) -> None:
   result = run_bench(sizes, precisions, **kwargs)
   if out is not None:
     out.mkdir(parents=True, exist_ok=True)
-    (out / "bench.json").write_text(json.dumps(result, indent=1) + "\n")
-    (out / "bench.md").write_text(markdown(result))
+    files.write_json(out / "bench.json", result)
+    files.write_text(out / "bench.md", markdown(result))
     print(f"wrote {out}/bench.json, bench.md")

@@ -19,7 +19,7 @@ import sys
 
 import ml_collections
 
-from nesterov_jax import report
+from nesterov_jax import files, report
 from nesterov_jax.config import ConfigError, load_config
 
 RUN_CONFIG = "config.json"
@@ -42,7 +42,7 @@ def prepare_workdir(workdir: pathlib.Path, config: ml_collections.ConfigDict) ->
           f"workdir {workdir} holds a different run (fields that differ: {', '.join(changed)}); "
           "pass another --workdir or delete that one")
   workdir.mkdir(parents=True, exist_ok=True)
-  saved.write_text(json.dumps(resolved, indent=2, sort_keys=True) + "\n")
+  files.write_text(saved, json.dumps(resolved, indent=2, sort_keys=True) + "\n")
 
 
 def _experiment(config: ml_collections.ConfigDict):
@@ -53,12 +53,21 @@ def _experiment(config: ml_collections.ConfigDict):
     raise ConfigError(f"unknown experiment {name!r} (no experiments/{name}.py)") from e
 
 
+def _fail(message: str, status: int = 2) -> int:
+  print(f"nesterov-jax: error: {' '.join(str(message).split())}", file=sys.stderr)
+  return status
+
+
 def main(argv: list[str] | None = None) -> int:
   parser = argparse.ArgumentParser(prog="nesterov-jax", description=__doc__.splitlines()[0])
+  parser.add_argument("--traceback", action="store_true",
+                      help="on an error, show the full Python traceback instead of one line")
   commands = parser.add_subparsers(dest="command", required=True)
   run = commands.add_parser("run", help="run an experiment from a config file")
   run.add_argument("config", help="CONFIG.py or CONFIG.py:preset")
   run.add_argument("--workdir", type=pathlib.Path, help="run directory (default runs/<config>_<preset>)")
+  run.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS,
+                   help="on an error, show the full Python traceback instead of one line")
   distributed = run.add_argument_group(
       "multi-process", "run one process per host (or per group of devices); all share the grid")
   distributed.add_argument("--coordinator", help="HOST:PORT of process 0's coordination service")
@@ -70,22 +79,41 @@ def main(argv: list[str] | None = None) -> int:
   bench_cmd.add_argument("--out", type=pathlib.Path, help="write bench.json and bench.md here")
   bench_cmd.add_argument("--quick", action="store_true", help="tiny shapes, seconds (for the tests)")
   args, extra = parser.parse_known_args(argv)
+  if args.command != "run" and extra:
+    parser.error(f"unrecognized arguments: {' '.join(extra)}")
   use_cpu_cores_as_devices()
+  try:
+    return _command(args, extra, parser)
+  except Exception as e:  # noqa: BLE001 -- every failure ends in one line unless --traceback
+    if args.traceback:
+      raise
+    return _fail(_one_line(e), 2 if isinstance(e, _user_errors()) else 1)
+
+
+def _one_line(e: BaseException) -> str:
+  """What a failure says: a user error's own message; anything else its type, its first line
+  and where a run's files stay usable."""
+  if isinstance(e, _user_errors()):
+    return str(e)
+  first = (str(e).strip().splitlines() or [""])[0][:300]
+  return (f"{type(e).__name__}: {first} (the run's last checkpoint stays usable: rerun the same "
+          "command to resume; --traceback shows the full trace)")
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+  from nesterov_jax.data import DataError
+
+  return (ConfigError, DataError, files.WorkdirInUse, FileNotFoundError)
+
+
+def _command(args, extra: list[str], parser) -> int:
   if args.command == "bench":
-    if extra:
-      parser.error(f"unrecognized arguments: {' '.join(extra)}")
     from nesterov_jax import bench
 
     bench.main(args.out, args.quick)
     return 0
   if args.command == "report":
-    if extra:
-      parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    try:
-      report.write_report(args.workdir)
-    except FileNotFoundError as e:
-      print(f"nesterov-jax: error: {e}", file=sys.stderr)
-      return 2
+    report.write_report(args.workdir)
     return 0
 
   overrides = []
@@ -93,19 +121,28 @@ def main(argv: list[str] | None = None) -> int:
     if not arg.startswith("--config."):
       parser.error(f"unrecognized argument {arg!r} (overrides look like --config.FIELD=VALUE)")
     overrides.append(arg.removeprefix("--config."))
-  try:
-    config = load_config(args.config, overrides)
-    experiment = _experiment(config)
-    if hasattr(experiment, "validate"):
+  config = load_config(args.config, overrides)
+  experiment = _experiment(config)
+  if hasattr(experiment, "validate"):
+    try:
       experiment.validate(config)
-    workdir = args.workdir or default_workdir(args.config)
+    except (KeyError, AttributeError) as e:  # a config written for another experiment
+      missing = str(e).strip("'\"")
+      raise ConfigError(f"experiment {config.experiment!r} needs config field {missing!r}, which this "
+                        "config lacks (is config.experiment right?)") from e
+  workdir = args.workdir or default_workdir(args.config)
+  if workdir.exists() and not workdir.is_dir():
+    raise ConfigError(f"--workdir {workdir} is a file, not a folder")
+  # One process per workdir (in a multi-process run, process 0 holds the lock for all).
+  lock = None if args.process_id else files.lock_workdir(workdir)
+  try:
     prepare_workdir(workdir, config)
-  except ConfigError as e:
-    print(f"nesterov-jax: error: {e}", file=sys.stderr)
-    return 2
-  if args.coordinator:
-    initialize_distributed(args.coordinator, args.num_processes, args.process_id)
-  experiment.run(config, workdir)
+    if args.coordinator:
+      initialize_distributed(args.coordinator, args.num_processes, args.process_id)
+    experiment.run(config, workdir)
+  finally:
+    if lock is not None:
+      lock.close()
   return 0
 
 

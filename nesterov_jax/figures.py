@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 
+from nesterov_jax import files
 from nesterov_jax.momentum import evaluation_params
 from nesterov_jax.sweep import load_final_state
 
@@ -57,7 +58,7 @@ def reconstructions_figure(workdir: pathlib.Path, records: list[dict], num_cases
   fig.suptitle(f"{records[0]['task']}: reconstructions at θ after {records[0]['num_updates']:,} updates",
                fontsize=8)
   fig.tight_layout()
-  fig.savefig(workdir / "reconstructions.png", dpi=120)
+  files.save_figure(fig, workdir / "reconstructions.png", dpi=120)
   plt.close(fig)
   return "reconstructions.png"
 
@@ -87,7 +88,7 @@ def hidden_states_figure(workdir: pathlib.Path, records: list[dict], num_units: 
   axes[1].set_xlabel("time step (dotted: marked / shown / go steps)")
   fig.suptitle(f"{records[0]['task']}: hidden-state trajectories on one held-out sequence", fontsize=9)
   fig.tight_layout()
-  fig.savefig(workdir / "hidden_states.png", dpi=120)
+  files.save_figure(fig, workdir / "hidden_states.png", dpi=120)
   plt.close(fig)
   return "hidden_states.png"
 

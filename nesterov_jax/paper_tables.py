@@ -13,7 +13,7 @@ import pathlib
 
 import ml_collections
 
-from nesterov_jax import paper, provenance, rnn
+from nesterov_jax import files, paper, provenance, rnn
 from nesterov_jax.results import select_best
 
 TASK_TITLES = {"curves_ae": "Curves", "mnist_ae": "MNIST", "faces_ae": "Faces"}
@@ -225,5 +225,5 @@ def write_paper_tables(workdir: pathlib.Path, records: list[dict]) -> list[str]:
   elif task == "rnn":
     written["table5.md"] = table5(records, config)
   for name, text in written.items():
-    (workdir / name).write_text(text)
+    files.write_text(workdir / name, text)
   return list(written)

@@ -21,7 +21,7 @@ import pathlib
 import matplotlib.pyplot as plt
 import numpy as np
 
-from nesterov_jax import figures, paper_tables, provenance
+from nesterov_jax import figures, files, paper_tables, provenance
 from nesterov_jax.results import hparam_keys, load_run, select_best, selection_key, setting
 
 def _fmt(mean: float, std: float, seeds: int) -> str:
@@ -102,7 +102,7 @@ def error_curves_figure(records: list[dict], metrics: list[dict], path: pathlib.
                "(NAG solid, CM dashed)", fontsize=9)
   ax.legend(fontsize=7)
   fig.tight_layout()
-  fig.savefig(path, dpi=130)
+  files.save_figure(fig, path, dpi=130)
   plt.close(fig)
 
 
@@ -142,7 +142,7 @@ def heatmap_figure(records: list[dict], path: pathlib.Path) -> None:
   fig.colorbar(im, ax=axes[0].tolist(), label=f"log10 {what}")
   fig.suptitle(f"{records[0]['task']}: {what}, mean over seeds "
                "(div = diverged; empty = not run; μ_max 0 = SGD, run once)", fontsize=9)
-  fig.savefig(path, dpi=130)
+  files.save_figure(fig, path, dpi=130)
   plt.close(fig)
 
 
@@ -175,7 +175,7 @@ def passes_figure(runs: dict[str, tuple[list[dict], list[dict]]], path: pathlib.
                "(each run's evaluations, from its first after the start)", fontsize=9)
   ax.legend(fontsize=7)
   fig.tight_layout()
-  fig.savefig(path, dpi=130)
+  files.save_figure(fig, path, dpi=130)
   plt.close(fig)
 
 
@@ -184,7 +184,7 @@ def write_hf_report(workdir: pathlib.Path) -> None:
   runs = {name: load_run(workdir / name) for name in HF_RUNS}
   configs = {name: json.loads((workdir / name / "config.json").read_text()) for name in HF_RUNS}
   passes_figure(runs, workdir / "error_vs_passes.png")
-  (workdir / "table1.md").write_text(paper_tables.table1_hf(
+  files.write_text(workdir / "table1.md", paper_tables.table1_hf(
       {name: (runs[name][0], configs[name]) for name in HF_RUNS}))
   print(f"wrote {workdir}/table1.md, error_vs_passes.png")
 
@@ -198,7 +198,7 @@ def write_report(workdir: pathlib.Path) -> None:
     write_hf_report(workdir)
     return
   records, metrics = load_run(workdir)
-  (workdir / "summary.md").write_text(summary_markdown(records))
+  files.write_text(workdir / "summary.md", summary_markdown(records))
   error_curves_figure(records, metrics, workdir / "error_curves.png")
   plots = ["error_curves.png"]
   if len({(r["optimizer"], r["learning_rate"], r["mu_max"]) for r in records}) > 1:  # else one cell

@@ -11,16 +11,25 @@ import numpy as np
 CORE = ("task", "optimizer", "mu_max", "learning_rate", "seed")
 
 
+METRICS, RESULTS = "metrics.jsonl", "results.json"
+
+
+def metric_lines(workdir: pathlib.Path) -> list[str]:
+  """The run's metrics.jsonl, one JSON text per chunk ([] before the first chunk)."""
+  path = pathlib.Path(workdir) / METRICS
+  return [line for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+
+
+def load_metrics(workdir: pathlib.Path) -> list[dict]:
+  return [json.loads(line) for line in metric_lines(workdir)]
+
+
 def load_run(workdir: pathlib.Path) -> tuple[list[dict], list[dict]]:
   """The run's records and its metrics lines; a clear error when the run is not complete."""
-  results = workdir / "results.json"
+  results = pathlib.Path(workdir) / RESULTS
   if not results.exists():
     raise FileNotFoundError(f"{results} not found: is {workdir} a finished sweep's run directory?")
-  records = json.loads(results.read_text())
-  metrics_path = workdir / "metrics.jsonl"
-  metrics = ([json.loads(line) for line in metrics_path.read_text().splitlines() if line.strip()]
-             if metrics_path.exists() else [])
-  return records, metrics
+  return json.loads(results.read_text()), load_metrics(workdir)
 
 
 def hparam_keys(records: list[dict]) -> list[str]:

@@ -100,12 +100,12 @@ class RNNProblem(NamedTuple):
 def rnn_task(name: str, length: int) -> RNNProblem:
   """The problem ``name`` ∈ {addition, multiplication, memorization5, memorization20} at T = ``length``."""
   if name not in PROBLEMS:
-    raise ValueError(f"unknown RNN problem {name!r}; known: {', '.join(PROBLEMS)}")
+    raise ValueError(f"task.problem = {name!r}: unknown RNN problem; known: {', '.join(PROBLEMS)}")
   if name in MEMORY:
     n_values, n_pos = MEMORY[name]
     return RNNProblem(name, length, n_values + 2, n_values, n_pos, 1.0 / n_values)
   if length < 10:
-    raise ValueError(f"{name} needs T ≥ 10 (its first marker lies in the first T/10 steps)")
+    raise ValueError(f"task.length = {length}: {name} needs T ≥ 10 (its first marker lies in the first T/10 steps)")
   return RNNProblem(name, length, 2, 1, 1, 0.5 if name == "addition" else 0.25)
 
 

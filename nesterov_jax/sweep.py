@@ -32,11 +32,11 @@ from jax.experimental import multihost_utils
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 from nesterov_jax import hf as hf_lib
-from nesterov_jax import hf_phases, provenance
-from nesterov_jax.config import ConfigError
+from nesterov_jax import files, hf_phases, provenance, results
+from nesterov_jax.config import ConfigError, check_number, check_numbers, check_string
 from nesterov_jax.momentum import evaluation_params, momentum_method
 from nesterov_jax.schedules import momentum_schedule, rnn_momentum_schedule
-from nesterov_jax.tasks import Task, check_task_name, make_task
+from nesterov_jax.tasks import Task, check_task_fields, check_task_name, make_task
 
 OPTIMIZERS = {"cm": 0.0, "nag": 1.0, "hf": 0.0}  # name → the traced NAG flag
 HF = hf_phases.HF
@@ -96,30 +96,43 @@ def build_grid(grid: ml_collections.ConfigDict) -> dict[str, np.ndarray]:
 def validate(config: ml_collections.ConfigDict) -> None:
   """Every check that can fail on a config, with one clear line, before anything compiles."""
   g = config.grid
+  check_string("task.name", config.task.name)
   check_task_name(config.task.name)
+  check_task_fields(config.task)
+  for field in ("optimizers", "mu_max", "learning_rates", "seeds"):
+    if not isinstance(g[field], (tuple, list)):
+      raise ConfigError(f"config field grid.{field} = {g[field]!r}: must be a tuple of values")
+  for o in g.optimizers:
+    check_string("grid.optimizers", o, tuple(OPTIMIZERS))
+  check_numbers("grid.mu_max", g.mu_max, low=0.0, high=1.0, high_open=True)
+  check_numbers("grid.learning_rates", g.learning_rates, low=0.0, low_open=True)
+  check_numbers("grid.seeds", g.seeds, integer=True, low=0, high=2**31 - 1)
+  for axis in sorted(k for k in g.keys() if k not in GRID_FIELDS):
+    check_numbers(f"grid.{axis}", g[axis])
   bad_points = [p for p in g.get("points") or () if not (
       isinstance(p, (tuple, list)) and len(p) == 3 and isinstance(p[0], str)
-      and all(isinstance(v, (int, float)) for v in p[1:]))]
+      and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in p[1:]))]
   if bad_points:
     raise ConfigError(f"grid.points holds (optimizer, mu_max, learning_rate) triples; got {bad_points[0]!r}")
+  for opt, mu, lr in g.get("points") or ():
+    check_string("grid.points (optimizer)", opt, tuple(OPTIMIZERS))
+    check_number("grid.points (mu_max)", mu, low=0.0, high=1.0, high_open=True)
+    check_number("grid.points (learning_rate)", lr, low=0.0, low_open=True)
   settings = _settings(g)
-  unknown = [o for o in list(g.optimizers) + [s[0] for s in settings] if o not in OPTIMIZERS]
-  if unknown:
-    raise ConfigError(f"unknown optimizer {unknown[0]!r}; known: {', '.join(OPTIMIZERS)}")
-  bad_mu = [m for m in list(g.mu_max) + [s[1] for s in settings] if not 0.0 <= m < 1.0]
-  if bad_mu:
-    raise ConfigError(f"mu_max must lie in [0, 1); got {bad_mu[0]}")
-  bad_lr = [lr for lr in list(g.learning_rates) + [s[2] for s in settings] if not lr > 0.0]
-  if bad_lr:
-    raise ConfigError(f"learning rates must be > 0; got {bad_lr[0]}")
   if len(build_grid(g)["mu_max"]) == 0:
     raise ConfigError("the grid is empty: every axis needs at least one value")
-  if config.get("selection", "final_train_error") not in SELECTIONS:
-    raise ConfigError(f"selection must be one of {SELECTIONS}; got {config.selection!r}")
-  if config.precision not in PRECISIONS:
-    raise ConfigError(f"precision must be one of {PRECISIONS}; got {config.precision!r}")
-  if config.schedule.kind not in SCHEDULES:
-    raise ConfigError(f"schedule.kind must be one of {SCHEDULES}; got {config.schedule.kind!r}")
+  for field in ("num_updates", "chunk_size"):
+    check_number(field, config[field], integer=True, low=1)
+  for field in ("eval_every", "checkpoint_every"):
+    check_number(field, config[field], integer=True, low=0)
+  check_string("schedule.kind", config.schedule.kind, SCHEDULES)
+  for field, value in config.schedule.items():
+    if field.endswith("_steps") or field == "period":
+      check_number(f"schedule.{field}", value, integer=True, low=1 if field == "period" else 0)
+    elif field.endswith("_momentum"):
+      check_number(f"schedule.{field}", value, low=0.0, high=1.0, high_open=True)
+  check_string("selection", config.get("selection", "final_train_error"), SELECTIONS)
+  check_string("precision", config.precision, PRECISIONS)
   n, chunk = config.num_updates, config.chunk_size
   if n <= 0 or chunk <= 0 or n % chunk:
     raise ConfigError(f"num_updates ({n}) must be a positive multiple of chunk_size ({chunk})")
@@ -267,25 +280,69 @@ def fingerprint(config: ml_collections.ConfigDict) -> str:
 
 
 class _Metrics:
-  """metrics.jsonl: one line per chunk; a resume first drops lines past the checkpoint."""
+  """metrics.jsonl: one line per chunk. Each append rewrites the file atomically (it holds a
+  few hundred lines), so a killed run leaves every line whole; a resume first drops the
+  lines past the checkpoint it resumes from."""
 
   def __init__(self, path: pathlib.Path, resume_step: int, writer: bool):
     self.path, self.writer = path, writer
     self.previous_wall_s = 0.0  # time spent by the sessions before a resume
     self.previous_case_passes = None  # and their compute, per grid point
-    if path.exists():
-      kept = [line for line in path.read_text().splitlines()
-              if line.strip() and json.loads(line)["step"] <= resume_step]
-      if kept:
-        self.previous_wall_s = json.loads(kept[-1])["wall_s"]
-        self.previous_case_passes = json.loads(kept[-1]).get("case_passes")
-      if writer:
-        path.write_text("".join(line + "\n" for line in kept))
+    self.lines = [line for line in results.metric_lines(path.parent) if json.loads(line)["step"] <= resume_step]
+    if self.lines:
+      self.previous_wall_s = json.loads(self.lines[-1])["wall_s"]
+      self.previous_case_passes = json.loads(self.lines[-1]).get("case_passes")
+    if writer and path.exists():
+      files.write_text(path, "".join(line + "\n" for line in self.lines))
 
   def append(self, record: dict) -> None:
+    self.lines.append(json.dumps(record))
     if self.writer:
-      with self.path.open("a") as f:
-        f.write(json.dumps(record) + "\n")
+      files.write_text(self.path, "".join(line + "\n" for line in self.lines))
+
+
+def _resume(manager, state: TrainState, config, padded: int, num_devices: int,
+            workdir: pathlib.Path, writer: bool) -> tuple[int, TrainState]:
+  """(update, state) of the newest readable checkpoint, or (0, ``state``) when there is none.
+
+  A checkpoint that cannot be read (a torn or corrupted write) is reported in one line,
+  deleted, and the one before it is used; a run whose every checkpoint is unreadable stops
+  with a line that says how to start over. A checkpoint of another config, or of another
+  device count, is refused.
+  """
+  where = workdir / "checkpoints"
+  steps = sorted(manager.all_steps(), reverse=True)
+  abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, state)
+  for i, step in enumerate(steps):
+    try:
+      meta = manager.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore())).meta
+    except Exception as e:  # noqa: BLE001 -- orbax raises many kinds for a damaged file
+      meta, error = None, e
+    if meta is not None:
+      if meta["fingerprint"] != fingerprint(config):
+        raise ConfigError(f"checkpoint at {where} was written by a different "
+                          "config; pass another --workdir or delete the checkpoints")
+      if meta.get("slots", padded) != padded:
+        raise ConfigError(f"checkpoint at {where} holds {meta['slots']} grid slots "
+                          f"(its run's device count); this run has {padded} on {num_devices} devices: "
+                          "resume on the same number of devices")
+      try:
+        restored = manager.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract))).state
+      except Exception as e:  # noqa: BLE001
+        error = e
+      else:
+        if writer:
+          print(f"resuming {workdir} from update {step}", file=sys.stderr)
+        return step, restored
+    reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+    if i + 1 == len(steps):
+      raise ConfigError(f"no readable checkpoint in {where} (update {step}: {reason}); "
+                        f"delete {where} to start the run over")
+    if writer:
+      print(f"checkpoint at update {step} is unreadable ({reason}); resuming from update {steps[i + 1]}",
+            file=sys.stderr)
+    manager.delete(step)
+  return 0, state
 
 
 def run(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> list[dict]:
@@ -319,61 +376,49 @@ def run(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> list[dict]:
       options=ocp.CheckpointManagerOptions(max_to_keep=2, create=True))
   with jax.default_matmul_precision(config.precision):
     state = init_fn(hp)
-    start = 0
-    if manager.latest_step() is not None:
-      start = manager.latest_step()
-      meta = manager.restore(start, args=ocp.args.Composite(meta=ocp.args.JsonRestore())).meta
-      if meta["fingerprint"] != fingerprint(config):
-        raise ConfigError(f"checkpoint at {workdir / 'checkpoints'} was written by a different "
-                          "config; pass another --workdir or delete the checkpoints")
-      if meta.get("slots", padded) != padded:
-        raise ConfigError(f"checkpoint at {workdir / 'checkpoints'} holds {meta['slots']} grid slots "
-                          f"(its run's device count); this run has {padded} on {mesh.size} devices: "
-                          "resume on the same number of devices")
-      state = manager.restore(start, args=ocp.args.Composite(
-          state=ocp.args.StandardRestore(jax.tree.map(ocp.utils.to_shape_dtype_struct, state)))).state
-      if writer:
-        print(f"resuming {workdir} from update {start}", file=sys.stderr)
-    metrics = _Metrics(workdir / "metrics.jsonl", start, writer)
+    start, state = _resume(manager, state, config, padded, mesh.size, workdir, writer)
+    metrics = _Metrics(workdir / results.METRICS, start, writer)
     wall_start -= metrics.previous_wall_s  # wall times count every session of the run
     case_passes = np.asarray(metrics.previous_case_passes or np.zeros(num_points), np.float64)
     eval_steps = {config.num_updates} | ({_finetune_start(config)} - {None})
     progress = tqdm.tqdm(total=config.num_updates, initial=start, unit="upd", disable=not writer,
                          desc=f"{task.name} x{num_points}", file=sys.stderr, dynamic_ncols=True)
     # Every process runs this loop identically: each call below is a collective.
-    if start == 0:  # the error curves start from the initialization
-      errors = {k: _to_host(v)[:num_points].tolist() for k, v in eval_fn(state, data).items()}
-      metrics.append({"step": 0, "wall_s": round(time.perf_counter() - wall_start, 3),
-                      "case_passes": case_passes.tolist(), **errors})
-    for chunk_start in range(start, config.num_updates, config.chunk_size):
-      chunk_fn = next(fn for start, end, fn in phase_of if start <= chunk_start < end)
-      state, logs = chunk_fn(state, hp, data, jnp.int32(chunk_start))
-      logs = {k: _to_host(v)[:num_points] for k, v in logs.items()}
-      case_passes = case_passes + logs.pop("case_passes")
-      step = chunk_start + config.chunk_size
-      record = {"step": step, "wall_s": round(time.perf_counter() - wall_start, 3),
-                "case_passes": case_passes.tolist(), **{k: v.tolist() for k, v in logs.items()}}
-      if step in eval_steps or (config.eval_every and step % config.eval_every == 0):
-        errors = {k: _to_host(v)[:num_points] for k, v in eval_fn(state, data).items()}
-        record.update({k: v.tolist() for k, v in errors.items()})
-        diverged = _to_host(state.diverged)[:num_points]
-        best = np.nanmin(np.where(diverged, np.nan, errors["train_error"]), initial=np.inf)
-        progress.set_postfix(best_train_error=f"{best:.4g}", diverged=int(diverged.sum()))
-      metrics.append(record)
-      if step == config.num_updates or (config.checkpoint_every and step % config.checkpoint_every == 0):
-        manager.save(step, args=ocp.args.Composite(
-            state=ocp.args.StandardSave(state),
-            meta=ocp.args.JsonSave({"fingerprint": fingerprint(config), "step": step, "slots": padded})))
-      progress.update(config.chunk_size)
-    progress.close()
-    manager.wait_until_finished()
+    try:
+      if start == 0:  # the error curves start from the initialization
+        errors = {k: _to_host(v)[:num_points].tolist() for k, v in eval_fn(state, data).items()}
+        metrics.append({"step": 0, "wall_s": round(time.perf_counter() - wall_start, 3),
+                        "case_passes": case_passes.tolist(), **errors})
+      for chunk_start in range(start, config.num_updates, config.chunk_size):
+        chunk_fn = next(fn for start, end, fn in phase_of if start <= chunk_start < end)
+        state, logs = chunk_fn(state, hp, data, jnp.int32(chunk_start))
+        logs = {k: _to_host(v)[:num_points] for k, v in logs.items()}
+        case_passes = case_passes + logs.pop("case_passes")
+        step = chunk_start + config.chunk_size
+        record = {"step": step, "wall_s": round(time.perf_counter() - wall_start, 3),
+                  "case_passes": case_passes.tolist(), **{k: v.tolist() for k, v in logs.items()}}
+        if step in eval_steps or (config.eval_every and step % config.eval_every == 0):
+          errors = {k: _to_host(v)[:num_points] for k, v in eval_fn(state, data).items()}
+          record.update({k: v.tolist() for k, v in errors.items()})
+          diverged = _to_host(state.diverged)[:num_points]
+          best = np.nanmin(np.where(diverged, np.nan, errors["train_error"]), initial=np.inf)
+          progress.set_postfix(best_train_error=f"{best:.4g}", diverged=int(diverged.sum()))
+        metrics.append(record)
+        if step == config.num_updates or (config.checkpoint_every and step % config.checkpoint_every == 0):
+          manager.save(step, args=ocp.args.Composite(
+              state=ocp.args.StandardSave(state),
+              meta=ocp.args.JsonSave({"fingerprint": fingerprint(config), "step": step, "slots": padded})))
+        progress.update(config.chunk_size)
+    finally:  # on any failure too: the bar ends before the error line, and a checkpoint in
+      progress.close()  # flight is finished, so the rerun can resume from it
+      manager.wait_until_finished()
     diverged = _to_host(state.diverged)[:num_points]
     diverged_at = _to_host(state.diverged_at)[:num_points]
   if not writer:
     return []
   prov = provenance.record(time.perf_counter() - wall_start)
-  records = _records(config, task, grid, _read_metrics(workdir / "metrics.jsonl"), diverged, diverged_at, prov)
-  (workdir / "results.json").write_text(json.dumps(records, indent=1) + "\n")
+  records = _records(config, task, grid, results.load_metrics(workdir), diverged, diverged_at, prov)
+  files.write_json(workdir / results.RESULTS, records)
   return records
 
 
@@ -396,10 +441,6 @@ def load_final_state(workdir: pathlib.Path):
   abstract = jax.eval_shape(init_fn, hp)
   state = manager.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract))).state
   return config, task, grid, jax.tree.map(lambda x: x[:num_points], state)
-
-
-def _read_metrics(path: pathlib.Path) -> list[dict]:
-  return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
 
 
 LOSS_WINDOW = 1000  # final_train_loss: the mean training objective over the last this-many updates

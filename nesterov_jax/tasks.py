@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 
-from nesterov_jax.config import ConfigError
+from nesterov_jax.config import ConfigError, check_number, check_string
 
 Params = Any
 Batch = tuple[chex.Array, chex.Array]
@@ -90,10 +90,37 @@ def check_task_name(name: str) -> None:
     raise ConfigError(f"unknown task {name!r}; known tasks: {', '.join(sorted(TASKS))}")
 
 
+# The types and ranges of the task fields the package's tasks use (a task's own relations
+# between fields, such as an RNN problem's shortest T, are its builder's to check).
+POSITIVE_INT_FIELDS = ("num_train", "num_test", "batch_size", "eval_batch_size", "input_dim", "hidden",
+                       "hidden_size", "length", "num_connections", "num_eval_sequences", "unroll")
+STRING_FIELDS = ("name", "data_dir", "problem")
+
+
+def check_task_fields(config: ml_collections.ConfigDict) -> None:
+  """One-line ConfigErrors for task fields of the wrong type or range."""
+  for field, value in config.items():
+    if field in POSITIVE_INT_FIELDS:
+      check_number(f"task.{field}", value, integer=True, low=1)
+    elif field == "data_seed":
+      check_number(f"task.{field}", value, integer=True, low=0, high=2**32 - 1)
+    elif field in STRING_FIELDS:
+      check_string(f"task.{field}", value)
+
+
 def make_task(config: ml_collections.ConfigDict) -> Task:
-  """Builds the task ``config.name`` from its config section."""
+  """Builds the task ``config.name`` from its config section; a field its builder rejects
+  becomes a one-line ConfigError (data problems stay DataErrors, which name the file)."""
+  from nesterov_jax.data import DataError
+
   check_task_name(config.name)
-  return TASKS[config.name](config)
+  check_task_fields(config)
+  try:
+    return TASKS[config.name](config)
+  except DataError:
+    raise
+  except ValueError as e:
+    raise ConfigError(f"task {config.name}: {e}") from e
 
 
 def minibatch(inputs: chex.Array, targets: chex.Array, key: chex.PRNGKey, batch_size: int) -> Batch:

@@ -1,0 +1,129 @@
+"""Bad files, folders and config code: each ends in one line naming what is wrong (exit 2)."""
+
+import gzip
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+from nesterov_jax import cli, files
+from nesterov_jax.config import load_config
+from nesterov_jax.tasks import make_task
+
+ROOT = pathlib.Path(__file__).parents[1]
+TEACHER = f"{ROOT / 'configs' / 'teacher_mlp.py'}:smoke"
+MNIST = f"{ROOT / 'configs' / 'mnist_ae.py'}:smoke"
+
+
+def one_line_error(argv, capsys, *expected):
+  assert cli.main(argv) == 2
+  err = capsys.readouterr().err
+  assert err.startswith("nesterov-jax: error: ") and err.count("\n") == 1, err
+  assert "Traceback" not in err
+  for text in expected:
+    assert text in err, err
+  return err
+
+
+def test_missing_data_folder(tmp_path, capsys):
+  one_line_error(["run", MNIST, "--workdir", str(tmp_path / "run"), f"--config.task.data_dir={tmp_path}/nonexistent"],
+                 capsys, f"{tmp_path}/nonexistent", "does not exist")
+
+
+@pytest.mark.parametrize("content, what", [
+    (b"\x00\x00\x08", "bad magic number"),                       # shorter than the magic number
+    (b"\x00\x00\x08\x03\x00\x00", "truncated IDX header"),      # header cut short
+    (b"\x00\x00\x08\x01\x00\x00\x00\x05\x01\x02", "header declares shape (5,) but holds 2 values"),
+    (b"\x00\x00\x08\x01\x00\x00\x00\x02\x01\x02", "expected 28x28 images"),  # whole, but not images
+    (None, "cannot be read"),                                    # a gzip stream cut short
+])
+def test_malformed_idx_file_is_named(content, what, tmp_path, capsys):
+  data = tmp_path / "mnist"
+  data.mkdir()
+  images = bytes([0, 0, 8, 3]) + (2).to_bytes(4, "big") + (28).to_bytes(4, "big") * 2 + bytes(2 * 784)
+  (data / "t10k-images-idx3-ubyte").write_bytes(images)
+  bad = data / "train-images-idx3-ubyte.gz"
+  packed = gzip.compress(images)
+  bad.write_bytes(packed[:len(packed) // 2] if content is None else gzip.compress(content))
+  one_line_error(["run", MNIST, "--workdir", str(tmp_path / "run"), f"--config.task.data_dir={data}"],
+                 capsys, str(bad), what)
+
+
+def test_workdir_that_is_a_file(tmp_path, capsys):
+  (tmp_path / "taken").write_text("not a folder")
+  one_line_error(["run", TEACHER, "--workdir", str(tmp_path / "taken")], capsys, "is a file, not a folder")
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("def get_config(preset='a'):\n  return (\n\nx = ]\n", ":4: SyntaxError"),
+    ("import ml_collections\n\ndef get_config(preset='a'):\n  return undefined_name\n", ":4: NameError: name 'undefined_name'"),
+    ("raise RuntimeError('broken at import')\n", ":1: RuntimeError: broken at import"),
+])
+def test_error_inside_a_config_file_names_file_and_line(source, expected, tmp_path, capsys):
+  path = tmp_path / "mine.py"
+  path.write_text(source)
+  one_line_error(["run", str(path), "--workdir", str(tmp_path / "run")], capsys, f"{path}{expected}")
+  with pytest.raises(Exception):  # --traceback: the whole trace, for debugging one's own config
+    cli.main(["run", str(path), "--workdir", str(tmp_path / "run"), "--traceback"])
+
+
+def test_workdir_in_use_by_a_live_process_is_refused_and_a_dead_ones_lock_is_not(tmp_path, capsys):
+  workdir = tmp_path / "run"
+  holder = subprocess.Popen(
+      [sys.executable, "-c", "import sys, time; from nesterov_jax import files; "
+       "held = files.lock_workdir(sys.argv[1]); print('locked', flush=True); time.sleep(60)", str(workdir)],
+      stdout=subprocess.PIPE, text=True)
+  try:
+    assert holder.stdout.readline().strip() == "locked"
+    one_line_error(["run", TEACHER, "--workdir", str(workdir)], capsys, "is in use by process", str(workdir))
+  finally:
+    holder.kill()
+    holder.wait()
+  lock = files.lock_workdir(workdir)  # the kernel released the killed holder's lock
+  lock.close()
+
+
+def test_report_on_an_empty_folder(tmp_path, capsys):
+  one_line_error(["report", str(tmp_path)], capsys, "results.json not found")
+
+
+def test_mnist_full_preset_builds_on_the_embedded_digits():
+  """Even with the paper's 10,000 test cases, more than the 5,000 embedded digits, the full
+  preset builds its data: at most a fifth is held out, and the provenance says so."""
+  for overrides, capped in (((), False), (("task.num_test=10000",), True)):
+    task = make_task(load_config(f"{ROOT / 'configs' / 'mnist_ae.py'}:full", overrides).task)
+    assert task.num_train == 4000 and task.data["test"].shape[0] == 1000
+    assert ("task.num_test = 10000 capped" in task.provenance) == capped
+
+
+def test_files_are_replaced_whole(tmp_path):
+  path = tmp_path / "f.json"
+  files.write_json(path, {"a": 1})
+  files.write_json(path, {"a": 2})
+  assert path.read_text() == '{\n "a": 2\n}\n'
+  assert [p.name for p in tmp_path.iterdir()] == ["f.json"]  # no temporary left behind
+
+
+def test_a_failure_mid_run_is_one_line_and_the_checkpoint_resumes(tmp_path, capsys, monkeypatch):
+  """A device failure (here: a read of results off the devices raises, as an out-of-memory
+  error would, after update 150: the checkpoint of update 100 is written by then) exits 1
+  with one line; rerunning the same command resumes from that checkpoint."""
+  from nesterov_jax import sweep
+
+  real, workdir = sweep._to_host, tmp_path / "run"
+
+  def failing(x):
+    metrics = workdir / "metrics.jsonl"
+    if metrics.exists() and '"step": 150' in metrics.read_text():
+      raise RuntimeError("RESOURCE_EXHAUSTED: Out of memory while trying to allocate 1.0TiB")
+    return real(x)
+
+  monkeypatch.setattr(sweep, "_to_host", failing)
+  assert cli.main(["run", TEACHER, "--workdir", str(workdir)]) == 1
+  err = capsys.readouterr().err.strip().splitlines()[-1]
+  assert err.startswith("nesterov-jax: error: RuntimeError: RESOURCE_EXHAUSTED") and "rerun the same command" in err
+  monkeypatch.setattr(sweep, "_to_host", real)
+  assert cli.main(["run", TEACHER, "--workdir", str(workdir)]) == 0
+  assert f"resuming {workdir} from update 100" in capsys.readouterr().err
+  assert (workdir / "results.json").exists()
