@@ -6,7 +6,7 @@ import pathlib
 
 import pytest
 
-from nesterov_jax import sweep
+from nesterov_jax import cli, sweep
 from nesterov_jax.config import ConfigError, load_config
 
 CONFIGS = pathlib.Path(__file__).parents[1] / "configs"
@@ -53,3 +53,53 @@ def test_no_config_offers_a_preset_it_does_not_document():
   for path in CONFIGS.glob("*.py"):
     with pytest.raises(ConfigError, match="not available"):
       load_config(f"{path}:cpu")
+
+
+def _shrunk(run):
+  """``run`` cut to one grid point, one update, one evaluation (its task and data unchanged)."""
+  run = run.copy_and_resolve_references()
+  with run.unlocked():
+    run.num_updates = run.chunk_size = run.eval_every = run.checkpoint_every = 1
+    g = run.grid
+    if g.get("points"):
+      g.points = tuple(g.points[:1])
+    else:
+      g.optimizers, g.mu_max, g.learning_rates = g.optimizers[:1], g.mu_max[-1:], g.learning_rates[:1]
+    for axis in g.keys():
+      if axis not in ("points", "optimizers", "mu_max", "learning_rates"):
+        g[axis] = tuple(g[axis][:1])
+    if "hf" in g.optimizers:
+      first = run.hf.phases[0]
+      first.num_updates, first.max_cg_iterations = 1, 2
+      run.hf.phases = (first,)
+  return run
+
+
+def _distinct_runs():
+  """Every sweep of every preset, shrunk, once per distinct (task, first optimizer): presets
+  that differ only in their grid, length or HF phase numbers build the same data and compile
+  the same program once shrunk."""
+  seen, out = set(), []
+  for name, presets in PRESETS.items():
+    for preset in presets:
+      try:
+        config = load_config(f"{CONFIGS / name}.py:{preset}")
+      except ConfigError:  # needs its pilot's results first (checked above)
+        continue
+      for run in sweeps(config):
+        run = _shrunk(run)
+        key = run.task.to_json(sort_keys=True) + run.grid.optimizers[0]
+        if key not in seen:
+          seen.add(key)
+          out.append(pytest.param(run, id=f"{name}:{preset}:{run.task.get('problem', run.task.name)}"))
+  return out
+
+
+@pytest.mark.parametrize("run", _distinct_runs())
+def test_every_preset_builds_its_data_and_trains_one_chunk(run, tmp_path):
+  """Each preset's task and data build (the embedded or generated defaults), and one update
+  and one evaluation run, with the update count and the grid cut down."""
+  cli.prepare_workdir(tmp_path, run)
+  (record,) = sweep.run(run, tmp_path)
+  assert record["num_updates"] == 1 and not record["diverged"]
+  assert record["final_train_error"] >= 0
