@@ -27,7 +27,7 @@ RNN_LENGTH = {"rnn_addition": 80, "rnn_multiplication": 80, "rnn_memorization5":
 
 def sweeps(config):
   """The sweep configs inside an experiment config (an hf experiment holds three)."""
-  return [config[k] for k in ("classic", "hybrid", "nag") if k in config] or [config]
+  return [config[k] for k in ("classic", "hybrid", "nag", "curves") if k in config] or [config]
 
 
 @pytest.mark.parametrize("name, preset", [(n, p) for n, presets in PRESETS.items() for p in presets])
@@ -80,7 +80,9 @@ def _distinct_runs():
   that differ only in their grid, length or HF phase numbers build the same data and compile
   the same program once shrunk."""
   seen, out = set(), []
-  for name, presets in PRESETS.items():
+  # The sweeps of the configs whose presets are not the paper's protocol run through too.
+  others = {"teacher_mlp": ("full", "scaled_schedule", "smoke"), "demo": ("paper_schedule", "smoke")}
+  for name, presets in {**PRESETS, **others}.items():
     for preset in presets:
       try:
         config = load_config(f"{CONFIGS / name}.py:{preset}")

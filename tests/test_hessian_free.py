@@ -1,5 +1,6 @@
 """Hessian-free optimization (Martens 2010) and its link to momentum (Sutskever et al. 2013, §5)."""
 
+import json
 import pathlib
 
 import jax
@@ -323,6 +324,34 @@ def test_an_hf_grid_point_equals_the_same_config_trained_alone(hf_smoke, tmp_pat
   np.testing.assert_allclose(point["final_train_error"], out[1][0]["final_train_error"], rtol=1e-4)
   np.testing.assert_allclose(point["case_passes"], out[1][0]["case_passes"], rtol=1e-6)
   assert len({r["final_train_error"] for r in out[0]}) == 4  # the settings differ
+
+
+def test_an_hf_run_killed_across_a_phase_boundary_resumes_bitwise(hf_smoke, tmp_path, monkeypatch):
+  """Checkpointed at the end of phase 1 (update 2), failed inside phase 2, rerun: the resumed
+  run starts phase 2 from the checkpoint (its damping restart included) and ends bitwise
+  where the uninterrupted run ended."""
+  config = load_config(HF_SMOKE).hybrid
+  with config.unlocked():
+    config.checkpoint_every = 2  # not part of the fingerprint: the same run, more checkpoints
+  assert [p.num_updates for p in config.hf.phases] == [2, 2] and config.chunk_size == 2
+  workdir, real = tmp_path / "hybrid", sweep._to_host
+
+  def failing(x):  # the first read off the devices once update 2 is recorded: inside phase 2
+    metrics = workdir / "metrics.jsonl"
+    if metrics.exists() and '"step": 2' in metrics.read_text():
+      raise RuntimeError("simulated crash in phase 2")
+    return real(x)
+
+  cli.prepare_workdir(workdir, config)
+  monkeypatch.setattr(sweep, "_to_host", failing)
+  with pytest.raises(RuntimeError, match="simulated crash"):
+    sweep.run(config, workdir)
+  monkeypatch.setattr(sweep, "_to_host", real)
+  assert sorted(int(p.name) for p in (workdir / "checkpoints").iterdir() if p.name.isdigit()) == [2]
+  resumed = sweep.run(config, workdir)
+  (uninterrupted,) = json.loads((hf_smoke / "hybrid" / "results.json").read_text())
+  for key in ("final_train_error", "final_test_error", "case_passes"):
+    assert resumed[0][key] == uninterrupted[key], key
 
 
 @pytest.mark.parametrize("override, message", [
