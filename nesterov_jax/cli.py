@@ -2,6 +2,7 @@
 
     nesterov-jax run CONFIG.py[:preset] [--workdir DIR] [--config.FIELD=VALUE ...]
     nesterov-jax report DIR
+    nesterov-jax merge OUT DIR DIR [DIR ...]
     nesterov-jax bench [--out DIR] [--quick]
 
 A config names its experiment (``config.experiment``); the experiment program lives in
@@ -75,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
   distributed.add_argument("--process-id", type=int)
   report_cmd = commands.add_parser("report", help="tables and plots from a run directory")
   report_cmd.add_argument("workdir", type=pathlib.Path)
+  merge_cmd = commands.add_parser(
+      "merge", help="one report from several finished runs of one protocol (more seeds, a split grid)")
+  merge_cmd.add_argument("out", type=pathlib.Path, help="the merged run directory to write")
+  merge_cmd.add_argument("workdirs", type=pathlib.Path, nargs="+", help="the finished run directories")
   bench_cmd = commands.add_parser("bench", help="engine vs naive optax vmap vs a sequential loop")
   bench_cmd.add_argument("--out", type=pathlib.Path, help="write bench.json and bench.md here")
   bench_cmd.add_argument("--quick", action="store_true", help="tiny shapes, seconds (for the tests)")
@@ -114,6 +119,17 @@ def _command(args, extra: list[str], parser) -> int:
     return 0
   if args.command == "report":
     report.write_report(args.workdir)
+    return 0
+  if args.command == "merge":
+    from nesterov_jax import results
+
+    if len(args.workdirs) < 2:
+      raise ConfigError("merge needs two or more run directories")
+    try:
+      results.merge_runs(args.workdirs, args.out)
+    except ValueError as e:
+      raise ConfigError(str(e)) from e
+    report.write_report(args.out)
     return 0
 
   overrides = []

@@ -57,7 +57,7 @@ def _our_protocol(config: dict, records: list[dict]) -> str:
 
 
 def _header(title: str, records: list[dict], ours: str = "final training error at θ") -> list[str]:
-  return [f"# {title}", "", provenance.markdown(records[0]["provenance"], written_from_run=True),
+  return [f"# {title}", "", provenance.records_markdown(records),
           f"Cells read **ours** (paper). Ours: {ours}, at the column's best learning rate, matmul "
           f"precision `{records[0]['precision']}`. The protocol difference is stated on each line.", ""]
 

@@ -7,6 +7,7 @@ rule: a result that cannot say how it was made is a defect).
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import pathlib
 import platform
@@ -99,3 +100,15 @@ def markdown(prov: dict, written_from_run: bool = False) -> str:
   if written_from_run:
     text += f" Report written from that run's records at commit `{git_commit()}`."
   return text + "\n"
+
+
+def records_markdown(records: list[dict]) -> str:
+  """The provenance lines of a report drawn from ``records``: one run's line, or, for records
+  merged from several runs (``nesterov-jax merge``), each run's."""
+  runs = list({json.dumps(r["provenance"], sort_keys=True): r["provenance"] for r in records}.values())
+  if len(runs) == 1:
+    return markdown(runs[0], written_from_run=True)
+  lines = [f"Merged from {len(runs)} runs of one protocol (`nesterov-jax merge`); report written at "
+           f"commit `{git_commit()}`:", ""]
+  lines += [f"- {markdown(prov).strip()}" for prov in runs]
+  return "\n".join(lines) + "\n"

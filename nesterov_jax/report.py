@@ -29,10 +29,9 @@ def _fmt(mean: float, std: float, seeds: int) -> str:
 
 
 def summary_markdown(records: list[dict]) -> str:
-  prov = records[0]["provenance"]
   hparams = hparam_keys(records)
   outcome = sorted((k for k in records[0] if k.startswith("final_")), key=lambda k: k != "final_train_error")
-  lines = [f"# {records[0]['task']}: best learning rate per setting", "", provenance.markdown(prov, written_from_run=True),
+  lines = [f"# {records[0]['task']}: best learning rate per setting", "", provenance.records_markdown(records),
            f"Data: {records[0]['data']}. {records[0]['num_updates']} updates, matmul precision "
            f"`{records[0]['precision']}`. Errors are measured at θ (`evaluation_params`). "
            + ("Learning rate chosen by the lowest final training error, mean over seeds."

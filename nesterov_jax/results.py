@@ -79,3 +79,61 @@ def select_best(records: list[dict]) -> list[dict]:
                                            or summary[by] < incumbent[by])):
       best[key] = summary if eligible else {**summary, "learning_rate": None}
   return sorted(best.values(), key=lambda s: (s["optimizer"], s["mu_max"], *(s[k] for k in hparams)))
+
+
+# Fields of config.json that may differ between runs merged into one table: the grid, and
+# how often a run evaluated and checkpointed (the evaluations they share are kept).
+MERGEABLE = ("grid", "eval_every", "checkpoint_every")
+
+
+def merge_runs(workdirs: list[pathlib.Path], out: pathlib.Path) -> list[dict]:
+  """Writes into ``out`` one run made of several finished runs of one protocol: e.g. more seeds
+  run later, or a grid split over sessions or machines. Returns the merged records.
+
+  The runs must agree on everything but their grids (task, data, updates, schedule,
+  precision: every config field but ``MERGEABLE``) and share no grid point. The merged
+  ``results.json`` keeps each record's own provenance; ``metrics.jsonl`` holds the steps
+  every run logged, with each per-point list concatenated in the order of the records;
+  ``config.json`` is the first run's, with the union of the grids as ``grid.points`` and
+  ``grid.seeds`` and the runs' folders as ``merged_from``.
+  """
+  from nesterov_jax import files  # noqa: PLC0415 -- results.py itself stays free of writers
+
+  configs = []
+  for w in workdirs:
+    path = pathlib.Path(w) / "config.json"
+    if not path.exists():
+      raise FileNotFoundError(f"{path} not found: is {w} a run directory?")
+    configs.append(json.loads(path.read_text()))
+  strip = lambda c: {k: v for k, v in c.items() if k not in MERGEABLE + ("merged_from",)}
+  for w, c in zip(workdirs[1:], configs[1:]):
+    if strip(c) != strip(configs[0]):
+      differ = sorted(k for k in set(strip(c)) | set(strip(configs[0])) if strip(c).get(k) != strip(configs[0]).get(k))
+      raise ValueError(f"{w} is not the same protocol as {workdirs[0]} (fields that differ: {', '.join(differ)})")
+  if any("hf" in c["grid"]["optimizers"] for c in configs):
+    raise ValueError("HF runs keep per-phase diagnostics; merge sweeps of CM/NAG only")
+  runs = [load_run(w) for w in workdirs]
+  records = [r for recs, _ in runs for r in recs]
+  keys = [(r["optimizer"], r["mu_max"], r["learning_rate"], r["seed"], *(r[h] for h in hparam_keys(records)))
+          for r in records]
+  if len(set(keys)) != len(keys):
+    raise ValueError("the runs share a grid point (optimizer, μ_max, ε, seed): merge runs of disjoint grids")
+  by_step = [{m["step"]: m for m in metrics} for _, metrics in runs]
+  metrics = []
+  for step in sorted(set.intersection(*(set(b) for b in by_step))):
+    lines = [b[step] for b in by_step]
+    shared = set.intersection(*(set(m) for m in lines)) - {"step", "wall_s"}
+    metrics.append({"step": step, "wall_s": max(m["wall_s"] for m in lines),
+                    **{k: [v for m in lines for v in m[k]] for k in sorted(shared)}})
+  config = dict(configs[0])
+  config["grid"] = dict(config["grid"])
+  config["grid"]["points"] = sorted({(r["optimizer"], r["mu_max"], r["learning_rate"]) for r in records},
+                                    key=lambda p: (p[0], p[1], -p[2]))
+  config["grid"]["seeds"] = sorted({r["seed"] for r in records})
+  config["merged_from"] = [str(w) for w in workdirs]
+  out = pathlib.Path(out)
+  out.mkdir(parents=True, exist_ok=True)
+  files.write_json(out / "config.json", config, indent=2)
+  files.write_text(out / METRICS, "".join(json.dumps(m) + "\n" for m in metrics))
+  files.write_json(out / RESULTS, records)
+  return records

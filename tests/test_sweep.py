@@ -359,3 +359,38 @@ def test_engine_agrees_with_a_plain_loop_written_from_the_paper(base):
     np.testing.assert_allclose(r["final_train_error"], ref["final"], rtol=2e-4)
     np.testing.assert_allclose(r["train_error_before_finetune"], ref["before_tail"], rtol=2e-4)
   assert abs(refs["cm"]["final"] - refs["nag"]["final"]) > 1e-2 * refs["cm"]["final"]  # CM ≠ NAG here
+
+
+def test_merge_joins_a_split_grid_and_more_seeds_into_one_report(base, tmp_path, capsys):
+  workdir, records = base
+  low = run_sweep(tmp_path / "sgd", "grid.mu_max=(0.0,)")
+  high = run_sweep(tmp_path / "momentum", "grid.mu_max=(0.9, 0.99)")
+  assert cli.main(["merge", str(tmp_path / "split"), str(tmp_path / "sgd"), str(tmp_path / "momentum")]) == 0
+  merged, metrics = results.load_run(tmp_path / "split")
+  assert merged == low + high and len(merged) == len(records)
+  # A split grid is the whole grid: the same best ε per setting, the same errors.
+  assert [(s["optimizer"], s["mu_max"], s["learning_rate"]) for s in results.select_best(merged)] == \
+         [(s["optimizer"], s["mu_max"], s["learning_rate"]) for s in results.select_best(records)]
+  whole = {(r["optimizer"], r["mu_max"], r["learning_rate"]): r["final_train_error"] for r in records}
+  for r, last in zip(merged, metrics[-1]["train_error"]):
+    np.testing.assert_allclose(whole[(r["optimizer"], r["mu_max"], r["learning_rate"])], r["final_train_error"], rtol=1e-5)
+    assert last == r["final_train_error"]  # metrics' columns follow the records
+  summary = (tmp_path / "split" / "summary.md").read_text()
+  assert "Merged from 2 runs" in summary and summary.count("Made by `") == 2
+  # A second seed run later: each setting's summary is the mean over both seeds.
+  seed1 = run_sweep(tmp_path / "seed1", "grid.seeds=(1,)")
+  assert cli.main(["merge", str(tmp_path / "seeds"), str(workdir), str(tmp_path / "seed1")]) == 0
+  best = results.select_best(results.load_run(tmp_path / "seeds")[0])
+  assert {s["seeds"] for s in best} == {2}
+  s = best[0]
+  pair = [r["final_train_error"] for r in records + seed1
+          if (r["optimizer"], r["mu_max"], r["learning_rate"]) == (s["optimizer"], s["mu_max"], s["learning_rate"])]
+  np.testing.assert_allclose(s["final_train_error"], np.mean(pair))
+  run_sweep(tmp_path / "other", "num_updates=100", "grid.seeds=(2,)")
+  capsys.readouterr()
+  # Overlapping grids, or runs of different protocols, are refused in one line.
+  for dirs, message in (([workdir, workdir], "share a grid point"),
+                        ([workdir, tmp_path / "other"], "not the same protocol")):
+    assert cli.main(["merge", str(tmp_path / "bad"), *map(str, dirs)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
