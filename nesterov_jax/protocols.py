@@ -139,7 +139,7 @@ def autoencoder_preset(task_name: str, preset: str, *, pilot_updates: int, run_u
   return config
 
 
-RNN_PRESETS = ("paper_length", "pilot", "full", "smoke")
+RNN_PRESETS = ("paper_length", "paper_length_nag", "paper_length_cm", "pilot", "full", "smoke")
 PILOT_UPDATES = 10_000
 
 
@@ -157,6 +157,9 @@ def rnn_preset(problem: str, length: int, preset: str,
   - ``paper_length``: 50,000 updates, seed 0, ``paper_length_learning_rates`` (the paper's
     grid less what the pilot showed diverging), each setting's ε chosen at the end by the
     paper's rule (the lowest final training error).
+  - ``paper_length_nag`` and ``paper_length_cm``: ``paper_length`` in two halves, μ0 = 0
+    with the NAG settings and the CM settings, each a shorter run on two CPU cores;
+    ``nesterov-jax merge`` joins them into paper_length's tables.
   - ``smoke``: seconds, for the tests.
   """
   check_preset(preset, RNN_PRESETS)
@@ -168,11 +171,16 @@ def rnn_preset(problem: str, length: int, preset: str,
     config.grid.learning_rates = RNN_LEARNING_RATES + (1e-7,)
     config.grid.seeds = (0,)
     config.selection = "final_train_loss"
-  if preset == "paper_length":
+  if preset.startswith("paper_length"):
     config.chunk_size = 500
     config.eval_every = 2500
     config.grid.learning_rates = paper_length_learning_rates
     config.grid.seeds = (0,)
+  if preset == "paper_length_nag":
+    config.grid.optimizers = ("nag",)
+  if preset == "paper_length_cm":
+    config.grid.optimizers = ("cm",)
+    config.grid.mu_max = tuple(m for m in config.grid.mu_max if m > 0)
   if preset == "smoke":
     config.num_updates, config.chunk_size = 40, 20
     config.eval_every = config.checkpoint_every = 20
