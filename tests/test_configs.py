@@ -76,7 +76,7 @@ def _shrunk(run):
 
 
 def _distinct_runs():
-  """Every sweep of every preset, shrunk, once per distinct (task, first optimizer): presets
+  """Every sweep of every preset, shrunk, once per distinct (task, HF or not): presets
   that differ only in their grid, length or HF phase numbers build the same data and compile
   the same program once shrunk."""
   seen, out = set(), []
@@ -90,7 +90,7 @@ def _distinct_runs():
         continue
       for run in sweeps(config):
         run = _shrunk(run)
-        key = run.task.to_json(sort_keys=True) + run.grid.optimizers[0]
+        key = run.task.to_json(sort_keys=True) + str("hf" in run.grid.optimizers)
         if key not in seen:
           seen.add(key)
           out.append(pytest.param(run, id=f"{name}:{preset}:{run.task.get('problem', run.task.name)}"))
