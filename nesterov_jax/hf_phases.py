@@ -14,7 +14,7 @@ from typing import Any
 import optax
 
 from nesterov_jax import hf as hf_lib
-from nesterov_jax.config import ConfigError
+from nesterov_jax.config import ConfigError, check_number
 from nesterov_jax.tasks import Task
 
 HF = "hf"
@@ -32,6 +32,8 @@ def validate(config) -> None:
     raise ConfigError("optimizer 'hf' needs a config.hf section (see configs/hf_curves.py)")
   if config.schedule.kind != "constant":
     raise ConfigError("for 'hf' set schedule.kind = 'constant': its decay and ε are set per phase in config.hf")
+  check_number("hf.initial_damping", config.hf.initial_damping, low=0.0, low_open=True)
+  check_number("hf.cg_tolerance", config.hf.cg_tolerance, low=0.0, low_open=True)
   phase_list, chunk = config.hf.phases, config.chunk_size
   if not phase_list:
     raise ConfigError("config.hf.phases is empty")
@@ -39,6 +41,20 @@ def validate(config) -> None:
     missing = [f for f in PHASE_FIELDS if f not in phase]
     if missing:
       raise ConfigError(f"hf phase {i} lacks {', '.join(missing)}")
+    field = lambda name: f"hf.phases[{i}].{name}"
+    for name in ("num_updates", "max_cg_iterations", "curvature_batch_size"):
+      check_number(field(name), phase[name], integer=True, low=1)
+    for name in ("batch_size", "learning_rate_halving"):
+      check_number(field(name), phase[name], integer=True, low=0)
+    check_number(field("weight_cost"), phase["weight_cost"], low=0.0)
+    if phase["decay"] is not None:  # None: the grid's μ_max axis sets it
+      check_number(field("decay"), phase["decay"], low=0.0, high=1.0, high_open=True)
+    for name in ("learning_rate", "damping"):  # learning_rate None: the grid's ε
+      if phase[name] is not None:
+        check_number(field(name), phase[name], low=0.0, low_open=True)
+    for name in ("preconditioner", "backtracking", "line_search"):
+      if not isinstance(phase[name], bool):
+        raise ConfigError(f"config field {field(name)} = {phase[name]!r}: must be True or False")
     if phase["num_updates"] <= 0 or phase["num_updates"] % chunk:
       raise ConfigError(f"hf phase {i}: num_updates ({phase['num_updates']}) must be a positive "
                         f"multiple of chunk_size ({chunk})")

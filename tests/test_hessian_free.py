@@ -358,6 +358,8 @@ def test_an_hf_run_killed_across_a_phase_boundary_resumes_bitwise(hf_smoke, tmp_
     ("hybrid.grid.optimizers=('hf','nag')", "holds no other optimizer"),
     ("hybrid.num_updates=6", "add up to 4 updates"),
     ("hybrid.schedule.kind='eq5'", "schedule.kind = 'constant'"),
+    ("hybrid.hf.initial_damping=-1", "hf.initial_damping = -1.0: must be a finite number > 0"),
+    ("hybrid.hf.cg_tolerance=0", "hf.cg_tolerance = 0.0: must be a finite number > 0"),
 ])
 def test_bad_hf_configs_fail_with_one_line_before_compiling(override, message):
   config = load_config(HF_SMOKE, [override])
