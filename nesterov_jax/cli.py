@@ -32,10 +32,16 @@ def default_workdir(spec: str) -> pathlib.Path:
 
 
 def prepare_workdir(workdir: pathlib.Path, config: ml_collections.ConfigDict) -> None:
-  """Creates ``workdir`` and records the config; refuses a workdir that holds another run."""
+  """Creates ``workdir`` and records the config; refuses a workdir that holds another run.
+
+  A workdir whose run never trained (a config.json but no metrics, checkpoint or results:
+  e.g. its data were missing) is taken over.
+  """
   resolved = json.loads(config.to_json_best_effort(sort_keys=True))
   saved = workdir / RUN_CONFIG
-  if saved.exists():
+  started = any((workdir / name).exists() for name in ("metrics.jsonl", "results.json")) or any(
+      (workdir / "checkpoints").glob("*"))
+  if saved.exists() and started:
     previous = json.loads(saved.read_text())
     if previous != resolved:
       changed = sorted(k for k in set(previous) | set(resolved) if previous.get(k) != resolved.get(k))

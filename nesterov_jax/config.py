@@ -110,10 +110,11 @@ def check_number(field: str, value, *, integer: bool = False, low: float | None 
   if not ok:
     kind = "an integer" if integer else "a finite number"
     bounds = []
+    show = lambda b: f"{int(b):,}" if integer else f"{b:g}"
     if low is not None:
-      bounds.append(f"{'>' if low_open else '≥'} {low:g}")
+      bounds.append(f"{'>' if low_open else '≥'} {show(low)}")
     if high is not None:
-      bounds.append(f"{'<' if high_open else '≤'} {high:g}")
+      bounds.append(f"{'<' if high_open else '≤'} {show(high)}")
     raise ConfigError(f"config field {field} = {value!r}: must be {kind}" + (f" {' and '.join(bounds)}" if bounds else ""))
 
 

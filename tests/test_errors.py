@@ -29,6 +29,9 @@ def one_line_error(argv, capsys, *expected):
 def test_missing_data_folder(tmp_path, capsys):
   one_line_error(["run", MNIST, "--workdir", str(tmp_path / "run"), f"--config.task.data_dir={tmp_path}/nonexistent"],
                  capsys, f"{tmp_path}/nonexistent", "does not exist")
+  # The corrected command may use the same workdir: the failed run never trained.
+  one_line_error(["run", MNIST, "--workdir", str(tmp_path / "run"), f"--config.task.data_dir={tmp_path}/other"],
+                 capsys, f"{tmp_path}/other", "does not exist")
 
 
 @pytest.mark.parametrize("content, what", [

@@ -154,7 +154,7 @@ BAD_INPUTS = [
     ("grid.learning_rates=inf", "grid.learning_rates = 'inf': must be a finite number"),
     ("grid.learning_rates=1e999", "grid.learning_rates = inf: must be a finite number"),
     ("grid.seeds=1.5", "grid.seeds = 1.5: must be an integer"),
-    ("grid.seeds=(-1,)", "grid.seeds = -1: must be an integer ≥ 0"),
+    ("grid.seeds=(-1,)", "grid.seeds = -1: must be an integer ≥ 0 and ≤ 2,147,483,647"),
     ("grid.seeds=True", "grid.seeds = True: must be an integer"),
     ("grid.init_scale=(1.0, 'big')", "grid.init_scale = 'big': must be a finite number"),
     ("task.name=mnist_from_mars", "unknown task 'mnist_from_mars'"),
