@@ -58,7 +58,8 @@ def _as_schedule(value: ScalarOrSchedule) -> optax.Schedule:
 
 
 def momentum_method(
-    learning_rate: ScalarOrSchedule, momentum: ScalarOrSchedule, nesterov: bool | chex.Array
+    learning_rate: ScalarOrSchedule, momentum: ScalarOrSchedule, nesterov: bool | chex.Array,
+    accumulator_dtype: Any | None = None,
 ) -> optax.GradientTransformation:
   """CM (``nesterov`` = 0) or NAG (``nesterov`` = 1) in one transformation.
 
@@ -70,15 +71,20 @@ def momentum_method(
       φ[t+1] = φ[t] − a μ[t] v[t] + (1 + a μ[t+1]) v[t+1]
 
   which is CM for a = 0 and NAG for a = 1 (see :func:`cm`, :func:`nag`).
+
+  ``accumulator_dtype``, as in ``optax.trace``: the dtype the velocity is kept in (e.g.
+  float32 for bfloat16 parameters); None keeps it in the parameters' dtype. The updates
+  returned have the gradients' dtype either way.
   """
   lr_fn, mu_fn = _as_schedule(learning_rate), _as_schedule(momentum)
   a = jnp.asarray(nesterov, jnp.float32)
+  accumulator_dtype = None if accumulator_dtype is None else jnp.dtype(accumulator_dtype)
 
   def init_fn(params):
     count = jnp.zeros([], jnp.int32)
     return MomentumState(
         count=count,
-        velocity=jax.tree.map(jnp.zeros_like, params),
+        velocity=jax.tree.map(lambda p: jnp.zeros_like(p, dtype=accumulator_dtype), params),
         lookahead=a * jnp.asarray(mu_fn(count), jnp.float32))
 
   def update_fn(grads, state, params=None):
@@ -87,17 +93,18 @@ def momentum_method(
     next_count = optax.safe_increment(state.count)
     lookahead_next = a * jnp.asarray(mu_fn(next_count), jnp.float32)
     velocity = jax.tree.map(
-        lambda v, g: (mu * v - lr * g).astype(v.dtype), state.velocity, grads)
+        lambda v, g: (mu * v - lr * g.astype(v.dtype)).astype(v.dtype), state.velocity, grads)
     # θ = φ − lookahead·v stays exact whatever lookahead is (see evaluation_params).
     updates = jax.tree.map(
-        lambda v, v_new: ((1.0 + lookahead_next) * v_new - state.lookahead * v).astype(v.dtype),
-        state.velocity, velocity)
+        lambda v, v_new, g: ((1.0 + lookahead_next) * v_new - state.lookahead * v).astype(g.dtype),
+        state.velocity, velocity, grads)
     return updates, MomentumState(count=next_count, velocity=velocity, lookahead=lookahead_next)
 
   return optax.GradientTransformation(init_fn, update_fn)
 
 
-def cm(learning_rate: ScalarOrSchedule, momentum: ScalarOrSchedule) -> optax.GradientTransformation:
+def cm(learning_rate: ScalarOrSchedule, momentum: ScalarOrSchedule,
+       accumulator_dtype: Any | None = None) -> optax.GradientTransformation:
   """Classical momentum, Section 2 of Sutskever et al. (2013).
 
       v[t+1] = μ[t] v[t] − ε[t] ∇f(θ[t]);   θ[t+1] = θ[t] + v[t+1]
@@ -108,11 +115,13 @@ def cm(learning_rate: ScalarOrSchedule, momentum: ScalarOrSchedule) -> optax.Gra
     learning_rate: ε: a float, a scalar array (traced ones included, for vmapped grids),
       or an optax schedule of the update count.
     momentum: μ: same kinds as ``learning_rate``; e.g. :func:`momentum_schedule`.
+    accumulator_dtype: the velocity's dtype, as in ``optax.trace`` (None: the parameters').
   """
-  return momentum_method(learning_rate, momentum, nesterov=False)
+  return momentum_method(learning_rate, momentum, nesterov=False, accumulator_dtype=accumulator_dtype)
 
 
-def nag(learning_rate: ScalarOrSchedule, momentum: ScalarOrSchedule) -> optax.GradientTransformation:
+def nag(learning_rate: ScalarOrSchedule, momentum: ScalarOrSchedule,
+       accumulator_dtype: Any | None = None) -> optax.GradientTransformation:
   """Nesterov's accelerated gradient, Section 2 of Sutskever et al. (2013), exact form.
 
       v[t+1] = μ[t] v[t] − ε[t] ∇f(θ[t] + μ[t] v[t]);   θ[t+1] = θ[t] + v[t+1]
@@ -131,8 +140,9 @@ def nag(learning_rate: ScalarOrSchedule, momentum: ScalarOrSchedule) -> optax.Gr
     learning_rate: ε: a float, a scalar array (traced ones included, for vmapped grids),
       or an optax schedule of the update count.
     momentum: μ: same kinds as ``learning_rate``; e.g. :func:`momentum_schedule`.
+    accumulator_dtype: the velocity's dtype, as in ``optax.trace`` (None: the parameters').
   """
-  return momentum_method(learning_rate, momentum, nesterov=True)
+  return momentum_method(learning_rate, momentum, nesterov=True, accumulator_dtype=accumulator_dtype)
 
 
 def _find_momentum_states(opt_state: Any) -> list[MomentumState]:

@@ -298,3 +298,26 @@ def test_momentum_method_with_a_traced_nesterov_flag_is_cm_or_nag():
   np.testing.assert_allclose(mixed[0], run(nj.cm(0.1, schedule)), rtol=1e-5, atol=1e-6)
   np.testing.assert_allclose(mixed[1], run(nj.nag(0.1, schedule)), rtol=1e-5, atol=1e-6)
   assert np.max(np.abs(mixed[0] - mixed[1])) > 1e-3
+
+
+@pytest.mark.parametrize("method", [nj.cm, nj.nag])
+def test_accumulator_dtype_keeps_a_float32_velocity_for_bfloat16_params(method):
+  """As optax.trace's accumulator_dtype: bf16 parameters, fp32 velocity. The velocity is then
+  exactly the fp32 recurrence v ← μv − εg on the (bf16) gradients, which a bf16 velocity is not;
+  updates come out in the gradients' dtype, θ in the parameters'."""
+  params = {"w": jnp.ones((64,), jnp.bfloat16)}
+  grads = [jax.random.normal(jax.random.key(i), (64,)).astype(jnp.bfloat16) for i in range(30)]
+  mu, lr = 0.99, 0.0123
+  exact = np.zeros(64, np.float32)
+  for g in grads:
+    exact = np.float32(mu) * exact - np.float32(lr) * np.asarray(g, np.float32)
+  for dtype, should_match in ((jnp.float32, True), (None, False)):
+    opt = method(lr, mu, accumulator_dtype=dtype)
+    state = opt.init(params)
+    for g in grads:
+      updates, state = opt.update({"w": g}, state, params)
+      assert updates["w"].dtype == jnp.bfloat16
+    velocity = state.velocity["w"]
+    assert velocity.dtype == (jnp.float32 if dtype else jnp.bfloat16)
+    assert np.array_equal(np.asarray(velocity, np.float32), exact) == should_match
+    assert nj.evaluation_params(params, state)["w"].dtype == jnp.bfloat16
