@@ -13,7 +13,14 @@ pilot: the first 10,000 updates' worth, the same six ε, μ_max ∈ {0, 0.9, 0.9
 0.999 follow 0.99's schedule until update 12,250). updates_50k: 50,000 updates (Eq. 5 reaches
 0.99 at 12,250 and 0.995 at 24,750; 0.999 would need 124,750, so 0.999 runs at μ ≤ 0.9975),
 every setting at the ε its pilot chose (below, from results/curves_ae_pilot/summary.md) and
-that ε's two neighbours on the paper's grid.
+that ε's two neighbours on the paper's grid. At 50,000 updates six settings did best at the
+lowest ε of their band; results/curves_ae_updates_50k_edges/ is the same preset with
+grid.points one step lower for those six, and `nesterov-jax merge` joins the two runs:
+
+    nesterov-jax run configs/curves_ae.py:updates_50k --workdir runs/curves_edges \
+        "--config.grid.points=(('cm', 0.995, 0.0005), ('cm', 0.999, 0.0005), ('nag', 0.9, 0.001),
+                                ('nag', 0.99, 0.001), ('nag', 0.995, 0.001), ('nag', 0.999, 0.001))"
+    nesterov-jax merge runs/curves_merged runs/curves_ae_updates_50k runs/curves_edges
 """
 
 from nesterov_jax import protocols

@@ -16,7 +16,7 @@ import pathlib
 from nesterov_jax.config import load_config
 
 HERE = pathlib.Path(__file__).parent
-NAG_0999_LEARNING_RATE = None  # the Curves updates_50k run's best ε for NAG, μ_max 0.999
+NAG_0999_LEARNING_RATE = 0.001  # results/curves_ae_updates_50k_merged: 0.999N's best ε (2.48; 0.005: 10.1)
 
 
 def get_config(preset: str = "updates_50k"):
