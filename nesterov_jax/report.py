@@ -81,7 +81,7 @@ def error_curves_figure(records: list[dict], metrics: list[dict], path: pathlib.
   mus = sorted({r["mu_max"] for r in records})
   mu = _mu_name(records, path.parent)
   fig, ax = plt.subplots(figsize=(6.5, 4.2))
-  for s in select_best(records):
+  for k, s in enumerate(select_best(records)):
     if s["learning_rate"] is None:
       continue
     idx = [i for i, r in enumerate(records) if setting(r, hparams) == setting(s, hparams)
@@ -89,7 +89,7 @@ def error_curves_figure(records: list[dict], metrics: list[dict], path: pathlib.
     label = f"{'SGD' if s['mu_max'] == 0 else s['optimizer'].upper()}, {mu} {s['mu_max']:g}, ε {s['learning_rate']:g}"
     label += "".join(f", {h} {s[h]:g}" for h in hparams if len({r[h] for r in records}) > 1)
     ax.plot(steps, errors[:, idx].mean(axis=1), "--" if s["optimizer"] == "cm" else "-",
-            color=f"C{mus.index(s['mu_max'])}", label=label, lw=1.2)
+            color=f"C{mus.index(s['mu_max']) if len(mus) > 1 else k}", label=label, lw=1.2)  # one μ: a colour per setting
   if np.all(errors > 0):
     ax.set_yscale("log")
   else:  # errors that reach 0 (a solved RNN problem): logarithmic above the smallest positive one
