@@ -60,7 +60,7 @@ def _experiment(config: ml_collections.ConfigDict):
     raise ConfigError(f"unknown experiment {name!r} (no experiments/{name}.py)") from e
 
 
-def _fail(message: str, status: int = 2) -> int:
+def _fail(message: str, status: int) -> int:
   print(f"nesterov-jax: error: {' '.join(str(message).split())}", file=sys.stderr)
   return status
 
@@ -98,17 +98,11 @@ def main(argv: list[str] | None = None) -> int:
   except Exception as e:  # noqa: BLE001 -- every failure ends in one line unless --traceback
     if args.traceback:
       raise
-    return _fail(_one_line(e), 2 if isinstance(e, _user_errors()) else 1)
-
-
-def _one_line(e: BaseException) -> str:
-  """What a failure says: a user error's own message; anything else its type, its first line
-  and where a run's files stay usable."""
-  if isinstance(e, _user_errors()):
-    return str(e)
-  first = (str(e).strip().splitlines() or [""])[0][:300]
-  return (f"{type(e).__name__}: {first} (the run's last checkpoint stays usable: rerun the same "
-          "command to resume; --traceback shows the full trace)")
+    if isinstance(e, _user_errors()):
+      return _fail(str(e), 2)
+    first = (str(e).strip().splitlines() or [""])[0][:300]
+    hint = "the run's last checkpoint stays usable: rerun the same command to resume; " if args.command == "run" else ""
+    return _fail(f"{type(e).__name__}: {first} ({hint}--traceback shows the full trace)", 1)
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
