@@ -23,7 +23,7 @@ grid.points one step lower for those six, and `nesterov-jax merge` joins the two
     nesterov-jax merge runs/curves_merged runs/curves_ae_updates_50k runs/curves_edges
 """
 
-from nesterov_jax import protocols
+from nesterov_jax.paper import protocols
 
 # (optimizer, μ_max) → ε: the pilot's best learning rate per setting (final training error
 # after 10,000 updates: SGD 17.0, 0.9N 10.5, 0.99N 6.08, 0.9M 9.30, 0.99M 7.11). SGD's 0.05 is

@@ -13,7 +13,7 @@ results/curves_ae_updates_50k/summary.md).
 
 import pathlib
 
-from nesterov_jax.config import load_config
+from nesterov_jax.engine.config import load_config
 
 HERE = pathlib.Path(__file__).parent
 NAG_0999_LEARNING_RATE = 0.001  # results/curves_ae_updates_50k_merged: 0.999N's best ε (2.48; 0.005: 10.1)

@@ -18,8 +18,8 @@ import pathlib
 
 import ml_collections
 
-from nesterov_jax import protocols
-from nesterov_jax.config import load_config
+from nesterov_jax.paper import protocols
+from nesterov_jax.engine.config import load_config
 
 HERE = pathlib.Path(__file__).parent
 DEMO_UPDATES = 10_000

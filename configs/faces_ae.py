@@ -17,7 +17,7 @@ reaches 0.99 at update 12,250; 0.995 and 0.999 would run 0.99's schedule), each 
 three: about 9 GFLOP per update.
 """
 
-from nesterov_jax import protocols
+from nesterov_jax.paper import protocols
 
 # (optimizer, μ_max) → ε: the pilot's best learning rate per setting.
 CHOSEN_LEARNING_RATES = {}

@@ -29,7 +29,7 @@ through the data than the HF runs (table1.md counts them): at HF's compute NAG w
 paper's whole 750,000 updates.
 """
 
-from nesterov_jax import protocols
+from nesterov_jax.paper import protocols
 
 TASK = "curves_ae"
 L2 = protocols.HF_WEIGHT_COST[TASK]

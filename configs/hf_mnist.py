@@ -25,7 +25,7 @@ fixed chunks of 400 in turn, ≤ 200 CG steps, λ restarted at 1). classic: 60 u
 250, the last 1,000 at μ = 0.9), μ_max 0.99 and 0.999, ε ∈ {0.01, 0.005}.
 """
 
-from nesterov_jax import protocols
+from nesterov_jax.paper import protocols
 
 TASK = "mnist_ae"
 L2 = protocols.HF_WEIGHT_COST[TASK]

@@ -19,7 +19,7 @@ results/mnist_ae_pilot/summary.md); one ε per setting, where Curves gets three,
 about 100 minutes of two CPU cores.
 """
 
-from nesterov_jax import protocols
+from nesterov_jax.paper import protocols
 
 # (optimizer, μ_max) → ε: the pilot's best learning rate per setting.
 CHOSEN_LEARNING_RATES = {}

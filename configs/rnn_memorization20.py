@@ -16,7 +16,7 @@ paper_length: 50,000 updates, seed 0, ε ∈ PAPER_LENGTH_LEARNING_RATES (below,
 reason for each), each setting's ε chosen by the paper's rule at the end.
 """
 
-from nesterov_jax import protocols
+from nesterov_jax.paper import protocols
 
 # The pilot, by the objective over its last 1000 updates (uniform guessing: 1609): 1e-3 blew
 # up for every setting (24,600 to 1,030,000); 1e-4 diverged for 0.9N and ended above 1609 for 5

@@ -16,7 +16,7 @@ paper_length: 50,000 updates, seed 0, ε ∈ PAPER_LENGTH_LEARNING_RATES (below,
 reason for each), each setting's ε chosen by the paper's rule at the end.
 """
 
-from nesterov_jax import protocols
+from nesterov_jax.paper import protocols
 
 # No pilot at T = 200 (35 runs of 10,000 updates take over an hour on 2 cores): the two ε at
 # which the 20-bit memorization pilot (same objective: cross-entropy summed over the output

@@ -17,7 +17,7 @@ grid less the ε that diverged for every setting in results/rnn_multiplication_p
 ε chosen by the paper's rule at the end.
 """
 
-from nesterov_jax import protocols
+from nesterov_jax.paper import protocols
 
 # The paper's grid less 1e-3, which diverged within 34 updates for every setting in the pilot.
 PAPER_LENGTH_LEARNING_RATES = (1e-4, 1e-5, 1e-6)

@@ -6,7 +6,8 @@ import pathlib
 
 import ml_collections
 
-from nesterov_jax import cli, sweep
+from nesterov_jax import cli
+from nesterov_jax.engine import sweep
 from nesterov_jax.experiments import quadratic
 from nesterov_jax.experiments import sweep as sweep_experiment
 

@@ -14,8 +14,9 @@ import pathlib
 import jax
 import ml_collections
 
-from nesterov_jax import cli, report, sweep
-from nesterov_jax.config import ConfigError
+from nesterov_jax import cli
+from nesterov_jax.engine import report, sweep
+from nesterov_jax.engine.config import ConfigError
 from nesterov_jax.experiments import sweep as sweep_experiment
 
 RUNS = ("classic", "hybrid", "nag")

@@ -24,8 +24,9 @@ import ml_collections
 import numpy as np
 
 import nesterov_jax as nj
-from nesterov_jax import files, provenance, quadratic
-from nesterov_jax.config import ConfigError
+from nesterov_jax.engine import files, provenance
+from nesterov_jax.paper import quadratic
+from nesterov_jax.engine.config import ConfigError
 
 COLORS = {"gd": "0.3", "cm": "tab:red", "nag": "tab:blue"}
 

@@ -1,4 +1,4 @@
-"""A hyperparameter sweep on the engine (nesterov_jax.sweep), then its report.
+"""A hyperparameter sweep on the engine (nesterov_jax.engine.sweep), then its report.
 
 Configs with ``experiment = "sweep"`` describe a task, a grid and a training protocol;
 see ``configs/teacher_mlp.py`` for every field.
@@ -10,7 +10,7 @@ import pathlib
 
 import ml_collections
 
-from nesterov_jax import report, sweep
+from nesterov_jax.engine import report, sweep
 
 
 def validate(config: ml_collections.ConfigDict) -> None:

@@ -1,10 +1,8 @@
 """nesterov_jax: exact CM and NAG for optax, and a reproduction of Sutskever et al. (2013)."""
 
-from nesterov_jax import autoencoders as _autoencoders  # noqa: F401  (registers the Section 3 tasks)
 from nesterov_jax.hf import HessianFreeState, hessian_free
 from nesterov_jax.initializers import echo_state_init, sparse_init
 from nesterov_jax.momentum import MomentumState, cm, evaluation_params, momentum_method, nag
-from nesterov_jax.rnn import rnn_task
 from nesterov_jax.schedules import momentum_schedule, rnn_momentum_schedule
 
 __all__ = [
@@ -18,7 +16,6 @@ __all__ = [
     "momentum_schedule",
     "nag",
     "rnn_momentum_schedule",
-    "rnn_task",
     "sparse_init",
 ]
 

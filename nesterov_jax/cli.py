@@ -20,8 +20,8 @@ import sys
 
 import ml_collections
 
-from nesterov_jax import files, report
-from nesterov_jax.config import ConfigError, load_config
+from nesterov_jax.engine import files, report
+from nesterov_jax.engine.config import ConfigError, load_config, search_from_run, write_source
 
 RUN_CONFIG = "config.json"
 
@@ -106,22 +106,23 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
-  from nesterov_jax.data import DataError
+  from nesterov_jax.paper.data import DataError
 
   return (ConfigError, DataError, files.WorkdirInUse, FileNotFoundError)
 
 
 def _command(args, extra: list[str], parser) -> int:
   if args.command == "bench":
-    from nesterov_jax import bench
+    from nesterov_jax.paper import bench
 
     bench.main(args.out, args.quick)
     return 0
   if args.command == "report":
+    search_from_run(args.workdir)
     report.write_report(args.workdir)
     return 0
   if args.command == "merge":
-    from nesterov_jax import results
+    from nesterov_jax.engine import results
 
     if len(args.workdirs) < 2:
       raise ConfigError("merge needs two or more run directories")
@@ -153,6 +154,8 @@ def _command(args, extra: list[str], parser) -> int:
   lock = None if args.process_id else files.lock_workdir(workdir)
   try:
     prepare_workdir(workdir, config)
+    if not args.process_id:
+      write_source(workdir, args.config)
     if args.coordinator:
       initialize_distributed(args.coordinator, args.num_processes, args.process_id)
     experiment.run(config, workdir)

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from nesterov_jax import autoencoders, data, protocols
+from nesterov_jax.paper import autoencoders, data, protocols
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,8 @@ import ml_collections
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from nesterov_jax import cli, sweep
+from nesterov_jax import cli
+from nesterov_jax.engine import sweep
 
 ROOT = pathlib.Path(__file__).parents[1]
 SMOKE = f"{ROOT / 'configs' / 'teacher_mlp.py'}:smoke"

@@ -6,8 +6,9 @@ import pathlib
 
 import pytest
 
-from nesterov_jax import cli, sweep
-from nesterov_jax.config import ConfigError, load_config
+from nesterov_jax import cli
+from nesterov_jax.engine import sweep
+from nesterov_jax.engine.config import ConfigError, load_config
 
 CONFIGS = pathlib.Path(__file__).parents[1] / "configs"
 PRESETS = {

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import scipy.io
 
-from nesterov_jax import data
+from nesterov_jax.paper import data
 
 
 def write_idx(path, images_uint8):

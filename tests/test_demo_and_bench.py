@@ -5,8 +5,10 @@ import pathlib
 
 import pytest
 
-from nesterov_jax import bench, cli, tasks
-from nesterov_jax.config import load_config
+from nesterov_jax.paper import bench
+from nesterov_jax import cli
+from nesterov_jax.engine import tasks
+from nesterov_jax.engine.config import load_config
 
 ROOT = pathlib.Path(__file__).parents[1]
 

@@ -7,9 +7,10 @@ import sys
 
 import pytest
 
-from nesterov_jax import cli, files
-from nesterov_jax.config import load_config
-from nesterov_jax.tasks import make_task
+from nesterov_jax import cli
+from nesterov_jax.engine import files
+from nesterov_jax.engine.config import load_config
+from nesterov_jax.engine.tasks import make_task
 
 ROOT = pathlib.Path(__file__).parents[1]
 TEACHER = f"{ROOT / 'configs' / 'teacher_mlp.py'}:smoke"
@@ -74,7 +75,7 @@ def test_error_inside_a_config_file_names_file_and_line(source, expected, tmp_pa
 def test_workdir_in_use_by_a_live_process_is_refused_and_a_dead_ones_lock_is_not(tmp_path, capsys):
   workdir = tmp_path / "run"
   holder = subprocess.Popen(
-      [sys.executable, "-c", "import sys, time; from nesterov_jax import files; "
+      [sys.executable, "-c", "import sys, time; from nesterov_jax.engine import files; "
        "held = files.lock_workdir(sys.argv[1]); print('locked', flush=True); time.sleep(60)", str(workdir)],
       stdout=subprocess.PIPE, text=True)
   try:
@@ -112,7 +113,7 @@ def test_a_failure_mid_run_is_one_line_and_the_checkpoint_resumes(tmp_path, caps
   """A device failure (here: a read of results off the devices raises, as an out-of-memory
   error would, after update 150: the checkpoint of update 100 is written by then) exits 1
   with one line; rerunning the same command resumes from that checkpoint."""
-  from nesterov_jax import sweep
+  from nesterov_jax.engine import sweep
 
   real, workdir = sweep._to_host, tmp_path / "run"
 

@@ -12,10 +12,12 @@ import pytest
 from jax.flatten_util import ravel_pytree
 
 import nesterov_jax as nj
-from nesterov_jax import cli, hf, protocols, results, sweep
-from nesterov_jax.config import ConfigError, load_config
+from nesterov_jax import cli, hf
+from nesterov_jax.paper import protocols
+from nesterov_jax.engine import results, sweep
+from nesterov_jax.engine.config import ConfigError, load_config
 from nesterov_jax.experiments import hf as hf_experiment
-from nesterov_jax.models import Autoencoder, dense_squared_gradients
+from nesterov_jax.paper.models import Autoencoder, dense_squared_gradients
 
 
 def cross_entropy(outputs, targets):  # logistic outputs, as the Curves and MNIST tasks

@@ -4,7 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from nesterov_jax.models import Autoencoder, TanhRNN
+from nesterov_jax.paper.models import Autoencoder, TanhRNN
 
 
 def test_mnist_autoencoder_is_784_1000_500_250_30_mirrored_with_sparse_layers():

@@ -11,7 +11,7 @@ import optax
 import pytest
 
 import nesterov_jax as nj
-from nesterov_jax import quadratic
+from nesterov_jax.paper import quadratic
 
 STEPS = 200
 PERIOD = 10  # the schedule's 250-update period, scaled so μ changes within 200 steps

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 
 import nesterov_jax as nj
-from nesterov_jax import protocols, rnn
+from nesterov_jax.paper import protocols, rnn
 
 
 @pytest.mark.parametrize("name", ["addition", "multiplication"])
 def test_arithmetic_sequences_have_two_markers_and_the_target_combines_the_marked_values(name):
   T = 80
-  task = nj.rnn_task(name, T)
+  task = rnn_task(name, T)
   x, y = task.sample(jax.random.key(0), 512)
   assert x.shape == (T, 512, 2) and y.shape == (512, 1)
   values, markers = np.asarray(x[..., 0]) + 0.5, np.asarray(x[..., 1])
@@ -27,7 +27,7 @@ def test_arithmetic_sequences_have_two_markers_and_the_target_combines_the_marke
 @pytest.mark.parametrize("name, n_values, n_pos", [("memorization5", 2, 5), ("memorization20", 5, 10)])
 def test_memorization_shows_symbols_waits_T_steps_then_asks_for_them(name, n_values, n_pos):
   T = 30
-  task = nj.rnn_task(name, T)
+  task = rnn_task(name, T)
   x, y = task.sample(jax.random.key(1), 64)
   assert x.shape == (T + 2 * n_pos, 64, n_values + 2) and y.shape == (n_pos, 64)
   np.testing.assert_array_equal(np.argmax(x[:n_pos, :, :n_values], -1), y)
@@ -38,11 +38,11 @@ def test_memorization_shows_symbols_waits_T_steps_then_asks_for_them(name, n_val
 
 
 def test_zero_one_metric_counts_sequences_off_by_more_than_0_04_and_wrong_symbols():
-  task = nj.rnn_task("addition", 20)
+  task = rnn_task("addition", 20)
   y = jnp.array([[0.5], [0.5], [0.5]])
   outputs = jnp.array([[[0.5], [0.539], [0.45]]])
   np.testing.assert_array_equal(task.error(outputs, y), [0, 0, 1])
-  mem = nj.rnn_task("memorization5", 20)
+  mem = rnn_task("memorization5", 20)
   y = jnp.array([[0, 1], [1, 1], [0, 0], [1, 0], [1, 1]])  # [n_pos, batch]
   logits = jax.nn.one_hot(y.at[0, 0].set(1).at[2, 0].set(1), 2)
   np.testing.assert_array_equal(mem.error(logits, y), [2, 0])
@@ -55,7 +55,7 @@ def test_biases_baseline_mean_target_gives_0_85_where_the_paper_has_0_82_and_the
   config = protocols.rnn("addition", 80).task
   config.num_eval_sequences = 20_000
   assert abs(rnn.biases_baseline(config) - 0.8464) < 0.01
-  x, y = nj.rnn_task("addition", 80).sample(jax.random.key(5), 20_000)
+  x, y = rnn_task("addition", 80).sample(jax.random.key(5), 20_000)
   assert abs(float(jnp.mean(jnp.abs(2 * y - 1.0) > 0.04)) - 0.9216) < 0.01
 
 
@@ -74,7 +74,7 @@ def test_biases_baseline_of_the_other_problems(problem, chance):
 def test_addition_objective_sums_half_squared_error_over_the_minibatch_sequences():
   # Martens & Sutskever's RNN code sums ½(o − y)² over sequences (and output steps); the
   # paper's ε grid is for that sum, not for a mean over the 100 sequences of a minibatch.
-  task = nj.rnn_task("addition", 20)
+  task = rnn_task("addition", 20)
   outputs = np.array([[[0.1], [0.7], [0.4], [1.0]]], np.float32)  # [output steps, batch, 1]
   targets = np.array([[0.3], [0.2], [0.4], [0.5]], np.float32)
   expected = sum(0.5 * (o - t) ** 2 for o, t in zip(outputs[0, :, 0], targets[:, 0]))  # 0.02 + 0.125 + 0 + 0.125
@@ -85,7 +85,7 @@ def test_addition_objective_sums_half_squared_error_over_the_minibatch_sequences
 
 
 def test_memorization_objective_sums_cross_entropy_over_sequences_and_output_steps():
-  task = nj.rnn_task("memorization5", 20)  # 5 output steps, 2 symbols
+  task = rnn_task("memorization5", 20)  # 5 output steps, 2 symbols
   rng = np.random.default_rng(0)
   logits = rng.normal(size=(5, 3, 2)).astype(np.float32)  # [output steps, batch, symbols]
   symbols = rng.integers(0, 2, size=(5, 3))

@@ -14,8 +14,9 @@ import numpy as np
 import orbax.checkpoint as ocp
 import pytest
 
-from nesterov_jax import cli, results, sweep
-from nesterov_jax.config import ConfigError, load_config
+from nesterov_jax import cli
+from nesterov_jax.engine import results, sweep
+from nesterov_jax.engine.config import ConfigError, load_config
 
 ROOT = pathlib.Path(__file__).parents[1]
 SMOKE = f"{ROOT / 'configs' / 'teacher_mlp.py'}:smoke"
@@ -319,7 +320,7 @@ def _paper_reference(config, optimizer: str, mu_max: float, lr: float, seed: int
   from the engine or our optimizers: Eq. 5 with its tail, and
       CM:  v ← μ_t v − ε ∇f(θ),           NAG: v ← μ_t v − ε ∇f(θ + μ_t v);   θ ← θ + v,
   on the engine's documented minibatch keys (batch t from fold_in(fold_in(key(seed), 1), t))."""
-  from nesterov_jax.tasks import make_task
+  from nesterov_jax.engine.tasks import make_task
 
   task = make_task(config.task)
   s, n = config.schedule, config.num_updates

@@ -32,9 +32,10 @@ import numpy as np
 import optax
 from jax.sharding import NamedSharding, PartitionSpec as P
 
-from nesterov_jax import autoencoders, files, protocols, provenance, rnn, sweep
+from nesterov_jax.paper import autoencoders, protocols, rnn
+from nesterov_jax.engine import files, provenance, sweep
 from nesterov_jax.hf import gauss_newton_operator
-from nesterov_jax.tasks import Task
+from nesterov_jax.engine.tasks import Task
 
 MNIST_WEIGHTS = sum(a * b for a, b in zip((784, 1000, 500, 250, 30, 250, 500, 1000),
                                           (1000, 500, 250, 30, 250, 500, 1000, 784)))

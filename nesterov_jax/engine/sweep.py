@@ -32,11 +32,11 @@ from jax.experimental import multihost_utils
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 from nesterov_jax import hf as hf_lib
-from nesterov_jax import files, hf_phases, provenance, results
-from nesterov_jax.config import ConfigError, check_number, check_numbers, check_string
+from nesterov_jax.engine import files, hf_phases, provenance, results
+from nesterov_jax.engine.config import ConfigError, check_number, check_numbers, check_string, search_from_run
 from nesterov_jax.momentum import evaluation_params, momentum_method
 from nesterov_jax.schedules import momentum_schedule, rnn_momentum_schedule
-from nesterov_jax.tasks import Task, check_task_fields, check_task_name, make_task
+from nesterov_jax.engine.tasks import Task, check_task_fields, check_task_name, make_task
 
 OPTIMIZERS = {"cm": 0.0, "nag": 1.0, "hf": 0.0}  # name → the traced NAG flag
 HF = hf_phases.HF
@@ -428,6 +428,7 @@ def load_final_state(workdir: pathlib.Path):
   For reports that draw what the trained networks do; single-process, unsharded.
   """
   config = ml_collections.ConfigDict(json.loads((workdir / "config.json").read_text()))
+  search_from_run(workdir)  # a user's task module, found as the run found it
   manager = ocp.CheckpointManager((workdir / "checkpoints").resolve())
   step = manager.latest_step()
   if step is None:

@@ -14,8 +14,8 @@ from typing import Any
 import optax
 
 from nesterov_jax import hf as hf_lib
-from nesterov_jax.config import ConfigError, check_number
-from nesterov_jax.tasks import Task
+from nesterov_jax.engine.config import ConfigError, check_number
+from nesterov_jax.engine.tasks import Task
 
 HF = "hf"
 PHASE_FIELDS = ("num_updates", "batch_size", "curvature_batch_size", "max_cg_iterations", "decay",

@@ -49,8 +49,8 @@ import jax.numpy as jnp
 import ml_collections
 import optax
 
-from nesterov_jax.models import TanhRNN
-from nesterov_jax.tasks import Task, dataset_mean, register
+from nesterov_jax.paper.models import TanhRNN
+from nesterov_jax.engine.tasks import Task, dataset_mean, register
 
 PROBLEMS = ("addition", "multiplication", "memorization5", "memorization20")
 MEMORY = {"memorization5": (2, 5), "memorization20": (5, 10)}  # (n_values, n_pos)

@@ -11,6 +11,7 @@ Every function is written for one grid point; the engine vmaps them over the gri
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
@@ -19,7 +20,7 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 
-from nesterov_jax.config import ConfigError, check_number, check_string
+from nesterov_jax.engine.config import ConfigError, check_number, check_string, load_object
 
 Params = Any
 Batch = tuple[chex.Array, chex.Array]
@@ -75,6 +76,9 @@ class Task(NamedTuple):
 
 
 TASKS: dict[str, Callable[[ml_collections.ConfigDict], Task]] = {}
+# The modules that register the paper's tasks, imported the first time a task is looked up
+# by name (so that ``import nesterov_jax`` stays free of flax and the data code).
+PACKAGE_TASK_MODULES = ("nesterov_jax.paper.autoencoders", "nesterov_jax.paper.rnn")
 
 
 def register(name: str):
@@ -84,10 +88,24 @@ def register(name: str):
   return decorator
 
 
-def check_task_name(name: str) -> None:
-  """Raises a one-line ConfigError for a task that is not registered."""
+def task_builder(name: str) -> Callable[[ml_collections.ConfigDict], Task]:
+  """The builder of task ``name``: a registered task (``teacher_mlp``, the paper's tasks), or
+  ``"MODULE:FUNCTION"``, a user's function ``(task_config) -> Task`` in a module found on
+  ``sys.path`` (the CLI adds the config file's folder); one-line ConfigError otherwise."""
+  if ":" in name:
+    return load_object("task.name", name)
   if name not in TASKS:
-    raise ConfigError(f"unknown task {name!r}; known tasks: {', '.join(sorted(TASKS))}")
+    for module in PACKAGE_TASK_MODULES:
+      importlib.import_module(module)
+  if name not in TASKS:
+    raise ConfigError(f"unknown task {name!r}; known tasks: {', '.join(sorted(TASKS))}, "
+                      "or MODULE:FUNCTION for your own")
+  return TASKS[name]
+
+
+def check_task_name(name: str) -> None:
+  """Raises a one-line ConfigError for a task that is neither registered nor importable."""
+  task_builder(name)
 
 
 # The types and ranges of the task fields the package's tasks use (a task's own relations
@@ -111,16 +129,20 @@ def check_task_fields(config: ml_collections.ConfigDict) -> None:
 def make_task(config: ml_collections.ConfigDict) -> Task:
   """Builds the task ``config.name`` from its config section; a field its builder rejects
   becomes a one-line ConfigError (data problems stay DataErrors, which name the file)."""
-  from nesterov_jax.data import DataError
+  from nesterov_jax.paper.data import DataError
 
-  check_task_name(config.name)
+  builder = task_builder(config.name)
   check_task_fields(config)
   try:
-    return TASKS[config.name](config)
+    task = builder(config)
   except DataError:
     raise
   except ValueError as e:
     raise ConfigError(f"task {config.name}: {e}") from e
+  if not isinstance(task, Task):
+    raise ConfigError(f"task {config.name}: its builder returned {type(task).__name__}, not a "
+                      "nesterov_jax.engine.Task")
+  return task
 
 
 def minibatch(inputs: chex.Array, targets: chex.Array, key: chex.PRNGKey, batch_size: int) -> Batch:

@@ -17,7 +17,7 @@ import sys
 
 import jax
 
-_REPO = pathlib.Path(__file__).resolve().parents[1]
+_REPO = pathlib.Path(__file__).resolve().parents[2]  # the repository (this file: nesterov_jax/engine/)
 
 
 def _git(*args: str) -> str | None:
@@ -74,9 +74,13 @@ def _command_line() -> str:
 
 def record(wall_time_s: float, command: str | None = None) -> dict:
   """The provenance record of a run that took ``wall_time_s`` seconds."""
-  import flax
   import optax
 
+  try:
+    import flax
+    flax_version = flax.__version__
+  except ImportError:  # flax is only the paper's models' dependency
+    flax_version = None
   return {
       "command": command or _command_line(),
       "commit": _COMMIT_AT_START,
@@ -84,7 +88,7 @@ def record(wall_time_s: float, command: str | None = None) -> dict:
       "wall_time_s": round(wall_time_s, 2),
       "finished_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
       "versions": {"python": platform.python_version(), "jax": jax.__version__,
-                   "optax": optax.__version__, "flax": flax.__version__},
+                   "optax": optax.__version__, "flax": flax_version},
   }
 
 

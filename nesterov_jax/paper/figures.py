@@ -16,9 +16,9 @@ import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 
-from nesterov_jax import files
+from nesterov_jax.engine import files
 from nesterov_jax.momentum import evaluation_params
-from nesterov_jax.sweep import load_final_state
+from nesterov_jax.engine.sweep import load_final_state
 
 
 def _point(state, i):

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import ast
 import math
+import importlib
 import importlib.util
+import json
 import pathlib
+import sys
 import traceback
 from collections.abc import Sequence
 
@@ -63,6 +66,7 @@ def load_config(spec: str, overrides: Sequence[str] = ()) -> ml_collections.Conf
     raise ConfigError(f"{path}: preset {preset!r} not available ({e})") from e
   except Exception as e:  # noqa: BLE001
     raise ConfigError(_where(path, e)) from e
+  search_next_to(path)
   config.lock()
   for override in overrides:
     _apply_override(config, override)
@@ -94,6 +98,60 @@ def _apply_override(config: ml_collections.ConfigDict, override: str) -> None:
     node[leaf] = value
   except TypeError as e:
     raise ConfigError(f"config field {field!r}: cannot set {raw!r} ({e})") from e
+
+
+SOURCE = "source.json"  # in a run directory: the config file that made the run, and its folder
+
+
+def search_next_to(config_file: pathlib.Path) -> None:
+  """Lets ``MODULE:FUNCTION`` fields (a user's task or optimizer) name modules that sit next
+  to the config file: its folder goes at the end of ``sys.path`` (it never shadows a package)."""
+  folder = str(pathlib.Path(config_file).resolve().parent)
+  if folder not in sys.path:
+    sys.path.append(folder)
+
+
+def write_source(workdir: pathlib.Path, spec: str) -> None:
+  """Records in ``workdir`` the config file a run came from, so that a later ``report`` finds
+  the user modules next to it as the run did (see :func:`search_from_run`)."""
+  from nesterov_jax.engine import files
+
+  path = pathlib.Path(spec.partition(":")[0]).resolve()
+  files.write_json(pathlib.Path(workdir) / SOURCE, {"config": spec, "folder": str(path.parent)})
+
+
+def search_from_run(workdir: pathlib.Path) -> None:
+  """:func:`search_next_to` for the config file that made the run in ``workdir``."""
+  source = pathlib.Path(workdir) / SOURCE
+  if source.exists():
+    folder = json.loads(source.read_text())["folder"]
+    if folder not in sys.path:
+      sys.path.append(folder)
+
+
+def load_object(field: str, spec: str):
+  """The object ``FUNCTION`` of ``"MODULE:FUNCTION"`` (a dotted module on ``sys.path``), for
+  config fields that name user code; one-line ConfigError naming ``field`` when it is not there."""
+  module_name, _, attribute = spec.partition(":")
+  if not module_name or not attribute:
+    raise ConfigError(f"config field {field} = {spec!r}: MODULE:FUNCTION needs both parts")
+  try:
+    module = importlib.import_module(module_name)
+  except ModuleNotFoundError as e:
+    if e.name and module_name.startswith(e.name):
+      raise ConfigError(f"config field {field} = {spec!r}: no module {module_name!r} next to the "
+                        "config file or on sys.path") from e
+    raise
+  try:
+    target = module
+    for name in attribute.split("."):
+      target = getattr(target, name)
+  except AttributeError as e:
+    raise ConfigError(f"config field {field} = {spec!r}: module {module_name!r} "
+                      f"({getattr(module, '__file__', '?')}) has no {attribute!r}") from e
+  if not callable(target):
+    raise ConfigError(f"config field {field} = {spec!r}: {attribute!r} is not callable")
+  return target
 
 
 def _is_number(value) -> bool:

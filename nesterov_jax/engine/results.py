@@ -97,7 +97,7 @@ def merge_runs(workdirs: list[pathlib.Path], out: pathlib.Path) -> list[dict]:
   ``config.json`` is the first run's, with the union of the grids as ``grid.points`` and
   ``grid.seeds`` and the runs' folders as ``merged_from``.
   """
-  from nesterov_jax import files  # noqa: PLC0415 -- results.py itself stays free of writers
+  from nesterov_jax.engine import files  # noqa: PLC0415 -- results.py itself stays free of writers
 
   configs = []
   for w in workdirs:

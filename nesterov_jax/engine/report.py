@@ -8,7 +8,7 @@
 - ``error_curves.png``: training error against updates for each setting at its best ε.
 - ``lr_mu_heatmap.png``: final training error over learning rate × μ_max, per optimizer (when
   the grid has more than one such cell).
-- the paper's tables this run reproduces, ours beside the paper's (see paper_tables.py),
+- the paper's tables this run reproduces, ours beside the paper's (see nesterov_jax/paper/tables.py),
   and pictures of the trained networks (see figures.py) while the checkpoints are there.
 """
 
@@ -21,8 +21,9 @@ import pathlib
 import matplotlib.pyplot as plt
 import numpy as np
 
-from nesterov_jax import figures, files, paper_tables, provenance
-from nesterov_jax.results import hparam_keys, load_run, select_best, selection_key, setting
+from nesterov_jax.paper import figures, tables as paper_tables
+from nesterov_jax.engine import files, provenance
+from nesterov_jax.engine.results import hparam_keys, load_run, select_best, selection_key, setting
 
 def _fmt(mean: float, std: float, seeds: int) -> str:
   return f"{mean:.4g} ± {std:.2g}" if seeds > 1 else f"{mean:.4g}"

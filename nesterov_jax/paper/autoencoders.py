@@ -19,9 +19,9 @@ import jax.numpy as jnp
 import ml_collections
 import optax
 
-from nesterov_jax import data as datasets
-from nesterov_jax.models import Autoencoder, dense_squared_gradients
-from nesterov_jax.tasks import Task, dataset_mean, minibatch, register
+from nesterov_jax.paper import data as datasets
+from nesterov_jax.paper.models import Autoencoder, dense_squared_gradients
+from nesterov_jax.engine.tasks import Task, dataset_mean, minibatch, register
 
 ARCHITECTURES = {
     "curves_ae": ((400, 200, 100, 50, 25, 6), 784, "logistic"),

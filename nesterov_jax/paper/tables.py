@@ -13,8 +13,9 @@ import pathlib
 
 import ml_collections
 
-from nesterov_jax import files, paper, provenance, rnn
-from nesterov_jax.results import select_best
+from nesterov_jax.engine import files, provenance
+from nesterov_jax.paper import numbers as paper, rnn
+from nesterov_jax.engine.results import select_best
 
 TASK_TITLES = {"curves_ae": "Curves", "mnist_ae": "MNIST", "faces_ae": "Faces"}
 HF_CONFIGS = {"curves_ae": "configs/hf_curves.py", "mnist_ae": "configs/hf_mnist.py"}

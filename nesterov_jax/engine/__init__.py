@@ -1,0 +1,11 @@
+"""The sweep engine: a grid of optimizers × hyperparameters × seeds trained as one compiled,
+sharded program, with checkpoints, metrics, results and reports.
+
+    config → grid.py (points, checks) → optimizers.py (families: the paper's CM/NAG, HF, any
+    optax alias, a user's factory) → programs.py (the vmapped init / train chunk / evaluate)
+    → loop.py (the host loop: sharding, progress, metrics.jsonl, orbax checkpoints,
+    results.json) → report.py (summary.md and plots); results.py reads a run directory.
+
+Imported when used (``import nesterov_jax`` does not import it); it needs ml_collections,
+orbax, tqdm and matplotlib besides jax, optax and chex.
+"""
