@@ -28,8 +28,12 @@ def get_config(preset: str = "scaled_schedule") -> ml_collections.ConfigDict:
   config.task.batch_size = 50
   config.task.data_seed = 0
 
-  # The grid is the Cartesian product of these axes (μ_max = 0 kept once, as plain SGD).
-  # Any other field here is a task hyperparameter axis (this task has init_scale).
+  # The grid is the Cartesian product of these axes (μ_max = 0 of CM and NAG kept once, as
+  # plain SGD). Optimizers: the paper's cm, nag (and hf, alone, with a config.hf section), any
+  # optax alias ("adam", "rmsprop", "sgd", ...: ε is its learning rate, μ_max its momentum
+  # argument if it has one, else it runs once per ε), or "MODULE:FUNCTION", your factory
+  # (hparams) -> optax.GradientTransformation. Any other field here is an axis of the task's
+  # hyperparameters (this task has init_scale) or of an optimizer's arguments (adam's b1).
   config.grid = ml_collections.ConfigDict()
   config.grid.optimizers = ("cm", "nag")
   config.grid.mu_max = (0.0, 0.9, 0.99)
@@ -39,6 +43,9 @@ def get_config(preset: str = "scaled_schedule") -> ml_collections.ConfigDict:
   # (optimizer, μ_max, ε) triples that replace optimizers × mu_max × learning_rates, so each
   # setting runs at its own ε (seeds and task axes still multiply); () = the product.
   config.grid.points = ()
+  # Fixed (not swept) arguments per optimizer, recorded with every result, e.g.
+  # optimizer_args.adam = dict(b2=0.999, eps=1e-8); --config.optimizer_args.adam.b2=0.99 works too.
+  config.optimizer_args = ml_collections.ConfigDict()
 
   # μ[t]: "eq5" (Eq. 5 with the finetuning tail), "rnn" (Section 4) or "constant" (μ_max).
   config.schedule = ml_collections.ConfigDict()

@@ -7,14 +7,14 @@ import pathlib
 import ml_collections
 
 from nesterov_jax import cli
-from nesterov_jax.engine import sweep
+from nesterov_jax.engine import grid
 from nesterov_jax.experiments import quadratic
 from nesterov_jax.experiments import sweep as sweep_experiment
 
 
 def validate(config: ml_collections.ConfigDict) -> None:
   quadratic.validate(config.quadratic)
-  sweep.validate(config.curves)
+  grid.validate(config.curves)
 
 
 def run(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> None:

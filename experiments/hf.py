@@ -15,7 +15,7 @@ import jax
 import ml_collections
 
 from nesterov_jax import cli
-from nesterov_jax.engine import report, sweep
+from nesterov_jax.engine import grid, report
 from nesterov_jax.engine.config import ConfigError
 from nesterov_jax.experiments import sweep as sweep_experiment
 
@@ -24,7 +24,7 @@ RUNS = ("classic", "hybrid", "nag")
 
 def validate(config: ml_collections.ConfigDict) -> None:
   for name in RUNS:
-    sweep.validate(config[name])
+    grid.validate(config[name])
   if len({config[name].task.name for name in RUNS}) != 1:
     raise ConfigError("classic, hybrid and nag must train the same task")
   if "hf" not in config.classic.grid.optimizers or "hf" not in config.hybrid.grid.optimizers:

@@ -10,11 +10,11 @@ import pathlib
 
 import ml_collections
 
-from nesterov_jax.engine import report, sweep
+from nesterov_jax.engine import grid, report, sweep
 
 
 def validate(config: ml_collections.ConfigDict) -> None:
-  sweep.validate(config)
+  grid.validate(config)
 
 
 def run(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> None:

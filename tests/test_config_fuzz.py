@@ -8,7 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from nesterov_jax import cli
-from nesterov_jax.engine import sweep
+from nesterov_jax.engine import grid, sweep
+from nesterov_jax.engine.tasks import make_task
 
 ROOT = pathlib.Path(__file__).parents[1]
 SMOKE = f"{ROOT / 'configs' / 'teacher_mlp.py'}:smoke"
@@ -36,8 +37,8 @@ def no_training():
   real = sweep.run
 
   def built(config, workdir):
-    sweep.validate(config)
-    sweep.make_task(config.task)
+    grid.validate(config)
+    make_task(config.task)
     return []
 
   sweep.run = built

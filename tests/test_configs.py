@@ -7,7 +7,7 @@ import pathlib
 import pytest
 
 from nesterov_jax import cli
-from nesterov_jax.engine import sweep
+from nesterov_jax.engine import grid, sweep
 from nesterov_jax.engine.config import ConfigError, load_config
 
 CONFIGS = pathlib.Path(__file__).parents[1] / "configs"
@@ -39,7 +39,7 @@ def test_every_preset_builds_and_keeps_the_papers_schedule(name, preset):
     assert "pilot" in str(e) or "first" in str(e), e
     return
   for run in sweeps(config):
-    sweep.validate(run)
+    grid.validate(run)
     if preset == "smoke" or run.schedule.kind == "constant":  # HF's phases set their own ζ and ε
       continue
     if run.schedule.kind == "eq5":

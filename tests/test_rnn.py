@@ -5,8 +5,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import nesterov_jax as nj
 from nesterov_jax.paper import protocols, rnn
+from nesterov_jax.paper.rnn import rnn_task
 
 
 @pytest.mark.parametrize("name", ["addition", "multiplication"])

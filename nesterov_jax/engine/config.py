@@ -68,6 +68,8 @@ def load_config(spec: str, overrides: Sequence[str] = ()) -> ml_collections.Conf
     raise ConfigError(_where(path, e)) from e
   search_next_to(path)
   config.lock()
+  if isinstance(config.get("optimizer_args"), ml_collections.ConfigDict):
+    config.optimizer_args.unlock()  # optimizer name → its fixed arguments: free-form
   for override in overrides:
     _apply_override(config, override)
   return config
@@ -80,7 +82,9 @@ def _apply_override(config: ml_collections.ConfigDict, override: str) -> None:
   *parents, leaf = field.split(".")
   node = config
   for i, name in enumerate(parents + [leaf]):
-    if name not in node:
+    if name not in node and not node.is_locked and i < len(parents):  # a free-form section
+      node[name] = ml_collections.ConfigDict()                           # (optimizer_args)
+    if name not in node and (node.is_locked or i < len(parents)):
       where = ".".join(parents[:i]) or "the config"
       raise ConfigError(f"unknown config field {field!r}: {where} has no field {name!r}")
     if i < len(parents):
@@ -89,7 +93,7 @@ def _apply_override(config: ml_collections.ConfigDict, override: str) -> None:
     value = ast.literal_eval(raw)
   except (ValueError, SyntaxError):
     value = raw  # a bare word: a string field's value
-  current = node[leaf]
+  current = node.get(leaf)
   if isinstance(current, (list, tuple)) and not isinstance(value, (list, tuple)):
     value = (value,)
   if isinstance(current, tuple) and isinstance(value, list):

@@ -34,7 +34,7 @@ def load_run(workdir: pathlib.Path) -> tuple[list[dict], list[dict]]:
 
 def hparam_keys(records: list[dict]) -> list[str]:
   """The task's own grid axes: numeric fields besides the core ones and the outcomes."""
-  skip = set(CORE) | {"diverged", "diverged_at", "num_updates", "precision", "data", "provenance",
+  skip = set(CORE) | {"optimizer_args", "diverged", "diverged_at", "num_updates", "precision", "data", "provenance",
                       "case_passes", "num_train", "selected_by"}
   return sorted(k for k in records[0] if k not in skip and not k.startswith(("final_", "train_error")))
 

@@ -4,7 +4,7 @@ For each workload (the MNIST autoencoder 784-1000-500-250-30 mirrored, batch 200
 tanh RNN with 100 units, batch 100, at T = 80 on CPUs and T = 200 on GPUs) and each grid
 size, in one process:
 
-- **engine**: our vmapped, jitted ``lax.scan`` train chunk (``sweep.make_programs``),
+- **engine**: our vmapped, jitted ``lax.scan`` train chunk (``programs.build``),
   sharded over the devices ``sweep.run`` would use (on a CPU, one device per core);
 - **naive vmap**: ``optax.inject_hyperparams(optax.sgd)(..., nesterov=True)`` vmapped over the
   grid inside a jitted ``lax.scan``, on one device: the first program a JAX user writes;
@@ -30,10 +30,9 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 import optax
-from jax.sharding import NamedSharding, PartitionSpec as P
 
 from nesterov_jax.paper import autoencoders, protocols, rnn
-from nesterov_jax.engine import files, provenance, sweep
+from nesterov_jax.engine import files, programs, provenance
 from nesterov_jax.hf import gauss_newton_operator
 from nesterov_jax.engine.tasks import Task
 
@@ -68,37 +67,36 @@ def workloads(rnn_length: int, rnn_unroll: int = 8) -> dict[str, tuple[Task, ml_
           f"rnn_T{rnn_length}": (rnn.rnn_engine_task(rnn_config.task), rnn_config, float(rnn_flops))}
 
 
-def _grid(num_configs: int, slots: int | None = None) -> dict[str, np.ndarray]:
+def _grid(num_configs: int) -> dict[str, np.ndarray]:
+  """The benchmark's grid, as ``grid.build`` lists points: NAG at random ε and μ_max."""
   rng = np.random.default_rng(0)
-  grid = {"optimizer": np.array(["nag"] * num_configs),
-          "learning_rate": rng.choice([1e-3, 5e-4, 1e-4], num_configs).astype(np.float32),
+  learning_rate = rng.choice([1e-3, 5e-4, 1e-4], num_configs).astype(np.float32)
+  return {"optimizer": np.array(["nag"] * num_configs),
           "mu_max": rng.choice([0.9, 0.99, 0.999], num_configs).astype(np.float32),
+          "learning_rate": learning_rate,
           "seed": np.arange(num_configs, dtype=np.int32)}
-  return sweep.grid_arrays(grid, slots or num_configs)
 
 
 def engine_runner(task, config, num_configs, chunk):
-  """The engine as ``sweep.run`` runs it: the grid sharded over the devices it would use."""
+  """The engine as ``sweep.run`` runs it (``programs.build``): the grid sharded over the
+  devices it would use."""
   config = ml_collections.ConfigDict(config.to_dict())
   config.chunk_size = chunk
-  mesh = sweep.grid_mesh(num_configs)
-  by_point = NamedSharding(mesh, P("grid"))
-  hp = jax.device_put(_grid(num_configs, -(-num_configs // mesh.size) * mesh.size), by_point)
-  data = jax.device_put(task.data, NamedSharding(mesh, P()))
-  init_fn, chunk_fn, _ = sweep.make_programs(task, config)
-  chunk_fn = jax.jit(chunk_fn, donate_argnums=0, out_shardings=(by_point, by_point))
-  state = jax.jit(init_fn, out_shardings=by_point)(hp)
+  engine = programs.build(task, config, _grid(num_configs))
+  data = jax.device_put(task.data, engine.replicated)
+  chunk_fn = engine.chunk_at(0)
+  state = engine.init(engine.hps)
 
   def run(start):
     nonlocal state
-    state, logs = chunk_fn(state, hp, data, jnp.int32(start))
-    return logs["train_loss"]
+    state, logs = chunk_fn(state, engine.hps, data, jnp.int32(start))
+    return logs[0]["train_loss"]
 
   return run
 
 
 def naive_runner(task, config, num_configs, chunk):
-  hp = jax.tree.map(jnp.asarray, _grid(num_configs))
+  hp = {k: jnp.asarray(v) for k, v in _grid(num_configs).items() if k != "optimizer"}
   opt = optax.inject_hyperparams(optax.sgd)(learning_rate=0.0, momentum=0.0, nesterov=True)
 
   def init_point(lr, mu, seed):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import pathlib
 
-import jax
 import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
@@ -21,8 +20,8 @@ from nesterov_jax.momentum import evaluation_params
 from nesterov_jax.engine.sweep import load_final_state
 
 
-def _point(state, i):
-  s = jax.tree.map(lambda x: x[i], state)
+def _point(point, i):
+  s = point(i)
   return evaluation_params(s.params, s.opt_state)
 
 
@@ -35,7 +34,7 @@ def _pick(records, predicate, key=lambda r: r["final_train_error"], worst=False)
 
 
 def reconstructions_figure(workdir: pathlib.Path, records: list[dict], num_cases: int = 8) -> str | None:
-  _, task, _, state = load_final_state(workdir)
+  _, task, _, point = load_final_state(workdir)
   rows = [("held-out cases", None)]
   for label, pred in (("best NAG", lambda r: r["optimizer"] == "nag" and r["mu_max"] > 0),
                       ("best HF", lambda r: r["optimizer"] == "hf"),
@@ -49,7 +48,7 @@ def reconstructions_figure(workdir: pathlib.Path, records: list[dict], num_cases
   side = int(round(np.sqrt(x.shape[1])))
   fig, axes = plt.subplots(len(rows), num_cases, figsize=(num_cases * 0.9, len(rows) * 1.05), squeeze=False)
   for row, (label, i) in zip(axes, rows):
-    images = x if i is None else task.predict(_point(state, i), x)
+    images = x if i is None else task.predict(_point(point, i), x)
     for ax, image in zip(row, np.asarray(images)):
       ax.imshow(image.reshape(side, side), cmap="gray", vmin=0, vmax=1)
       ax.set_xticks([])
@@ -64,7 +63,7 @@ def reconstructions_figure(workdir: pathlib.Path, records: list[dict], num_cases
 
 
 def hidden_states_figure(workdir: pathlib.Path, records: list[dict], num_units: int = 25) -> str | None:
-  _, task, _, state = load_final_state(workdir)
+  _, task, _, point = load_final_state(workdir)
   solved = _pick(records, lambda r: True)
   unsolved = _pick(records, lambda r: True, worst=True)
   if solved is None:
@@ -75,7 +74,7 @@ def hidden_states_figure(workdir: pathlib.Path, records: list[dict], num_units: 
   fig, axes = plt.subplots(2, 1, figsize=(7, 5), sharex=True)
   for ax, i, label in ((axes[0], solved, "lowest error"), (axes[1], unsolved, "highest error")):
     r = records[i]
-    _, hidden_TxBxH = task.predict(_point(state, i), x_T1I)
+    _, hidden_TxBxH = task.predict(_point(point, i), x_T1I)
     ax.plot(np.asarray(hidden_TxBxH[:, 0, :num_units]), lw=0.8)
     # Marker steps (addition, multiplication) or shown symbols and go signal (memorization).
     events = np.nonzero(inputs[:, 1] > 0.5)[0] if inputs.shape[1] == 2 else \

@@ -46,6 +46,7 @@ def _protocol(num_updates, chunk_size, eval_every, checkpoint_every) -> ml_colle
   config.grid.optimizers = ("nag", "cm")
   config.grid.seeds = (0,)
   config.grid.points = ()  # (optimizer, μ_max, ε) triples: each setting at its own ε
+  config.optimizer_args = ml_collections.ConfigDict()  # e.g. optimizer_args.adam.b2 = 0.999
   return config
 
 
