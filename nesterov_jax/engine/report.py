@@ -23,7 +23,7 @@ import numpy as np
 
 from nesterov_jax.paper import figures, tables as paper_tables
 from nesterov_jax.engine import files, provenance
-from nesterov_jax.engine.results import hparam_keys, load_run, select_best, selection_key, setting
+from nesterov_jax.engine.results import PAPER_MOMENTUM, hparam_keys, label, load_run, select_best, selection_key, setting
 
 def _fmt(mean: float, std: float, seeds: int) -> str:
   return f"{mean:.4g} ± {std:.2g}" if seeds > 1 else f"{mean:.4g}"
@@ -79,7 +79,10 @@ def error_curves_figure(records: list[dict], metrics: list[dict], path: pathlib.
   steps = np.array([m["step"] for m in evals])
   errors = np.array([m["train_error"] for m in evals])  # [evals, points]
   hparams = hparam_keys(records)
-  mus = sorted({r["mu_max"] for r in records})
+  # A colour per μ_max of the paper's CM/NAG (NAG solid, CM dashed), per other setting, or,
+  # when neither varies, per setting.
+  colour_of = lambda s: s["mu_max"] if s["optimizer"] in PAPER_MOMENTUM else (s["optimizer"], s["mu_max"])
+  colours = list(dict.fromkeys(colour_of(r) for r in records))
   mu = _mu_name(records, path.parent)
   fig, ax = plt.subplots(figsize=(6.5, 4.2))
   for k, s in enumerate(select_best(records)):
@@ -87,10 +90,11 @@ def error_curves_figure(records: list[dict], metrics: list[dict], path: pathlib.
       continue
     idx = [i for i, r in enumerate(records) if setting(r, hparams) == setting(s, hparams)
            and r["learning_rate"] == s["learning_rate"]]
-    label = f"{'SGD' if s['mu_max'] == 0 else s['optimizer'].upper()}, {mu} {s['mu_max']:g}, ε {s['learning_rate']:g}"
-    label += "".join(f", {h} {s[h]:g}" for h in hparams if len({r[h] for r in records}) > 1)
-    ax.plot(steps, errors[:, idx].mean(axis=1), "--" if s["optimizer"] == "cm" else "-",
-            color=f"C{mus.index(s['mu_max']) if len(mus) > 1 else k}", label=label, lw=1.2)  # one μ: a colour per setting
+    text = f"{label(s, mu)}, ε {s['learning_rate']:g}"
+    text += "".join(f", {h} {s[h]:g}" for h in hparams if len({r[h] for r in records}) > 1)
+    style = {"cm": "--", "nag": "-"}.get(s["optimizer"], "-.")
+    ax.plot(steps, errors[:, idx].mean(axis=1), style, label=text, lw=1.2,
+            color=f"C{colours.index(colour_of(s)) if len(colours) > 1 else k}")
   if np.all(errors > 0):
     ax.set_yscale("log")
   else:  # errors that reach 0 (a solved RNN problem): logarithmic above the smallest positive one
@@ -99,7 +103,7 @@ def error_curves_figure(records: list[dict], metrics: list[dict], path: pathlib.
   ax.set_xlabel("update")
   ax.set_ylabel("training error at θ")
   ax.set_title(f"{records[0]['task']}: training error at each setting's best ε "
-               "(NAG solid, CM dashed)", fontsize=9)
+               "(NAG solid, CM dashed, others dash-dot)", fontsize=9)
   ax.legend(fontsize=7)
   fig.tight_layout()
   files.save_figure(fig, path, dpi=130)

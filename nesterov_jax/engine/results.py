@@ -43,6 +43,25 @@ def setting(record: dict, hparams: list[str]) -> tuple:
   return (record["optimizer"], record["mu_max"], *(record[k] for k in hparams))
 
 
+PAPER_MOMENTUM = ("cm", "nag")
+
+
+def label(summary: dict, mu_name: str = "μ_max") -> str:
+  """A setting in words: "SGD" (CM/NAG at μ_max 0), "NAG, μ_max 0.99", "HF, ζ 0.95",
+  "adam", "sgd, μ 0.9" (an optax alias or a factory, at its momentum argument)."""
+  name, mu = summary["optimizer"], summary["mu_max"]
+  if name in PAPER_MOMENTUM:
+    return "SGD" if mu == 0 else f"{name.upper()}, {mu_name} {mu:g}"
+  if name == "hf":
+    return f"HF, ζ {mu:g}"
+  return name + (f", μ {mu:g}" if mu else "")
+
+
+def is_sgd(summary: dict) -> bool:
+  """The paper's SGD: CM or NAG at μ_max 0."""
+  return summary["optimizer"] in PAPER_MOMENTUM and summary["mu_max"] == 0
+
+
 def selection_key(records: list[dict]) -> str:
   """The outcome a run's ε is chosen by: ``final_train_error`` (the paper's rule) unless the
   run's config chose ``final_train_loss`` (recorded with every record as ``selected_by``)."""

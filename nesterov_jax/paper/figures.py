@@ -17,6 +17,7 @@ import numpy as np
 
 from nesterov_jax.engine import files
 from nesterov_jax.momentum import evaluation_params
+from nesterov_jax.engine.results import is_sgd
 from nesterov_jax.engine.sweep import load_final_state
 
 
@@ -38,7 +39,7 @@ def reconstructions_figure(workdir: pathlib.Path, records: list[dict], num_cases
   rows = [("held-out cases", None)]
   for label, pred in (("best NAG", lambda r: r["optimizer"] == "nag" and r["mu_max"] > 0),
                       ("best HF", lambda r: r["optimizer"] == "hf"),
-                      ("best SGD (μ = 0)", lambda r: r["mu_max"] == 0 and r["optimizer"] != "hf")):
+                      ("best SGD (μ = 0)", is_sgd)):
     i = _pick(records, pred)
     if i is not None:
       r = records[i]

@@ -15,14 +15,14 @@ import ml_collections
 
 from nesterov_jax.engine import files, provenance
 from nesterov_jax.paper import numbers as paper, rnn
-from nesterov_jax.engine.results import select_best
+from nesterov_jax.engine.results import is_sgd, select_best
 
 TASK_TITLES = {"curves_ae": "Curves", "mnist_ae": "MNIST", "faces_ae": "Faces"}
 HF_CONFIGS = {"curves_ae": "configs/hf_curves.py", "mnist_ae": "configs/hf_mnist.py"}
 
 
 def _column(summary: dict) -> str | tuple:
-  return "sgd" if summary["mu_max"] == 0.0 else (summary["optimizer"], summary["mu_max"])
+  return "sgd" if is_sgd(summary) else (summary["optimizer"], summary["mu_max"])
 
 
 def _label(column) -> str:
