@@ -37,3 +37,27 @@ def test_ci_runs_exactly_the_readme_test_command():
   install_and_run, install_and_test = commands.strip().splitlines()
   assert "nesterov-jax run" in install_and_run
   assert install_and_test in (ROOT / ".ci" / "run").read_text()
+
+
+def test_readme_sweep_your_own_model_file_runs_from_a_folder_of_its_own(tmp_path, monkeypatch):
+  """The "Sweep your own model" file, saved outside the package and run by the command: NAG,
+  Adam and the user's chain, every ε × seed, one program; the report is written."""
+  import json
+
+  from nesterov_jax import cli
+
+  (example,) = [e for e in EXAMPLES if "def get_config" in e]
+  (tmp_path / "my_sweep.py").write_text(example)
+  monkeypatch.chdir(tmp_path)
+  assert cli.main(["run", "my_sweep.py"]) == 0
+  run = tmp_path / "runs" / "my_sweep"
+  records = json.loads((run / "results.json").read_text())
+  optimizers = {r["optimizer"] for r in records}
+  assert optimizers == {"nag", "adam", "my_sweep:clipped_nag"}
+  assert len(records) == (2 + 1 + 2) * 4 * 2  # (NAG, chain) × 2 μ_max + Adam, × 4 ε × 2 seeds
+  initial = json.loads((run / "metrics.jsonl").read_text().splitlines()[0])["train_error"]
+  assert all(not r["diverged"] or r["learning_rate"] == 0.3 for r in records)
+  best = min(r["final_train_error"] for r in records if not r["diverged"])
+  assert best < 0.02 * initial[0]
+  assert {"summary.md", "error_curves.png", "lr_mu_heatmap.png"} <= {p.name for p in run.iterdir()}
+  assert json.loads((run / "source.json").read_text())["folder"] == str(tmp_path)

@@ -104,6 +104,43 @@ def _apply_override(config: ml_collections.ConfigDict, override: str) -> None:
     raise ConfigError(f"config field {field!r}: cannot set {raw!r} ({e})") from e
 
 
+def sweep_config(task: str, num_updates: int, *, chunk_size: int | None = None,
+                 eval_every: int = 0, checkpoint_every: int = 0) -> ml_collections.ConfigDict:
+  """A sweep config with every field at its default, for ``task`` (a registered task or
+  ``"MODULE:FUNCTION"``; set its own fields under ``config.task``): NAG and CM on the paper's
+  Eq. 5 (period 250, the last 1000 updates at μ = 0.9), μ_max 0.9/0.99, ε 0.01, seed 0, fp32
+  matmuls, ε chosen by the final training error. ``chunk_size`` (updates per compiled call)
+  defaults to the largest of 1000, 500, 100, 50, 10, 1 that divides all three counts; errors
+  and checkpoints at the end, and every ``eval_every``/``checkpoint_every`` updates (multiples
+  of ``chunk_size``)."""
+  config = ml_collections.ConfigDict()
+  config.experiment = "sweep"
+  config.num_updates = num_updates
+  config.chunk_size = chunk_size or next(c for c in (1000, 500, 100, 50, 10, 1)
+                                         if not (num_updates % c or eval_every % c or checkpoint_every % c))
+  config.eval_every = eval_every
+  config.checkpoint_every = checkpoint_every
+  config.precision = "highest"            # the paper's GPUs computed in full fp32
+  config.selection = "final_train_error"  # each setting's ε: the paper's rule
+  config.schedule = ml_collections.ConfigDict()
+  config.schedule.kind = "eq5"            # eq5 | rnn (0.9 for warmup_steps, then μ0) | constant
+  config.schedule.period = 250.0
+  config.schedule.finetune_steps = 1000
+  config.schedule.finetune_momentum = 0.9
+  config.schedule.warmup_steps = 1000
+  config.schedule.warmup_momentum = 0.9
+  config.task = ml_collections.ConfigDict()
+  config.task.name = task
+  config.grid = ml_collections.ConfigDict()
+  config.grid.optimizers = ("nag", "cm")
+  config.grid.mu_max = (0.9, 0.99)
+  config.grid.learning_rates = (0.01,)
+  config.grid.seeds = (0,)
+  config.grid.points = ()  # (optimizer, μ_max, ε) triples: each setting at its own ε
+  config.optimizer_args = ml_collections.ConfigDict()  # e.g. optimizer_args.adam.b2 = 0.999
+  return config
+
+
 SOURCE = "source.json"  # in a run directory: the config file that made the run, and its folder
 
 

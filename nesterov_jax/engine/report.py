@@ -33,7 +33,7 @@ def summary_markdown(records: list[dict]) -> str:
   hparams = hparam_keys(records)
   outcome = sorted((k for k in records[0] if k.startswith("final_")), key=lambda k: k != "final_train_error")
   lines = [f"# {records[0]['task']}: best learning rate per setting", "", provenance.records_markdown(records),
-           f"Data: {records[0]['data']}. {records[0]['num_updates']} updates, matmul precision "
+           (f"Data: {records[0]['data']}. " if records[0]["data"] else "") + f"{records[0]['num_updates']} updates, matmul precision "
            f"`{records[0]['precision']}`. Errors are measured at θ (`evaluation_params`). "
            + ("Learning rate chosen by the lowest final training error, mean over seeds."
               if selection_key(records) == "final_train_error" else

@@ -16,6 +16,7 @@ import json
 import pathlib
 import sys
 import time
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -224,7 +225,9 @@ def _records(config, task, grid, metrics, diverged, diverged_at, prov) -> list[d
   before = evals.get(grid_lib.finetune_start(config))
   window = [m["train_loss"] for m in metrics
             if m["step"] > config.num_updates - max(LOSS_WINDOW, config.chunk_size) and "train_loss" in m]
-  final_loss = np.nanmean(np.array(window, np.float64), axis=0) if window else np.full(len(diverged), np.nan)
+  with warnings.catch_warnings():  # a point that diverged early has no finite loss: NaN
+    warnings.simplefilter("ignore", RuntimeWarning)
+    final_loss = np.nanmean(np.array(window, np.float64), axis=0) if window else np.full(len(diverged), np.nan)
   records = []
   for i in range(len(diverged)):
     name = str(grid["optimizer"][i])

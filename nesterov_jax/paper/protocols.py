@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import ml_collections
 
+from nesterov_jax.engine.config import sweep_config
+
 MU_MAX = (0.0, 0.9, 0.99, 0.995, 0.999)
 AE_LEARNING_RATES = (0.05, 0.01, 0.005, 0.001, 0.0005, 0.0001)
 AE_UPDATES = 750_000
@@ -26,35 +28,9 @@ def check_preset(preset: str, presets: tuple[str, ...] = PRESETS) -> None:
     raise ValueError(f"presets are {', '.join(presets)}")
 
 
-def _protocol(num_updates, chunk_size, eval_every, checkpoint_every) -> ml_collections.ConfigDict:
-  config = ml_collections.ConfigDict()
-  config.experiment = "sweep"
-  config.num_updates = num_updates
-  config.chunk_size = chunk_size          # updates per compiled lax.scan call
-  config.eval_every = eval_every          # whole-training-set error every this many updates
-  config.checkpoint_every = checkpoint_every
-  config.precision = "highest"            # the paper's GPUs computed in full fp32
-  config.selection = "final_train_error"  # each setting's ε: the paper's rule
-  config.schedule = ml_collections.ConfigDict()
-  config.schedule.kind = "eq5"
-  config.schedule.period = 250.0
-  config.schedule.finetune_steps = 1000
-  config.schedule.finetune_momentum = 0.9
-  config.schedule.warmup_steps = 1000
-  config.schedule.warmup_momentum = 0.9
-  config.grid = ml_collections.ConfigDict()
-  config.grid.optimizers = ("nag", "cm")
-  config.grid.seeds = (0,)
-  config.grid.points = ()  # (optimizer, μ_max, ε) triples: each setting at its own ε
-  config.optimizer_args = ml_collections.ConfigDict()  # e.g. optimizer_args.adam.b2 = 0.999
-  return config
-
-
 def autoencoder(task_name: str) -> ml_collections.ConfigDict:
   """Section 3's protocol for ``task_name`` ∈ {curves_ae, mnist_ae, faces_ae}, exactly."""
-  config = _protocol(AE_UPDATES, chunk_size=1000, eval_every=25_000, checkpoint_every=25_000)
-  config.task = ml_collections.ConfigDict()
-  config.task.name = task_name
+  config = sweep_config(task_name, AE_UPDATES, chunk_size=1000, eval_every=25_000, checkpoint_every=25_000)
   config.task.data_dir = ""        # "" = embedded/generated data; or the original files' folder
   config.task.num_train = {"curves_ae": 20_000, "mnist_ae": 60_000, "faces_ae": 103_500}[task_name]
   config.task.num_test = {"curves_ae": 10_000, "mnist_ae": 10_000, "faces_ae": 41_400}[task_name]
@@ -70,10 +46,8 @@ def autoencoder(task_name: str) -> ml_collections.ConfigDict:
 
 def rnn(problem: str, length: int) -> ml_collections.ConfigDict:
   """Section 4's protocol for one problem at T = ``length``, exactly."""
-  config = _protocol(RNN_UPDATES, chunk_size=1000, eval_every=5000, checkpoint_every=5000)
+  config = sweep_config("rnn", RNN_UPDATES, chunk_size=1000, eval_every=5000, checkpoint_every=5000)
   config.schedule.kind = "rnn"
-  config.task = ml_collections.ConfigDict()
-  config.task.name = "rnn"
   config.task.problem = problem
   config.task.length = length
   config.task.batch_size = 100
