@@ -18,10 +18,20 @@ import json
 import pathlib
 import sys
 
-import ml_collections
+try:
+  import ml_collections
 
-from nesterov_jax.engine import files, report
-from nesterov_jax.engine.config import ConfigError, load_config, search_from_run, write_source
+  from nesterov_jax.engine import files, report
+  from nesterov_jax.engine.config import ConfigError, load_config, search_from_run, write_source
+except ImportError as e:  # installed without the engine's extra: main() says what to install
+  _MISSING = e
+else:
+  _MISSING = None
+
+# What each optional dependency is for: a run that needs one that is missing says which extra
+# to install (the library itself needs only jax, optax and chex).
+EXTRAS = {"ml_collections": "engine", "orbax": "engine", "matplotlib": "engine", "tqdm": "engine",
+          "flax": "paper", "scipy": "paper", "mlxtend": "paper", "skimage": "paper"}
 
 RUN_CONFIG = "config.json"
 
@@ -92,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
   args, extra = parser.parse_known_args(argv)
   if args.command != "run" and extra:
     parser.error(f"unrecognized arguments: {' '.join(extra)}")
+  if _MISSING is not None:
+    return _fail(_missing_extra(_MISSING) or f"{type(_MISSING).__name__}: {_MISSING}", 2)
   use_cpu_cores_as_devices()
   try:
     return _command(args, extra, parser)
@@ -100,9 +112,20 @@ def main(argv: list[str] | None = None) -> int:
       raise
     if isinstance(e, _user_errors()):
       return _fail(str(e), 2)
+    if isinstance(e, ImportError) and _missing_extra(e):
+      return _fail(_missing_extra(e), 2)
     first = (str(e).strip().splitlines() or [""])[0][:300]
     hint = "the run's last checkpoint stays usable: rerun the same command to resume; " if args.command == "run" else ""
     return _fail(f"{type(e).__name__}: {first} ({hint}--traceback shows the full trace)", 1)
+
+
+def _missing_extra(e: ImportError) -> str | None:
+  """The line for a missing optional dependency: which extra to install."""
+  top = (e.name or "").split(".")[0]
+  if top not in EXTRAS:
+    return None
+  return (f"this needs {top}, from the [{EXTRAS[top]}] extra: pip install 'nesterov_jax[{EXTRAS[top]}]' "
+          "(or, from a clone, pip install -e '.[paper]')")
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:

@@ -131,3 +131,31 @@ def test_a_failure_mid_run_is_one_line_and_the_checkpoint_resumes(tmp_path, caps
   assert cli.main(["run", TEACHER, "--workdir", str(workdir)]) == 0
   assert f"resuming {workdir} from update 100" in capsys.readouterr().err
   assert (workdir / "results.json").exists()
+
+
+@pytest.mark.parametrize("module, extra", [("flax", "paper"), ("ml_collections", "engine")])
+def test_a_missing_optional_dependency_names_the_extra_to_install(module, extra, tmp_path):
+  """The library needs only jax, optax and chex; the command, without the extra it needs,
+  says in one line what to install (simulated: the module cannot be imported)."""
+  code = f"""
+import sys
+class Missing:
+  def find_spec(self, name, path=None, target=None):
+    if name.split(".")[0] == {module!r}:
+      raise ModuleNotFoundError("No module named {module!r}", name={module!r})
+sys.meta_path.insert(0, Missing())
+import nesterov_jax as nj
+nj.nag(0.1, 0.9)
+from nesterov_jax import cli
+sys.exit(cli.main(["run", "configs/rnn_addition.py:smoke", "--workdir", {str(tmp_path / 'run')!r}]))
+"""
+  r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+  assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+  assert f"this needs {module}, from the [{extra}] extra: pip install 'nesterov_jax[{extra}]'" in r.stderr
+
+
+def test_import_nesterov_jax_loads_no_engine_or_paper_dependency():
+  code = ("import nesterov_jax, sys; "
+          "print(sorted(m for m in ('flax','matplotlib','orbax','ml_collections','tqdm') if m in sys.modules))")
+  r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+  assert r.stdout.strip() == "[]", r.stdout + r.stderr

@@ -21,7 +21,6 @@ import pathlib
 import matplotlib.pyplot as plt
 import numpy as np
 
-from nesterov_jax.paper import figures, tables as paper_tables
 from nesterov_jax.engine import files, provenance
 from nesterov_jax.engine.results import PAPER_MOMENTUM, hparam_keys, label, load_run, select_best, selection_key, setting
 
@@ -185,6 +184,8 @@ def passes_figure(runs: dict[str, tuple[list[dict], list[dict]]], path: pathlib.
 
 def write_hf_report(workdir: pathlib.Path) -> None:
   """An hf experiment's comparison: table1.md (HF columns) and error_vs_passes.png."""
+  from nesterov_jax.paper import tables as paper_tables
+
   runs = {name: load_run(workdir / name) for name in HF_RUNS}
   configs = {name: json.loads((workdir / name / "config.json").read_text()) for name in HF_RUNS}
   passes_figure(runs, workdir / "error_vs_passes.png")
@@ -208,6 +209,11 @@ def write_report(workdir: pathlib.Path) -> None:
   if len({(r["optimizer"], r["learning_rate"], r["mu_max"]) for r in records}) > 1:  # else one cell
     heatmap_figure(records, workdir / "lr_mu_heatmap.png")
     plots.append("lr_mu_heatmap.png")
-  tables = paper_tables.write_paper_tables(workdir, records)
-  pictures = figures.write_figures(workdir, records)
+  try:  # the paper's tables and pictures, for its tasks
+    from nesterov_jax.paper import figures, tables as paper_tables
+  except ImportError:  # installed without the [paper] extra: none of its tasks has run
+    tables, pictures = [], []
+  else:
+    tables = paper_tables.write_paper_tables(workdir, records)
+    pictures = figures.write_figures(workdir, records)
   print(f"wrote {workdir}/" + ", ".join(["summary.md", *plots, *tables, *pictures]))
