@@ -37,3 +37,20 @@ def test_table5_has_the_biases_column_and_hidden_state_picture(runs):
   table5 = (runs["rnn_addition"] / "table5.md").read_text()
   assert "(0.82)" in table5 and "(0.00025)" in table5 and "T = 20" in table5 and "T = 80" in table5
   assert (runs["rnn_addition"] / "hidden_states.png").stat().st_size > 0
+
+
+def test_optimizers_the_paper_did_not_run_get_their_own_marked_columns(runs, tmp_path):
+  """Adam and RMSProp on Table 5's protocol, run apart and merged with the paper's run: their
+  columns follow the paper's, each marked as not in the paper, at its own best ε."""
+  modern = tmp_path / "modern"
+  assert cli.main(["run", f"{CONFIGS / 'rnn_addition'}.py:smoke", "--workdir", str(modern),
+                   "--config.grid.optimizers=('adam', 'rmsprop')", "--config.grid.mu_max=(0.0,)",
+                   "--config.optimizer_args.adam.b2=0.99"]) == 0
+  merged = tmp_path / "merged"
+  assert cli.main(["merge", str(merged), str(runs["rnn_addition"]), str(modern)]) == 0
+  table5 = (merged / "table5.md").read_text()
+  header = next(line for line in table5.splitlines() if line.startswith("| problem |"))
+  assert header.index("0.995N") < header.index("adam (not in the paper)") < header.index("rmsprop (not in the paper)")
+  row = next(line for line in table5.splitlines() if line.startswith("| addition T = "))
+  assert row.count("**") == 2 * (len(header.split("|")) - 4)  # every cell bold: ours in each column
+  assert "adam ε = " in table5 and "rmsprop ε = " in table5

@@ -100,9 +100,10 @@ def select_best(records: list[dict]) -> list[dict]:
   return sorted(best.values(), key=lambda s: (s["optimizer"], s["mu_max"], *(s[k] for k in hparams)))
 
 
-# Fields of config.json that may differ between runs merged into one table: the grid, and
-# how often a run evaluated and checkpointed (the evaluations they share are kept).
-MERGEABLE = ("grid", "eval_every", "checkpoint_every")
+# Fields of config.json that may differ between runs merged into one table: the grid and its
+# optimizers' fixed arguments (each record names its own), and how often a run evaluated and
+# checkpointed (the evaluations they share are kept).
+MERGEABLE = ("grid", "optimizer_args", "eval_every", "checkpoint_every")
 
 
 def merge_runs(workdirs: list[pathlib.Path], out: pathlib.Path) -> list[dict]:

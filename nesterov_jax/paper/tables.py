@@ -15,7 +15,7 @@ import ml_collections
 
 from nesterov_jax.engine import files, provenance
 from nesterov_jax.paper import numbers as paper, rnn
-from nesterov_jax.engine.results import is_sgd, select_best
+from nesterov_jax.engine.results import is_sgd, label, select_best
 
 TASK_TITLES = {"curves_ae": "Curves", "mnist_ae": "MNIST", "faces_ae": "Faces"}
 HF_CONFIGS = {"curves_ae": "configs/hf_curves.py", "mnist_ae": "configs/hf_mnist.py"}
@@ -31,6 +31,23 @@ def _label(column) -> str:
   if column == "biases":
     return "biases"
   return f"{column[1]:g}{'N' if column[0] == 'nag' else 'M'}"
+
+
+def _modern(best: dict) -> list[tuple]:
+  """Columns of optimizers the paper did not run (Adam, RMSProp, ...: any optax alias or
+  factory on the grid), after the paper's: their own best ε, marked as ours alone."""
+  return sorted(c for c in best if isinstance(c, tuple) and c[0] not in ("cm", "nag", "hf"))
+
+
+def _modern_label(column: tuple) -> str:
+  return label({"optimizer": column[0], "mu_max": column[1]}) + " (not in the paper)"
+
+
+def _modern_cell(summary: dict) -> str:
+  if summary["learning_rate"] is None:
+    return "**all ε diverged**"
+  std = summary["final_train_error_std"] if summary["seeds"] > 1 else None
+  return f"**{_num(summary['final_train_error'], std)}**"
 
 
 def _num(x: float | None, seeds_std: float | None = None) -> str:
@@ -71,15 +88,18 @@ def table1(records: list[dict], config: dict) -> str:
     ours = best.get(column)
     value = None if ours is None or ours["learning_rate"] is None else ours["final_train_error"]
     cells.append(f"**{_num(value)}** ({_num(paper.TABLE1[task][column])})")
+  modern = _modern(best)
+  cells += [_modern_cell(best[c]) for c in modern]
   others = paper.TABLE1_OTHERS[task]
   lines = _header(f"Table 1, {TASK_TITLES[task]} row: training squared error", records)
-  lines += ["| task | " + " | ".join(_label(c) for c in paper.TABLE1_COLUMNS)
-            + " | protocol: ours vs paper |", "|---" * (len(paper.TABLE1_COLUMNS) + 2) + "|",
+  lines += ["| task | " + " | ".join([_label(c) for c in paper.TABLE1_COLUMNS] + [_modern_label(c) for c in modern])
+            + " | protocol: ours vs paper |", "|---" * (len(paper.TABLE1_COLUMNS) + len(modern) + 2) + "|",
             f"| {TASK_TITLES[task]} | " + " | ".join(cells)
             + f" | ours: {_our_protocol(config, records)}; paper: {paper.PROTOCOL['ae']}, "
               f"{paper.PAPER_DATA[task]} |", "",
             "Best learning rate per column (ours): "
-            + ", ".join(f"{_label(c)} ε = {best[c]['learning_rate']:g}" for c in paper.TABLE1_COLUMNS
+            + ", ".join(f"{_label(c) if c in paper.TABLE1_COLUMNS else label(best[c])} ε = "
+                        f"{best[c]['learning_rate']:g}" for c in [*paper.TABLE1_COLUMNS, *modern]
                         if c in best and best[c]["learning_rate"] is not None) + ".", "",
             "The paper's other columns, for reference: "
             + ", ".join(f"{k} {_num(v)}" for k, v in others.items())
@@ -135,18 +155,21 @@ def table5(records: list[dict], config: dict) -> str:
       std = ours["final_train_error_std"] if ours["seeds"] > 1 else None
       cells.append(f"**{_num(ours['final_train_error'], std)}** "
                    f"({_num(paper.TABLE5[problem][column])})")
+  modern = _modern(best)
+  cells += [_modern_cell(best[c]) for c in modern]
   lines = _header(f"Table 5, {problem}: zero-one error (mean ± std over seeds)", records,
                   ours="the zero-one error on the fixed evaluation sequences after the last update, "
                        "mean ± std over seeds")
-  lines += ["| problem | " + " | ".join(_label(c) for c in paper.TABLE5_COLUMNS)
-            + " | protocol: ours vs paper |", "|---" * (len(paper.TABLE5_COLUMNS) + 2) + "|",
+  lines += ["| problem | " + " | ".join([_label(c) for c in paper.TABLE5_COLUMNS] + [_modern_label(c) for c in modern])
+            + " | protocol: ours vs paper |", "|---" * (len(paper.TABLE5_COLUMNS) + len(modern) + 2) + "|",
             f"| {problem} T = {config['task']['length']} | " + " | ".join(cells)
             + f" | ours: T = {config['task']['length']}, {_our_protocol(config, records)}; paper: "
               f"T = {paper.TABLE5_LENGTH[problem]}, {paper.PROTOCOL['rnn']} |", "",
             "\"biases\" (ours): the error of the constant prediction a model that learns only its "
             "output biases converges to (the average target), on the same sequences.", "",
             "Best learning rate per column (ours): "
-            + ", ".join(f"{_label(c)} ε = {best[c]['learning_rate']:g}" for c in paper.TABLE5_COLUMNS[1:]
+            + ", ".join(f"{_label(c) if c in paper.TABLE5_COLUMNS else label(best[c])} ε = "
+                        f"{best[c]['learning_rate']:g}" for c in [*paper.TABLE5_COLUMNS[1:], *modern]
                         if c in best and best[c]["learning_rate"] is not None) + "."]
   return "\n".join(lines) + "\n"
 
