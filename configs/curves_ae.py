@@ -1,6 +1,7 @@
 """Table 1, Curves row (and Table 2's Curves entry): the 784-400-200-100-50-25-6 autoencoder.
 
     nesterov-jax run configs/curves_ae.py:updates_50k  # 50,000 updates, the pilot's ε and its neighbours
+    nesterov-jax run configs/curves_ae.py:modern_50k   # Adam, RMSProp (not in the paper) on updates_50k's protocol
     nesterov-jax run configs/curves_ae.py:pilot        # the paper's six ε, 10,000 updates
     nesterov-jax run configs/curves_ae.py:full         # the paper's protocol exactly (GPU: hours)
     nesterov-jax run configs/curves_ae.py:smoke        # seconds, for the tests

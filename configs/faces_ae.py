@@ -1,6 +1,7 @@
 """Table 1, Faces row (and Table 2's Faces entry): the 625-2000-1000-500-30 autoencoder.
 
     nesterov-jax run configs/faces_ae.py:updates_15k  # 15,000 updates, each setting at its pilot's ε
+    nesterov-jax run configs/faces_ae.py:modern_15k   # Adam, RMSProp (not in the paper) on updates_15k's protocol
     nesterov-jax run configs/faces_ae.py:pilot        # the paper's six ε, 3,000 updates
     nesterov-jax run configs/faces_ae.py:full         # the paper's protocol exactly
     nesterov-jax run configs/faces_ae.py:smoke        # seconds, for the tests

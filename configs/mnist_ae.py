@@ -1,6 +1,7 @@
 """Table 1, MNIST row (and Table 2's MNIST entry): the 784-1000-500-250-30 autoencoder.
 
     nesterov-jax run configs/mnist_ae.py:updates_30k  # 30,000 updates, each setting at its pilot's ε
+    nesterov-jax run configs/mnist_ae.py:modern_30k   # Adam, RMSProp (not in the paper) on updates_30k's protocol
     nesterov-jax run configs/mnist_ae.py:pilot        # the paper's six ε, 5,000 updates
     nesterov-jax run configs/mnist_ae.py:full         # the paper's protocol exactly (set task.data_dir)
     nesterov-jax run configs/mnist_ae.py:smoke        # seconds, for the tests

@@ -4,6 +4,7 @@
     nesterov-jax run configs/rnn_addition.py:paper_length_nag  # its μ0 = 0 and NAG half, and
     nesterov-jax run configs/rnn_addition.py:paper_length_cm   # its CM half: merge the two with
     nesterov-jax merge runs/rnn_addition_paper_length runs/rnn_addition_paper_length_nag runs/rnn_addition_paper_length_cm
+    nesterov-jax run configs/rnn_addition.py:modern_paper_length  # Adam, RMSProp (not in the paper), to merge
     nesterov-jax run configs/rnn_addition.py:pilot         # 5 ε, 10,000 updates
     nesterov-jax run configs/rnn_addition.py:full          # the paper's protocol exactly (112 runs)
     nesterov-jax run configs/rnn_addition.py:smoke         # seconds, for the tests

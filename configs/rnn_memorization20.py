@@ -4,6 +4,7 @@
     nesterov-jax run configs/rnn_memorization20.py:paper_length_nag  # its μ0 = 0 and NAG half, and
     nesterov-jax run configs/rnn_memorization20.py:paper_length_cm   # its CM half: merge the two with
     nesterov-jax merge runs/rnn_memorization20_paper_length runs/rnn_memorization20_paper_length_nag runs/rnn_memorization20_paper_length_cm
+    nesterov-jax run configs/rnn_memorization20.py:modern_paper_length  # Adam, RMSProp (not in the paper), to merge
     nesterov-jax run configs/rnn_memorization20.py:pilot         # 5 ε, 10,000 updates
     nesterov-jax run configs/rnn_memorization20.py:full          # the paper's protocol exactly (112 runs)
     nesterov-jax run configs/rnn_memorization20.py:smoke         # seconds, for the tests

@@ -12,14 +12,18 @@ from nesterov_jax.engine.config import ConfigError, load_config
 
 CONFIGS = pathlib.Path(__file__).parents[1] / "configs"
 PRESETS = {
-    "curves_ae": ("full", "pilot", "updates_50k", "smoke"),
-    "mnist_ae": ("full", "pilot", "updates_30k", "smoke"),
-    "faces_ae": ("full", "pilot", "updates_15k", "smoke"),
+    "curves_ae": ("full", "pilot", "updates_50k", "modern_50k", "smoke"),
+    "mnist_ae": ("full", "pilot", "updates_30k", "modern_30k", "smoke"),
+    "faces_ae": ("full", "pilot", "updates_15k", "modern_15k", "smoke"),
     "curves_init_scale": ("full", "updates_50k", "smoke"),
-    "rnn_addition": ("full", "pilot", "paper_length", "paper_length_nag", "paper_length_cm", "smoke"),
-    "rnn_multiplication": ("full", "pilot", "paper_length", "paper_length_nag", "paper_length_cm", "smoke"),
-    "rnn_memorization5": ("full", "pilot", "paper_length", "paper_length_nag", "paper_length_cm", "smoke"),
-    "rnn_memorization20": ("full", "pilot", "paper_length", "paper_length_nag", "paper_length_cm", "smoke"),
+    "rnn_addition": ("full", "pilot", "paper_length", "paper_length_nag", "paper_length_cm", "modern_paper_length",
+                     "smoke"),
+    "rnn_multiplication": ("full", "pilot", "paper_length", "paper_length_nag", "paper_length_cm", "modern_paper_length",
+                           "smoke"),
+    "rnn_memorization5": ("full", "pilot", "paper_length", "paper_length_nag", "paper_length_cm", "modern_paper_length",
+                          "smoke"),
+    "rnn_memorization20": ("full", "pilot", "paper_length", "paper_length_nag", "paper_length_cm", "modern_paper_length",
+                           "smoke"),
     "hf_curves": ("full", "shortened", "smoke"),
     "hf_mnist": ("full", "shortened", "smoke"),
 }

@@ -84,13 +84,18 @@ def autoencoder_preset(task_name: str, preset: str, *, pilot_updates: int, run_u
   - ``pilot``: the first ``pilot_updates`` updates' worth of protocol, the paper's six ε,
     μ_max ∈ {0, 0.9, 0.99}: below 12,250 updates μ_max 0.995 and 0.999 follow 0.99's
     schedule exactly, so their runs would be 0.99's.
+  - ``modern_{N}k``: the optimizers the paper did not run (:func:`modern`) for
+    ``run_updates`` updates, beside ``updates_{N}k``.
   - ``updates_{N}k``: ``run_updates`` updates, the settings of ``run_mu_max`` (NAG and CM),
     each at the ε its pilot chose (``chosen_learning_rates``: {(optimizer, μ_max): ε}; 0.995
     and 0.999 take 0.99's) and, with ``band``, that ε's two neighbours on the paper's grid,
     so that the selection at the run's end shows whether the optimum is bracketed.
   """
-  check_preset(preset, ("full", "pilot", f"updates_{run_updates // 1000}k", "smoke"))
+  check_preset(preset, ("full", "pilot", f"updates_{run_updates // 1000}k",
+                        f"modern_{run_updates // 1000}k", "smoke"))
   config = autoencoder(task_name)
+  if preset.startswith("modern_"):
+    return modern(config, run_updates, AE_MODERN_LEARNING_RATES)
   if preset == "pilot":
     config.num_updates = pilot_updates
     config.chunk_size, config.eval_every, config.checkpoint_every = 500, 1000, 1000
@@ -114,7 +119,32 @@ def autoencoder_preset(task_name: str, preset: str, *, pilot_updates: int, run_u
   return config
 
 
-RNN_PRESETS = ("paper_length", "paper_length_nag", "paper_length_cm", "pilot", "full", "smoke")
+# Optimizers the paper did not run, on its protocols (its tables' extra columns): Adam and
+# RMSProp at optax's defaults (Adam b1 0.9, b2 0.999, eps 1e-8; RMSProp decay 0.9, eps 1e-8,
+# no momentum), each over its own ε grid, wide enough to bracket its optimum (a best ε at an
+# edge is extended by a further run and said so beside the table).
+MODERN_OPTIMIZERS = ("adam", "rmsprop")
+AE_MODERN_LEARNING_RATES = (1e-2, 3e-3, 1e-3, 3e-4, 1e-4)
+RNN_MODERN_LEARNING_RATES = (1e-2, 3e-3, 1e-3, 3e-4, 1e-4)
+
+
+def modern(config: ml_collections.ConfigDict, num_updates: int,
+           learning_rates: tuple[float, ...]) -> ml_collections.ConfigDict:
+  """``config``'s protocol (task, data, minibatches, updates) with :data:`MODERN_OPTIMIZERS`
+  over ``learning_rates``, seed 0; μ and its schedule do not apply (neither has a momentum
+  argument at its defaults). ``nesterov-jax merge`` joins the run with the paper's optimizers'
+  run of the same protocol, whose tables then show these as extra columns."""
+  config.num_updates = num_updates
+  config.chunk_size, config.eval_every, config.checkpoint_every = 500, 2500, 5000
+  config.grid.optimizers = MODERN_OPTIMIZERS
+  config.grid.mu_max = (0.0,)
+  config.grid.learning_rates = learning_rates
+  config.grid.seeds = (0,)
+  return config
+
+
+RNN_PRESETS = ("paper_length", "paper_length_nag", "paper_length_cm", "modern_paper_length", "pilot",
+               "full", "smoke")
 PILOT_UPDATES = 10_000
 
 
@@ -135,10 +165,14 @@ def rnn_preset(problem: str, length: int, preset: str,
   - ``paper_length_nag`` and ``paper_length_cm``: ``paper_length`` in two halves, μ0 = 0
     with the NAG settings and the CM settings, each a shorter run on two CPU cores;
     ``nesterov-jax merge`` joins them into paper_length's tables.
+  - ``modern_paper_length``: the optimizers the paper did not run (:func:`modern`) on
+    ``paper_length``'s protocol, to merge with it.
   - ``smoke``: seconds, for the tests.
   """
   check_preset(preset, RNN_PRESETS)
   config = rnn(problem, length)
+  if preset == "modern_paper_length":
+    return modern(config, RNN_UPDATES, RNN_MODERN_LEARNING_RATES)
   if preset == "pilot":
     config.num_updates = PILOT_UPDATES
     config.eval_every = config.checkpoint_every = 1000
