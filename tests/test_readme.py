@@ -61,3 +61,12 @@ def test_readme_sweep_your_own_model_file_runs_from_a_folder_of_its_own(tmp_path
   assert best < 0.02 * initial[0]
   assert {"summary.md", "error_curves.png", "lr_mu_heatmap.png"} <= {p.name for p in run.iterdir()}
   assert json.loads((run / "source.json").read_text())["folder"] == str(tmp_path)
+  # A later process elsewhere rebuilds the user's task as the run found it (source.json).
+  import subprocess
+  import sys
+
+  code = ("from nesterov_jax.engine import sweep; import sys; "
+          "_, task, _, point = sweep.load_final_state(__import__('pathlib').Path(sys.argv[1])); "
+          "print(task.name, point(0).params is not None)")
+  r = subprocess.run([sys.executable, "-c", code, str(run)], capture_output=True, text=True, cwd=ROOT)
+  assert r.stdout.split() == ["sine", "True"], r.stdout + r.stderr

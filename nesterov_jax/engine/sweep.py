@@ -193,7 +193,8 @@ def load_final_state(workdir: pathlib.Path):
   """The last checkpoint of a run, on this host: (config, task, grid, point), ``point(i)``
   the TrainState of grid point i.
 
-  For reports that draw what the trained networks do; single-process.
+  For reports that draw what the trained networks do; single-process, on any number of
+  devices (the run's may have been sharded over others).
   """
   config = ml_collections.ConfigDict(json.loads((workdir / "config.json").read_text()))
   search_from_run(workdir)  # a user's task module, found as the run found it
@@ -205,7 +206,10 @@ def load_final_state(workdir: pathlib.Path):
   task = make_task(config.task)
   grid = grid_lib.build(config.grid)
   programs = programs_lib.build(task, config, grid, programs_lib.grid_mesh(1), tuple(meta["slots"]), jit=False)
-  abstract = jax.eval_shape(programs.init, programs.hps)
+  # On this host's first device, whatever devices the run had.
+  here = jax.sharding.SingleDeviceSharding(jax.devices()[0])
+  abstract = jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=here),
+                          jax.eval_shape(programs.init, programs.hps))
   state = manager.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract))).state
   where = {int(i): (g, j) for g, group in enumerate(programs.groups) for j, i in enumerate(group.rows)}
 
