@@ -181,3 +181,18 @@ def test_a_factory_without_momentum_runs_once_per_learning_rate(tmp_path, monkey
   config = ml_collections.ConfigDict(load_config(SMOKE).to_dict())
   config.grid.optimizers = ("plain_opt:make",)
   assert [tuple(p) for p in grid_lib.settings(config.grid)] == [("plain_opt:make", 0.0, lr) for lr in (0.1, 0.03, 0.01)]
+
+
+def test_a_user_module_is_the_one_next_to_the_config_that_names_it(tmp_path):
+  """Two configs in two folders, each beside its own ``my_factory.py``: each run gets its own
+  (a process that loaded the first must not hand its module to the second)."""
+  from nesterov_jax.engine.config import load_object
+
+  for name, lr in (("first", 0.1), ("second", 0.2)):
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "my_factory.py").write_text(f"import optax\nLR = {lr}\ndef make(hparams):\n  return optax.sgd(LR)\n")
+    (folder / "config.py").write_text(f"import sys\nsys.path.insert(0, {str(ROOT / 'configs')!r})\n"
+                                      "import teacher_mlp\ndef get_config():\n  return teacher_mlp.get_config('smoke')\n")
+    load_config(str(folder / "config.py"))
+    assert load_object("grid.optimizers", "my_factory:make").__globals__["LR"] == lr

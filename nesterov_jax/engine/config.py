@@ -66,7 +66,7 @@ def load_config(spec: str, overrides: Sequence[str] = ()) -> ml_collections.Conf
     raise ConfigError(f"{path}: preset {preset!r} not available ({e})") from e
   except Exception as e:  # noqa: BLE001
     raise ConfigError(_where(path, e)) from e
-  search_next_to(path)
+  search_next_to(path.parent)
   config.lock()
   if isinstance(config.get("optimizer_args"), ml_collections.ConfigDict):
     config.optimizer_args.unlock()  # optimizer name → its fixed arguments: free-form
@@ -144,12 +144,37 @@ def sweep_config(task: str, num_updates: int, *, chunk_size: int | None = None,
 SOURCE = "source.json"  # in a run directory: the config file that made the run, and its folder
 
 
-def search_next_to(config_file: pathlib.Path) -> None:
+_CONFIG_FOLDERS: list[str] = []  # the folders of the configs loaded, the latest first
+
+
+def search_next_to(config_folder: pathlib.Path) -> None:
   """Lets ``MODULE:FUNCTION`` fields (a user's task or optimizer) name modules that sit next
-  to the config file: its folder goes at the end of ``sys.path`` (it never shadows a package)."""
-  folder = str(pathlib.Path(config_file).resolve().parent)
+  to the config file: they are looked for there first (the latest config's folder before
+  earlier ones'), then on ``sys.path``, to whose end the folder is added (so the user's
+  modules can import each other; it never shadows an installed package)."""
+  folder = str(pathlib.Path(config_folder).resolve())
+  if folder in _CONFIG_FOLDERS:
+    _CONFIG_FOLDERS.remove(folder)
+  _CONFIG_FOLDERS.insert(0, folder)
   if folder not in sys.path:
     sys.path.append(folder)
+
+
+def _import_user_module(name: str):
+  """Module ``name``: ``NAME.py`` next to the latest config that has one, else from sys.path."""
+  if "." not in name:
+    for folder in _CONFIG_FOLDERS:
+      path = pathlib.Path(folder) / f"{name}.py"
+      if path.is_file():
+        loaded = sys.modules.get(name)
+        if loaded is not None and pathlib.Path(getattr(loaded, "__file__", "") or "").resolve() == path.resolve():
+          return loaded
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        return module
+  return importlib.import_module(name)
 
 
 def write_source(workdir: pathlib.Path, spec: str) -> None:
@@ -165,9 +190,7 @@ def search_from_run(workdir: pathlib.Path) -> None:
   """:func:`search_next_to` for the config file that made the run in ``workdir``."""
   source = pathlib.Path(workdir) / SOURCE
   if source.exists():
-    folder = json.loads(source.read_text())["folder"]
-    if folder not in sys.path:
-      sys.path.append(folder)
+    search_next_to(json.loads(source.read_text())["folder"])
 
 
 def load_object(field: str, spec: str):
@@ -177,7 +200,7 @@ def load_object(field: str, spec: str):
   if not module_name or not attribute:
     raise ConfigError(f"config field {field} = {spec!r}: MODULE:FUNCTION needs both parts")
   try:
-    module = importlib.import_module(module_name)
+    module = _import_user_module(module_name)
   except ModuleNotFoundError as e:
     if e.name and module_name.startswith(e.name):
       raise ConfigError(f"config field {field} = {spec!r}: no module {module_name!r} next to the "
