@@ -99,10 +99,15 @@ def error_curves_figure(records: list[dict], metrics: list[dict], path: pathlib.
   else:  # errors that reach 0 (a solved RNN problem): logarithmic above the smallest positive one
     positive = errors[errors > 0]
     ax.set_yscale("symlog", linthresh=float(positive.min()) if positive.size else 1e-3)
-  ax.set_xlabel("update")
+  _save_error_plot(fig, ax, path, "update", f"{records[0]['task']}: training error at each setting's "
+                   "best ε (NAG solid, CM dashed, others dash-dot)")
+
+
+def _save_error_plot(fig, ax, path: pathlib.Path, xlabel: str, title: str) -> None:
+  """Labels, legend and the atomic save shared by the plots of training error."""
+  ax.set_xlabel(xlabel)
   ax.set_ylabel("training error at θ")
-  ax.set_title(f"{records[0]['task']}: training error at each setting's best ε "
-               "(NAG solid, CM dashed, others dash-dot)", fontsize=9)
+  ax.set_title(title, fontsize=9)
   ax.legend(fontsize=7)
   fig.tight_layout()
   files.save_figure(fig, path, dpi=130)
@@ -172,14 +177,9 @@ def passes_figure(runs: dict[str, tuple[list[dict], list[dict]]], path: pathlib.
       ax.plot(passes, [m["train_error"][i] for m in evals], next(styles), color=color, label=label, lw=1.2)
   ax.set_yscale("log")
   ax.set_xscale("log")
-  ax.set_xlabel("passes through the training set (gradient = 2, G·v = 2 per case)")
-  ax.set_ylabel("training error at θ")
-  ax.set_title(f"{records[0]['task']}: HF, momentum-like HF and NAG against compute\n"
-               "(each run's evaluations, from its first after the start)", fontsize=9)
-  ax.legend(fontsize=7)
-  fig.tight_layout()
-  files.save_figure(fig, path, dpi=130)
-  plt.close(fig)
+  _save_error_plot(fig, ax, path, "passes through the training set (gradient = 2, G·v = 2 per case)",
+                   f"{records[0]['task']}: HF, momentum-like HF and NAG against compute\n"
+                   "(each run's evaluations, from its first after the start)")
 
 
 def write_hf_report(workdir: pathlib.Path) -> None:
