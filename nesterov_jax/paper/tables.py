@@ -61,8 +61,8 @@ def _our_protocol(config: dict, records: list[dict]) -> str:
   s = config["schedule"]
   if config["grid"].get("points"):  # each setting at the ε a pilot chose (and its neighbours)
     lrs = sorted({p[2] for p in config["grid"]["points"]}, reverse=True)
-    text = (f"{config['num_updates']:,} updates, each setting at the ε its pilot chose (and, where listed, "
-            f"that ε's neighbours; ε ∈ {{{', '.join(f'{lr:g}' for lr in lrs)}}} overall)")
+    text = (f"{config['num_updates']:,} updates, ε best of those each setting ran at (summary.md lists "
+            f"them; ε ∈ {{{', '.join(f'{lr:g}' for lr in lrs)}}} overall)")
   else:
     lrs = ", ".join(f"{lr:g}" for lr in config["grid"]["learning_rates"])
     text = f"{config['num_updates']:,} updates, ε best of {{{lrs}}}"
