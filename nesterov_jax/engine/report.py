@@ -99,8 +99,9 @@ def error_curves_figure(records: list[dict], metrics: list[dict], path: pathlib.
   else:  # errors that reach 0 (a solved RNN problem): logarithmic above the smallest positive one
     positive = errors[errors > 0]
     ax.set_yscale("symlog", linthresh=float(positive.min()) if positive.size else 1e-3)
+  others = ", others dash-dot" if any(r["optimizer"] not in PAPER_MOMENTUM for r in records) else ""
   _save_error_plot(fig, ax, path, "update", f"{records[0]['task']}: training error at each setting's "
-                   "best ε (NAG solid, CM dashed, others dash-dot)")
+                   f"best ε (NAG solid, CM dashed{others})")
 
 
 def _save_error_plot(fig, ax, path: pathlib.Path, xlabel: str, title: str) -> None:
