@@ -159,6 +159,8 @@ BAD_INPUTS = [
     ("grid.seeds=True", "grid.seeds = True: must be an integer"),
     ("grid.init_scale=(1.0, 'big')", "grid.init_scale = 'big': must be a finite number"),
     ("task.name=mnist_from_mars", "unknown task 'mnist_from_mars'"),
+    ("task.name=rnn", "task rnn needs config field task.problem, which this config lacks"),
+    ("grid.learning_rates=1e39", "grid.learning_rates = 1e+39: must be a finite number > 0 and ≤ 3.40282e+38"),
     ("grid.optimizers=('nag', 'adamm')", "unknown optimizer 'adamm': the paper's cm, nag or hf, an optax alias"),
     ("grid.optimizers=('nag', 'hf')", "a grid with 'hf' holds no other optimizer"),
     ("grid.optimizers=('no_such_module:make',)", "no module 'no_such_module' next to the config file or on sys.path"),

@@ -25,6 +25,7 @@ SCHEDULES = ("eq5", "rnn", "constant")
 # How the report picks each setting's ε: the paper's final training error, or (for a pilot
 # too short for the error to move) the training objective over the last 1000 updates.
 SELECTIONS = ("final_train_error", "final_train_loss")
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def settings(grid: ml_collections.ConfigDict) -> list[tuple[str, float, float]]:
@@ -123,10 +124,10 @@ def validate(config: ml_collections.ConfigDict) -> None:
     check_string("grid.optimizers", o)
     family(o)
   check_numbers("grid.mu_max", g.mu_max, low=0.0, high=1.0, high_open=True)
-  check_numbers("grid.learning_rates", g.learning_rates, low=0.0, low_open=True)
+  check_numbers("grid.learning_rates", g.learning_rates, low=0.0, low_open=True, high=FLOAT32_MAX)
   check_numbers("grid.seeds", g.seeds, integer=True, low=0, high=2**31 - 1)
-  for axis in extra_axes(g):
-    check_numbers(f"grid.{axis}", g[axis])
+  for axis in extra_axes(g):  # the program reads them as float32
+    check_numbers(f"grid.{axis}", g[axis], low=-FLOAT32_MAX, high=FLOAT32_MAX)
   bad_points = [p for p in g.get("points") or () if not (
       isinstance(p, (tuple, list)) and len(p) == 3 and isinstance(p[0], str)
       and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in p[1:]))]

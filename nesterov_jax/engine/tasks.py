@@ -139,6 +139,11 @@ def make_task(config: ml_collections.ConfigDict) -> Task:
     raise
   except ValueError as e:
     raise ConfigError(f"task {config.name}: {e}") from e
+  except (AttributeError, KeyError) as e:  # a field of another task's config section
+    if not isinstance(config, ml_collections.ConfigDict) or hasattr(config, str(e).strip("'\"")):
+      raise
+    raise ConfigError(f"task {config.name} needs config field task.{str(e).strip(chr(39) + chr(34))}, "
+                      "which this config lacks (is task.name right?)") from e
   if not isinstance(task, Task):
     raise ConfigError(f"task {config.name}: its builder returned {type(task).__name__}, not a "
                       "nesterov_jax.engine.Task")
