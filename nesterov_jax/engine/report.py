@@ -149,7 +149,7 @@ def heatmap_figure(records: list[dict], path: pathlib.Path) -> None:
   axes[0][0].set_ylabel("learning rate ε")
   what = "final training error" if by == "final_train_error" else "training objective, last 1000 updates"
   fig.colorbar(im, ax=axes[0].tolist(), label=f"log10 {what}")
-  fig.suptitle(f"{records[0]['task']}: {what}, mean over seeds "
+  fig.suptitle(f"{records[0]['task']}: {what}, mean over seeds\n"
                "(div = diverged; empty = not run; μ_max 0 = SGD, run once)", fontsize=9)
   files.save_figure(fig, path, dpi=130)
   plt.close(fig)
