@@ -50,6 +50,18 @@ def _modern_cell(summary: dict) -> str:
   return f"**{_num(summary['final_train_error'], std)}**"
 
 
+def _head(first: str, columns, modern: list[tuple]) -> list[str]:
+  """A table's header and separator: the paper's columns, then the optimizers it did not run."""
+  return [f"| {first} | " + " | ".join([_label(c) for c in columns] + [_modern_label(c) for c in modern])
+          + " | protocol: ours vs paper |", "|---" * (len(columns) + len(modern) + 2) + "|"]
+
+
+def _best_learning_rates(best: dict, columns, modern: list[tuple]) -> str:
+  return ("Best learning rate per column (ours): "
+          + ", ".join(f"{_label(c) if c in columns else label(best[c])} ε = {best[c]['learning_rate']:g}"
+                      for c in [*columns, *modern] if c in best and best[c]["learning_rate"] is not None) + ".")
+
+
 def _num(x: float | None, seeds_std: float | None = None) -> str:
   if x is None:
     return "—"
@@ -92,15 +104,11 @@ def table1(records: list[dict], config: dict) -> str:
   cells += [_modern_cell(best[c]) for c in modern]
   others = paper.TABLE1_OTHERS[task]
   lines = _header(f"Table 1, {TASK_TITLES[task]} row: training squared error", records)
-  lines += ["| task | " + " | ".join([_label(c) for c in paper.TABLE1_COLUMNS] + [_modern_label(c) for c in modern])
-            + " | protocol: ours vs paper |", "|---" * (len(paper.TABLE1_COLUMNS) + len(modern) + 2) + "|",
+  lines += [*_head("task", paper.TABLE1_COLUMNS, modern),
             f"| {TASK_TITLES[task]} | " + " | ".join(cells)
             + f" | ours: {_our_protocol(config, records)}; paper: {paper.PROTOCOL['ae']}, "
               f"{paper.PAPER_DATA[task]} |", "",
-            "Best learning rate per column (ours): "
-            + ", ".join(f"{_label(c) if c in paper.TABLE1_COLUMNS else label(best[c])} ε = "
-                        f"{best[c]['learning_rate']:g}" for c in [*paper.TABLE1_COLUMNS, *modern]
-                        if c in best and best[c]["learning_rate"] is not None) + ".", "",
+            _best_learning_rates(best, paper.TABLE1_COLUMNS, modern), "",
             "The paper's other columns, for reference: "
             + ", ".join(f"{k} {_num(v)}" for k, v in others.items())
             + (f"; HF* and HF† are run by `{HF_CONFIGS[task]}` (its table1.md), SGD_C is not run here."
@@ -160,17 +168,13 @@ def table5(records: list[dict], config: dict) -> str:
   lines = _header(f"Table 5, {problem}: zero-one error (mean ± std over seeds)", records,
                   ours="the zero-one error on the fixed evaluation sequences after the last update, "
                        "mean ± std over seeds")
-  lines += ["| problem | " + " | ".join([_label(c) for c in paper.TABLE5_COLUMNS] + [_modern_label(c) for c in modern])
-            + " | protocol: ours vs paper |", "|---" * (len(paper.TABLE5_COLUMNS) + len(modern) + 2) + "|",
+  lines += [*_head("problem", paper.TABLE5_COLUMNS, modern),
             f"| {problem} T = {config['task']['length']} | " + " | ".join(cells)
             + f" | ours: T = {config['task']['length']}, {_our_protocol(config, records)}; paper: "
               f"T = {paper.TABLE5_LENGTH[problem]}, {paper.PROTOCOL['rnn']} |", "",
             "\"biases\" (ours): the error of the constant prediction a model that learns only its "
             "output biases converges to (the average target), on the same sequences.", "",
-            "Best learning rate per column (ours): "
-            + ", ".join(f"{_label(c) if c in paper.TABLE5_COLUMNS else label(best[c])} ε = "
-                        f"{best[c]['learning_rate']:g}" for c in [*paper.TABLE5_COLUMNS[1:], *modern]
-                        if c in best and best[c]["learning_rate"] is not None) + "."]
+            _best_learning_rates(best, paper.TABLE5_COLUMNS[1:], modern)]
   return "\n".join(lines) + "\n"
 
 
