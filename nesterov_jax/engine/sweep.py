@@ -130,9 +130,9 @@ def run(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> list[dict]:
   grid = grid_lib.build(config.grid)
   grid_lib.check_axes(config, task)
   num_points = len(grid["mu_max"])
-  for group in grid_lib.groups(grid):
+  programs = programs_lib.build(task, config, grid)  # builds; compiles at the first call
+  for group in programs.groups:
     group.family.check_task(config, task)
-  programs = programs_lib.build(task, config, grid)
   mesh = programs.by_point.mesh
   data = jax.tree.map(lambda x: programs_lib.to_global(np.asarray(x), programs.replicated), task.data)
 
