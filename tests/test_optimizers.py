@@ -77,6 +77,23 @@ def test_a_grid_mixes_nag_adam_and_a_user_factory(mixed):
   assert (workdir / "summary.md").read_text().count("| adam |") == 3  # best row + two points
 
 
+def test_the_best_of_each_optimizer_is_its_lowest_error_over_mu_and_learning_rate(mixed):
+  """best_per_optimizer.png's lines: SGD (NAG at μ_max 0) apart from NAG, then the others,
+  each at the (μ_max, ε) of its lowest final training error, found here by brute force."""
+  from nesterov_jax.engine import report
+
+  _, workdir, records = mixed
+  best = report.best_of_each_optimizer(records)
+  groups = {"sgd (paper)": [r for r in records if r["optimizer"] == "nag" and r["mu_max"] == 0],
+            "nag": [r for r in records if r["optimizer"] == "nag" and r["mu_max"] > 0],
+            "adam": [r for r in records if r["optimizer"] == "adam"],
+            "my_opt:clipped_momentum": [r for r in records if r["optimizer"].startswith("my_opt")]}
+  expected = [min(g, key=lambda r: r["final_train_error"]) for g in groups.values()]
+  assert [(s["optimizer"], s["mu_max"], s["learning_rate"]) for s in best] == \
+         [(r["optimizer"], r["mu_max"], r["learning_rate"]) for r in expected]
+  assert (workdir / "best_per_optimizer.png").stat().st_size > 10_000
+
+
 def _plain_loop(config, make_opt, lr, seed=0):
   """One grid point in a plain Python loop with optax: the engine's documented init and
   minibatch keys, errors at the final parameters."""

@@ -139,7 +139,11 @@ def test_kill_minus_nine_then_rerun_equals_an_uninterrupted_run(tmp_path):
   assert rerun.returncode == 0, out
   assert "resuming" in out
   resumed = json.loads((workdir / "results.json").read_text())
-  assert finals(resumed).tolist() == finals(uninterrupted).tolist()  # bitwise on CPU
+  # Equal up to the CPU backend's own run-to-run noise: with more than one intra-op thread one
+  # compiled module can return results ~1e-9 apart across calls (jax-ml/jax#39741), which 3000
+  # updates grew to 1.5e-8 once in seven runs under load. A resume that loses or repeats
+  # minibatches, or restarts the momentum schedule, moves them by orders of magnitude more.
+  np.testing.assert_allclose(finals(resumed), finals(uninterrupted), rtol=1e-6, atol=1e-7)
   steps = [json.loads(line)["step"] for line in (workdir / "metrics.jsonl").read_text().splitlines()]
   assert steps == sorted(set(steps)) and steps[-1] == 3000
 

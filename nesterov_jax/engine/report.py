@@ -8,6 +8,8 @@
 - ``error_curves.png``: training error against updates for each setting at its best ε.
 - ``lr_mu_heatmap.png``: final training error over learning rate × μ_max, per optimizer (when
   the grid has more than one such cell).
+- ``best_per_optimizer.png``: training error against updates of each optimizer at its best
+  setting (when the run holds an optimizer besides the paper's: Adam beside SGD, CM and NAG).
 - the paper's tables this run reproduces, ours beside the paper's (see nesterov_jax/paper/tables.py),
   and pictures of the trained networks (see figures.py) while the checkpoints are there.
 """
@@ -22,7 +24,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from nesterov_jax.engine import files, provenance
-from nesterov_jax.engine.results import PAPER_MOMENTUM, hparam_keys, label, load_run, select_best, selection_key, setting
+from nesterov_jax.engine.results import (PAPER_MOMENTUM, hparam_keys, is_sgd, label, load_run, select_best,
+                                         selection_key, setting)
 
 def _fmt(mean: float, std: float, seeds: int) -> str:
   return f"{mean:.4g} ± {std:.2g}" if seeds > 1 else f"{mean:.4g}"
@@ -73,10 +76,31 @@ def _mu_name(records: list[dict], workdir: pathlib.Path | None = None) -> str:
   return "μ_max"
 
 
-def error_curves_figure(records: list[dict], metrics: list[dict], path: pathlib.Path) -> None:
+def _curves(records: list[dict], metrics: list[dict]):
+  """The evaluation steps, and a function from a setting's summary (``select_best``) to its
+  training error at those steps, mean over seeds at its best ε."""
   evals = [m for m in metrics if "train_error" in m]
-  steps = np.array([m["step"] for m in evals])
   errors = np.array([m["train_error"] for m in evals])  # [evals, points]
+  hparams = hparam_keys(records)
+
+  def curve(s: dict) -> np.ndarray:
+    idx = [i for i, r in enumerate(records) if setting(r, hparams) == setting(s, hparams)
+           and r["learning_rate"] == s["learning_rate"]]
+    return errors[:, idx].mean(axis=1)
+
+  return np.array([m["step"] for m in evals]), curve, errors
+
+
+def _error_scale(ax, errors: np.ndarray) -> None:
+  if np.all(errors > 0):
+    ax.set_yscale("log")
+  else:  # errors that reach 0 (a solved RNN problem): logarithmic above the smallest positive one
+    positive = errors[errors > 0]
+    ax.set_yscale("symlog", linthresh=float(positive.min()) if positive.size else 1e-3)
+
+
+def error_curves_figure(records: list[dict], metrics: list[dict], path: pathlib.Path) -> None:
+  steps, curve, errors = _curves(records, metrics)
   hparams = hparam_keys(records)
   # A colour per μ_max of the paper's CM/NAG (NAG solid, CM dashed), per other setting, or,
   # when neither varies, per setting.
@@ -87,21 +111,42 @@ def error_curves_figure(records: list[dict], metrics: list[dict], path: pathlib.
   for k, s in enumerate(select_best(records)):
     if s["learning_rate"] is None:
       continue
-    idx = [i for i, r in enumerate(records) if setting(r, hparams) == setting(s, hparams)
-           and r["learning_rate"] == s["learning_rate"]]
     text = f"{label(s, mu)}, ε {s['learning_rate']:g}"
     text += "".join(f", {h} {s[h]:g}" for h in hparams if len({r[h] for r in records}) > 1)
     style = {"cm": "--", "nag": "-"}.get(s["optimizer"], "-.")
-    ax.plot(steps, errors[:, idx].mean(axis=1), style, label=text, lw=1.2,
+    ax.plot(steps, curve(s), style, label=text, lw=1.2,
             color=f"C{colours.index(colour_of(s)) if len(colours) > 1 else k}")
-  if np.all(errors > 0):
-    ax.set_yscale("log")
-  else:  # errors that reach 0 (a solved RNN problem): logarithmic above the smallest positive one
-    positive = errors[errors > 0]
-    ax.set_yscale("symlog", linthresh=float(positive.min()) if positive.size else 1e-3)
+  _error_scale(ax, errors)
   others = ", others dash-dot" if any(r["optimizer"] not in PAPER_MOMENTUM for r in records) else ""
   _save_error_plot(fig, ax, path, "update", f"{records[0]['task']}: training error at each setting's "
                    f"best ε (NAG solid, CM dashed{others})")
+
+
+def best_of_each_optimizer(records: list[dict]) -> list[dict]:
+  """Each optimizer's best setting (the lowest selection key over its μ_max, ε and task axes;
+  the paper's SGD, CM or NAG at μ_max 0, counts as an optimizer of its own), in the order
+  SGD, CM, NAG, then the others by name. Optimizers whose every ε diverged are left out."""
+  by = selection_key(records)
+  groups = collections.defaultdict(list)
+  for s in select_best(records):
+    if s["learning_rate"] is not None:
+      groups["sgd (paper)" if is_sgd(s) else s["optimizer"]].append(s)
+  order = lambda name: ({"sgd (paper)": 0, "cm": 1, "nag": 2}.get(name, 3), name)
+  return [min(groups[name], key=lambda s: s[by]) for name in sorted(groups, key=order)]
+
+
+def best_per_optimizer_figure(records: list[dict], metrics: list[dict], path: pathlib.Path) -> None:
+  """Training error against updates, one line per optimizer at its best setting."""
+  steps, curve, errors = _curves(records, metrics)
+  mu = _mu_name(records, path.parent)
+  fig, ax = plt.subplots(figsize=(6.5, 4.2))
+  for s in best_of_each_optimizer(records):
+    style = {"cm": "--", "nag": "-"}.get(s["optimizer"], "-.")
+    ax.plot(steps, curve(s), style, lw=1.4, label=f"{label(s, mu)}, ε {s['learning_rate']:g}"
+            + ("" if s["optimizer"] in PAPER_MOMENTUM + ("hf",) else " (not in the paper)"))
+  _error_scale(ax, errors)
+  _save_error_plot(fig, ax, path, "update", f"{records[0]['task']}: training error of each optimizer "
+                   f"at its best setting\n(lowest {selection_key(records).replace('_', ' ')}, mean over seeds)")
 
 
 def _save_error_plot(fig, ax, path: pathlib.Path, xlabel: str, title: str) -> None:
@@ -210,6 +255,9 @@ def write_report(workdir: pathlib.Path) -> None:
   if len({(r["optimizer"], r["learning_rate"], r["mu_max"]) for r in records}) > 1:  # else one cell
     heatmap_figure(records, workdir / "lr_mu_heatmap.png")
     plots.append("lr_mu_heatmap.png")
+  if any(r["optimizer"] not in PAPER_MOMENTUM + ("hf",) for r in records) and len(best_of_each_optimizer(records)) > 1:
+    best_per_optimizer_figure(records, metrics, workdir / "best_per_optimizer.png")
+    plots.append("best_per_optimizer.png")
   try:  # the paper's tables and pictures, for its tasks
     from nesterov_jax.paper import figures, tables as paper_tables
   except ImportError:  # installed without the [paper] extra: none of its tasks has run
