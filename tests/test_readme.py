@@ -70,3 +70,12 @@ def test_readme_sweep_your_own_model_file_runs_from_a_folder_of_its_own(tmp_path
           "print(task.name, point(0).params is not None)")
   r = subprocess.run([sys.executable, "-c", code, str(run)], capture_output=True, text=True, cwd=ROOT)
   assert r.stdout.split() == ["sine", "True"], r.stdout + r.stderr
+  # ... and still does when the user's folder, run included, has moved (a clone elsewhere).
+  import shutil
+
+  moved = tmp_path.parent / (tmp_path.name + "_moved")
+  shutil.copytree(tmp_path, moved)
+  (tmp_path / "my_sweep.py").unlink()
+  r = subprocess.run([sys.executable, "-c", code, str(moved / "runs" / "my_sweep")], capture_output=True, text=True,
+                     cwd=ROOT)
+  assert r.stdout.split() == ["sine", "True"], r.stdout + r.stderr

@@ -12,6 +12,7 @@ import math
 import importlib
 import importlib.util
 import json
+import os
 import pathlib
 import sys
 import traceback
@@ -182,15 +183,22 @@ def write_source(workdir: pathlib.Path, spec: str) -> None:
   the user modules next to it as the run did (see :func:`search_from_run`)."""
   from nesterov_jax.engine import files
 
-  path = pathlib.Path(spec.partition(":")[0]).resolve()
-  files.write_json(pathlib.Path(workdir) / SOURCE, {"config": spec, "folder": str(path.parent)})
+  folder = pathlib.Path(spec.partition(":")[0]).resolve().parent
+  files.write_json(pathlib.Path(workdir) / SOURCE, {
+      "config": spec, "folder": str(folder),
+      # the same folder seen from the run directory: still right when both move together (a
+      # run committed beside its config and cloned elsewhere)
+      "folder_from_run": os.path.relpath(folder, pathlib.Path(workdir).resolve())})
 
 
 def search_from_run(workdir: pathlib.Path) -> None:
-  """:func:`search_next_to` for the config file that made the run in ``workdir``."""
+  """:func:`search_next_to` for the config file that made the run in ``workdir``: its folder
+  as seen from the run directory when that exists, else as it was when the run was made."""
   source = pathlib.Path(workdir) / SOURCE
   if source.exists():
-    search_next_to(json.loads(source.read_text())["folder"])
+    recorded = json.loads(source.read_text())
+    relative = pathlib.Path(workdir) / recorded.get("folder_from_run", recorded["folder"])
+    search_next_to(relative if relative.is_dir() else recorded["folder"])
 
 
 def load_object(field: str, spec: str):
