@@ -17,7 +17,7 @@ import numpy as np
 
 from nesterov_jax.engine import files
 from nesterov_jax.momentum import evaluation_params
-from nesterov_jax.engine.results import is_sgd
+from nesterov_jax.engine.results import is_sgd, label as setting_label
 from nesterov_jax.engine.sweep import load_final_state
 
 
@@ -82,7 +82,7 @@ def hidden_states_figure(workdir: pathlib.Path, records: list[dict], num_units: 
         np.nonzero((inputs[:, :-2].sum(1) > 0) | (inputs[:, -1] > 0))[0]
     for t in events:
       ax.axvline(t, color="k", lw=0.6, ls=":")
-    ax.set_title(f"{label}: {r['optimizer'].upper()} μ0 {r['mu_max']:g}, ε {r['learning_rate']:g}, "
+    ax.set_title(f"{label}: {setting_label(r, 'μ0')}, ε {r['learning_rate']:g}, "
                  f"seed {r['seed']}: error {r['final_train_error']:.3g}", fontsize=8)
     ax.set_ylabel(f"hidden units 1-{num_units}")
   axes[1].set_xlabel("time step (dotted: marked / shown / go steps)")
