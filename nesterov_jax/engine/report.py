@@ -190,6 +190,9 @@ def heatmap_figure(records: list[dict], path: pathlib.Path) -> None:
     ax.set_xticks(range(len(mus)), [f"{m:g}" for m in mus])
     ax.set_yticks(range(len(lrs)), [f"{lr:g}" for lr in lrs])
     ax.set_xlabel(column.replace("mu_max", _mu_name(records, path.parent)))
+    if column == "mu_max" and mus == [0.0] and o not in PAPER_MOMENTUM + ("hf",):  # Adam & co.: no μ
+      ax.set_xticks([0], ["—"])
+      ax.set_xlabel("one run per ε")
     ax.set_title(o.upper() + ("" if column == "mu_max" else f", μ_max {records[0]['mu_max']:g}"), fontsize=9)
   axes[0][0].set_ylabel("learning rate ε")
   what = "final training error" if by == "final_train_error" else "training objective, last 1000 updates"
