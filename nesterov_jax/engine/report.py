@@ -24,8 +24,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from nesterov_jax.engine import files, provenance
-from nesterov_jax.engine.results import (PAPER_MOMENTUM, hparam_keys, is_sgd, label, load_run, select_best,
-                                         selection_key, setting)
+from nesterov_jax.engine.results import (PAPER_MOMENTUM, PAPER_OPTIMIZERS, hparam_keys, is_sgd, label, load_run,
+                                         select_best, selection_key, setting)
 
 def _fmt(mean: float, std: float, seeds: int) -> str:
   return f"{mean:.4g} ± {std:.2g}" if seeds > 1 else f"{mean:.4g}"
@@ -99,6 +99,9 @@ def _error_scale(ax, errors: np.ndarray) -> None:
     ax.set_yscale("symlog", linthresh=float(positive.min()) if positive.size else 1e-3)
 
 
+_LINE_STYLE = {"nag": "-", "cm": "--"}  # every other optimizer dash-dot
+
+
 def error_curves_figure(records: list[dict], metrics: list[dict], path: pathlib.Path) -> None:
   steps, curve, errors = _curves(records, metrics)
   hparams = hparam_keys(records)
@@ -113,13 +116,12 @@ def error_curves_figure(records: list[dict], metrics: list[dict], path: pathlib.
       continue
     text = f"{label(s, mu)}, ε {s['learning_rate']:g}"
     text += "".join(f", {h} {s[h]:g}" for h in hparams if len({r[h] for r in records}) > 1)
-    style = {"cm": "--", "nag": "-"}.get(s["optimizer"], "-.")
-    ax.plot(steps, curve(s), style, label=text, lw=1.2,
+    ax.plot(steps, curve(s), _LINE_STYLE.get(s["optimizer"], "-."), label=text, lw=1.2,
             color=f"C{colours.index(colour_of(s)) if len(colours) > 1 else k}")
   _error_scale(ax, errors)
   others = ", others dash-dot" if any(r["optimizer"] not in PAPER_MOMENTUM for r in records) else ""
   _save_error_plot(fig, ax, path, "update", f"{records[0]['task']}: training error at each setting's "
-                   f"best ε (NAG solid, CM dashed{others})")
+                   f"best ε\n(NAG solid, CM dashed{others})")
 
 
 def best_of_each_optimizer(records: list[dict]) -> list[dict]:
@@ -141,9 +143,8 @@ def best_per_optimizer_figure(records: list[dict], metrics: list[dict], path: pa
   mu = _mu_name(records, path.parent)
   fig, ax = plt.subplots(figsize=(6.5, 4.2))
   for s in best_of_each_optimizer(records):
-    style = {"cm": "--", "nag": "-"}.get(s["optimizer"], "-.")
-    ax.plot(steps, curve(s), style, lw=1.4, label=f"{label(s, mu)}, ε {s['learning_rate']:g}"
-            + ("" if s["optimizer"] in PAPER_MOMENTUM + ("hf",) else " (not in the paper)"))
+    ax.plot(steps, curve(s), _LINE_STYLE.get(s["optimizer"], "-."), lw=1.4, label=f"{label(s, mu)}, ε {s['learning_rate']:g}"
+            + ("" if s["optimizer"] in PAPER_OPTIMIZERS else " (not in the paper)"))
   _error_scale(ax, errors)
   _save_error_plot(fig, ax, path, "update", f"{records[0]['task']}: training error of each optimizer "
                    f"at its best setting\n(lowest {selection_key(records).replace('_', ' ')}, mean over seeds)")
@@ -190,7 +191,7 @@ def heatmap_figure(records: list[dict], path: pathlib.Path) -> None:
     ax.set_xticks(range(len(mus)), [f"{m:g}" for m in mus])
     ax.set_yticks(range(len(lrs)), [f"{lr:g}" for lr in lrs])
     ax.set_xlabel(column.replace("mu_max", _mu_name(records, path.parent)))
-    if column == "mu_max" and mus == [0.0] and o not in PAPER_MOMENTUM + ("hf",):  # Adam & co.: no μ
+    if column == "mu_max" and mus == [0.0] and o not in PAPER_OPTIMIZERS:  # Adam & co.: no μ
       ax.set_xticks([0], ["—"])
       ax.set_xlabel("one run per ε")
     ax.set_title(o.upper() + ("" if column == "mu_max" else f", μ_max {records[0]['mu_max']:g}"), fontsize=9)
@@ -258,7 +259,7 @@ def write_report(workdir: pathlib.Path) -> None:
   if len({(r["optimizer"], r["learning_rate"], r["mu_max"]) for r in records}) > 1:  # else one cell
     heatmap_figure(records, workdir / "lr_mu_heatmap.png")
     plots.append("lr_mu_heatmap.png")
-  if any(r["optimizer"] not in PAPER_MOMENTUM + ("hf",) for r in records) and len(best_of_each_optimizer(records)) > 1:
+  if any(r["optimizer"] not in PAPER_OPTIMIZERS for r in records) and len(best_of_each_optimizer(records)) > 1:
     best_per_optimizer_figure(records, metrics, workdir / "best_per_optimizer.png")
     plots.append("best_per_optimizer.png")
   try:  # the paper's tables and pictures, for its tasks

@@ -44,6 +44,7 @@ def setting(record: dict, hparams: list[str]) -> tuple:
 
 
 PAPER_MOMENTUM = ("cm", "nag")
+PAPER_OPTIMIZERS = (*PAPER_MOMENTUM, "hf")  # the methods the paper ran; any other is "not in the paper"
 
 
 def label(summary: dict, mu_name: str = "μ_max") -> str:

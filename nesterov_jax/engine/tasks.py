@@ -140,9 +140,10 @@ def make_task(config: ml_collections.ConfigDict) -> Task:
   except ValueError as e:
     raise ConfigError(f"task {config.name}: {e}") from e
   except (AttributeError, KeyError) as e:  # a field of another task's config section
-    if not isinstance(config, ml_collections.ConfigDict) or hasattr(config, str(e).strip("'\"")):
+    field = str(e).strip("'\"")
+    if not isinstance(config, ml_collections.ConfigDict) or hasattr(config, field):
       raise
-    raise ConfigError(f"task {config.name} needs config field task.{str(e).strip(chr(39) + chr(34))}, "
+    raise ConfigError(f"task {config.name} needs config field task.{field}, "
                       "which this config lacks (is task.name right?)") from e
   if not isinstance(task, Task):
     raise ConfigError(f"task {config.name}: its builder returned {type(task).__name__}, not a "

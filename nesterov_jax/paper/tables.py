@@ -15,7 +15,7 @@ import ml_collections
 
 from nesterov_jax.engine import files, provenance
 from nesterov_jax.paper import numbers as paper, rnn
-from nesterov_jax.engine.results import is_sgd, label, select_best
+from nesterov_jax.engine.results import PAPER_OPTIMIZERS, is_sgd, label, select_best
 
 TASK_TITLES = {"curves_ae": "Curves", "mnist_ae": "MNIST", "faces_ae": "Faces"}
 HF_CONFIGS = {"curves_ae": "configs/hf_curves.py", "mnist_ae": "configs/hf_mnist.py"}
@@ -36,7 +36,7 @@ def _label(column) -> str:
 def _modern(best: dict) -> list[tuple]:
   """Columns of optimizers the paper did not run (Adam, RMSProp, ...: any optax alias or
   factory on the grid), after the paper's: their own best ε, marked as ours alone."""
-  return sorted(c for c in best if isinstance(c, tuple) and c[0] not in ("cm", "nag", "hf"))
+  return sorted(c for c in best if isinstance(c, tuple) and c[0] not in PAPER_OPTIMIZERS)
 
 
 def _modern_label(column: tuple) -> str:
