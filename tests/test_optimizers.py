@@ -74,7 +74,11 @@ def test_a_grid_mixes_nag_adam_and_a_user_factory(mixed):
   assert adam["optimizer_args"]["b2"] == 0.99 and adam["optimizer_args"]["b1"] == 0.9
   assert adam["optimizer_args"]["eps"] == 1e-8
   assert next(r for r in records if r["optimizer"].startswith("my_opt"))["optimizer_args"] == {"clip": 0.5}
-  assert (workdir / "summary.md").read_text().count("| adam |") == 3  # best row + two points
+  summary = (workdir / "summary.md").read_text()
+  assert summary.count("| adam |") == 3  # best row + two points
+  # Adam takes no μ: its μ column is "—"; NAG at μ 0 and the factory at μ 0 (it has μ) keep "0".
+  assert summary.count("| adam | — |") == 3 and "| adam | 0 |" not in summary
+  assert "| nag | 0 |" in summary and "| my_opt:clipped_momentum | 0 |" in summary
 
 
 def test_the_best_of_each_optimizer_is_its_lowest_error_over_mu_and_learning_rate(mixed):

@@ -31,8 +31,19 @@ def _fmt(mean: float, std: float, seeds: int) -> str:
   return f"{mean:.4g} ± {std:.2g}" if seeds > 1 else f"{mean:.4g}"
 
 
+def without_momentum(records: list[dict]) -> set[str]:
+  """Optimizers that ran once per ε at μ_max 0 because they take no μ (Adam & co.): their μ
+  column shows "—", not a 0 that reads as plain SGD."""
+  mus = collections.defaultdict(set)
+  for r in records:
+    mus[r["optimizer"]].add(r["mu_max"])
+  return {o for o, m in mus.items() if m == {0.0} and o not in PAPER_OPTIMIZERS}
+
+
 def summary_markdown(records: list[dict]) -> str:
   hparams = hparam_keys(records)
+  no_mu = without_momentum(records)
+  mu_text = lambda r: "—" if r["optimizer"] in no_mu else f"{r['mu_max']:g}"
   outcome = sorted((k for k in records[0] if k.startswith("final_")), key=lambda k: k != "final_train_error")
   lines = [f"# {records[0]['task']}: best learning rate per setting", "", provenance.records_markdown(records),
            (f"Data: {records[0]['data']}. " if records[0]["data"] else "") + f"{records[0]['num_updates']} updates, matmul precision "
@@ -49,7 +60,7 @@ def summary_markdown(records: list[dict]) -> str:
            "|---|---|" + "---|" * (len(hparams) + len(outcome) + 3)]
   for s in select_best(records):
     lr = "all diverged" if s["learning_rate"] is None else f"{s['learning_rate']:g}"
-    lines.append(f"| {s['optimizer']} | {s['mu_max']:g} | " + "".join(f"{s[h]:g} | " for h in hparams)
+    lines.append(f"| {s['optimizer']} | {mu_text(s)} | " + "".join(f"{s[h]:g} | " for h in hparams)
                  + f"{lr} | " + " | ".join(_fmt(s[k], s[k + '_std'], s['seeds']) for k in outcome)
                  + f" | {s['seeds']} | {s['diverged']} |")
   lines += ["", "## Every grid point", "",
@@ -58,7 +69,7 @@ def summary_markdown(records: list[dict]) -> str:
             "|---|---|---|---|" + "---|" * (len(hparams) + len(outcome) + 1)]
   for r in records:
     div = f"at {r['diverged_at']}" if r["diverged"] else "no"
-    lines.append(f"| {r['optimizer']} | {r['mu_max']:g} | {r['learning_rate']:g} | {r['seed']} | "
+    lines.append(f"| {r['optimizer']} | {mu_text(r)} | {r['learning_rate']:g} | {r['seed']} | "
                  + "".join(f"{r[h]:g} | " for h in hparams)
                  + " | ".join(f"{r[k]:.4g}" for k in outcome) + f" | {div} |")
   return "\n".join(lines) + "\n"
@@ -191,7 +202,7 @@ def heatmap_figure(records: list[dict], path: pathlib.Path) -> None:
     ax.set_xticks(range(len(mus)), [f"{m:g}" for m in mus])
     ax.set_yticks(range(len(lrs)), [f"{lr:g}" for lr in lrs])
     ax.set_xlabel(column.replace("mu_max", _mu_name(records, path.parent)))
-    if column == "mu_max" and mus == [0.0] and o not in PAPER_OPTIMIZERS:  # Adam & co.: no μ
+    if column == "mu_max" and o in without_momentum(records):
       ax.set_xticks([0], ["—"])
       ax.set_xlabel("one run per ε")
     ax.set_title(o.upper() + ("" if column == "mu_max" else f", μ_max {records[0]['mu_max']:g}"), fontsize=9)
