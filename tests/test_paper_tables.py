@@ -54,3 +54,15 @@ def test_optimizers_the_paper_did_not_run_get_their_own_marked_columns(runs, tmp
   row = next(line for line in table5.splitlines() if line.startswith("| addition T = "))
   assert row.count("**") == 2 * (len(header.split("|")) - 4)  # every cell bold: ours in each column
   assert "adam ε = " in table5 and "rmsprop ε = " in table5
+
+
+def test_settings_are_named_as_the_paper_names_them():
+  """μ_max 0 on Eq. 5's schedule is SGD; μ0 = 0 on the RNN schedule is not (its warm-up runs at
+  μ = 0.9), so it keeps the paper's column name; optimizers without μ show none."""
+  from nesterov_jax.engine.results import label
+
+  assert label({"optimizer": "nag", "mu_max": 0.0}) == "SGD"
+  assert label({"optimizer": "cm", "mu_max": 0.0}, "μ0") == "μ0 = 0"
+  assert label({"optimizer": "nag", "mu_max": 0.995}, "μ0") == "NAG, μ0 0.995"
+  assert label({"optimizer": "hf", "mu_max": 0.95}, "ζ") == "HF, ζ 0.95"
+  assert label({"optimizer": "adam", "mu_max": 0.0}) == "adam"

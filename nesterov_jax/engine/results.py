@@ -49,10 +49,14 @@ PAPER_OPTIMIZERS = (*PAPER_MOMENTUM, "hf")  # the methods the paper ran; any oth
 
 def label(summary: dict, mu_name: str = "μ_max") -> str:
   """A setting in words: "SGD" (CM/NAG at μ_max 0), "NAG, μ_max 0.99", "HF, ζ 0.95",
-  "adam", "sgd, μ 0.9" (an optax alias or a factory, at its momentum argument)."""
+  "adam", "sgd, μ 0.9" (an optax alias or a factory, at its momentum argument). On the RNN
+  schedule (``mu_name`` "μ0") μ0 = 0 is not plain SGD, as its first 1000 updates run at μ = 0.9:
+  it reads "μ0 = 0", the paper's column name."""
   name, mu = summary["optimizer"], summary["mu_max"]
+  if name in PAPER_MOMENTUM and mu == 0:
+    return "μ0 = 0" if mu_name == "μ0" else "SGD"
   if name in PAPER_MOMENTUM:
-    return "SGD" if mu == 0 else f"{name.upper()}, {mu_name} {mu:g}"
+    return f"{name.upper()}, {mu_name} {mu:g}"
   if name == "hf":
     return f"HF, ζ {mu:g}"
   return name + (f", μ {mu:g}" if mu else "")
