@@ -39,6 +39,23 @@ def test_table5_has_the_biases_column_and_hidden_state_picture(runs):
   assert (runs["rnn_addition"] / "hidden_states.png").stat().st_size > 0
 
 
+def test_a_checkpoint_of_an_older_layout_costs_the_picture_not_the_report(runs, tmp_path, capsys):
+  """A run checkpointed before one program per optimizer family ("slots" was one number):
+  the report still writes its tables and plots, and says why there is no picture."""
+  import json
+  import shutil
+
+  workdir = tmp_path / "old"
+  shutil.copytree(runs["rnn_addition"], workdir)
+  (workdir / "hidden_states.png").unlink()
+  for meta in workdir.glob("checkpoints/*/meta/metadata"):
+    meta.write_text(json.dumps({**json.loads(meta.read_text()), "slots": 36}))
+  (workdir / "table5.md").unlink()
+  assert cli.main(["report", str(workdir)]) == 0
+  assert (workdir / "table5.md").exists() and not (workdir / "hidden_states.png").exists()
+  assert "written by an older nesterov_jax" in capsys.readouterr().err
+
+
 def test_optimizers_the_paper_did_not_run_get_their_own_marked_columns(runs, tmp_path):
   """Adam and RMSProp on Table 5's protocol, run apart and merged with the paper's run: their
   columns follow the paper's, each marked as not in the paper, at its own best ε."""

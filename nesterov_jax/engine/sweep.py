@@ -203,6 +203,9 @@ def load_final_state(workdir: pathlib.Path):
   if step is None:
     raise FileNotFoundError(f"no checkpoint in {workdir / 'checkpoints'}")
   meta = manager.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore())).meta
+  if not isinstance(meta.get("slots"), list):  # before one program per optimizer family
+    raise FileNotFoundError(f"the checkpoint in {workdir / 'checkpoints'} was written by an older "
+                            "nesterov_jax (one grid layout for all optimizers); rerun to draw from it")
   task = make_task(config.task)
   grid = grid_lib.build(config.grid)
   programs = programs_lib.build(task, config, grid, programs_lib.grid_mesh(1), tuple(meta["slots"]), jit=False)
