@@ -179,6 +179,7 @@ def heatmap_figure(records: list[dict], path: pathlib.Path) -> None:
   varying = [h for h in hparam_keys(records) if len({r[h] for r in records}) > 1]
   column = varying[0] if len({r["mu_max"] for r in records}) == 1 and varying else "mu_max"
   mu = _mu_name(records, path.parent)
+  no_mu = without_momentum(records)
   by = selection_key(records)
   cells = collections.defaultdict(list)
   for r in records:
@@ -203,14 +204,14 @@ def heatmap_figure(records: list[dict], path: pathlib.Path) -> None:
     ax.set_xticks(range(len(mus)), [f"{m:g}" for m in mus])
     ax.set_yticks(range(len(lrs)), [f"{lr:g}" for lr in lrs])
     ax.set_xlabel(column.replace("mu_max", mu))
-    if column == "mu_max" and o in without_momentum(records):
+    if column == "mu_max" and o in no_mu:
       ax.set_xticks([0], ["—"])
       ax.set_xlabel("one run per ε")
     ax.set_title(o.upper() + ("" if column == "mu_max" else f", μ_max {records[0]['mu_max']:g}"), fontsize=9)
   axes[0][0].set_ylabel("learning rate ε")
   what = "final training error" if by == "final_train_error" else "training objective, last 1000 updates"
   fig.colorbar(im, ax=axes[0].tolist(), label=f"log10 {what}")
-  once = (f"; {mu} 0{' (SGD)' if mu == 'μ_max' else ''} run once for CM and NAG"
+  once = (f"; {label({'optimizer': 'nag', 'mu_max': 0.0}, mu)} run once for CM and NAG"
           if any(o in PAPER_MOMENTUM for o in optimizers) else "")
   fig.suptitle(f"{records[0]['task']}: {what}, mean over seeds\n(div = diverged; empty = not run{once})", fontsize=9)
   files.save_figure(fig, path, dpi=130)
