@@ -36,6 +36,7 @@ def test_table3_lists_each_init_scale_beside_the_papers(runs):
 def test_table5_has_the_biases_column_and_hidden_state_picture(runs):
   table5 = (runs["rnn_addition"] / "table5.md").read_text()
   assert "(0.82)" in table5 and "(0.00025)" in table5 and "T = 20" in table5 and "T = 80" in table5
+  assert "| problem | biases | μ0 = 0 | 0.9N |" in table5 and "μ0 = 0 ε = " in table5  # the paper's "0", not SGD
   assert (runs["rnn_addition"] / "hidden_states.png").stat().st_size > 0
 
 
