@@ -21,7 +21,10 @@ from nesterov_jax.paper import protocols
 
 # No pilot at T = 200 (35 runs of 10,000 updates take over an hour on 2 cores): the two ε at
 # which the 20-bit memorization pilot (same objective: cross-entropy summed over the output
-# steps) made progress; two, not three, to keep the run near 2 hours on 2 cores.
+# steps) made progress; two, not three, to keep the run near 2 hours on 2 cores. Both μ0 = 0.995
+# settings did best below them: results/rnn_memorization5_paper_length_merged/ adds, by runs
+# with --config.grid.points (commands in its table5.md), one ε beyond each setting's best pair
+# and 1e-7, 1e-8, 1e-9 for μ0 = 0.995, where NAG did best at 1e-8 and CM at 1e-7.
 PAPER_LENGTH_LEARNING_RATES = (1e-5, 1e-6)
 
 
