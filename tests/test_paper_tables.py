@@ -1,5 +1,6 @@
 """The report puts our numbers beside the paper's, with the protocol difference on each line."""
 
+import json
 import pathlib
 
 import pytest
@@ -72,6 +73,27 @@ def test_optimizers_the_paper_did_not_run_get_their_own_marked_columns(runs, tmp
   row = next(line for line in table5.splitlines() if line.startswith("| addition T = "))
   assert row.count("**") == 2 * (len(header.split("|")) - 4)  # every cell bold: ours in each column
   assert "adam ε = " in table5 and "rmsprop ε = " in table5
+
+
+def test_reconstructions_show_each_optimizer_the_paper_did_not_run(tmp_path):
+  """A run of Adam alone still pictures a network's reconstructions, not the inputs only."""
+  from nesterov_jax.paper import figures
+
+  workdir = tmp_path / "adam"
+  assert cli.main(["run", f"{CONFIGS / 'curves_ae'}.py:smoke", "--workdir", str(workdir),
+                   "--config.grid.optimizers=('adam',)", "--config.grid.mu_max=(0.0,)"]) == 0
+  records = json.loads((workdir / "results.json").read_text())
+  titles = []
+  real_subplots = figures.plt.subplots
+  def spy(rows, *args, **kwargs):
+    titles.append(rows)
+    return real_subplots(rows, *args, **kwargs)
+  figures.plt.subplots = spy
+  try:
+    figures.reconstructions_figure(workdir, records)
+  finally:
+    figures.plt.subplots = real_subplots
+  assert titles == [2]  # the held-out cases and Adam's reconstructions
 
 
 def test_settings_are_named_as_the_paper_names_them():

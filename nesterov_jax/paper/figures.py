@@ -18,7 +18,7 @@ import numpy as np
 
 from nesterov_jax.engine import files
 from nesterov_jax.momentum import evaluation_params
-from nesterov_jax.engine.results import is_sgd, label as setting_label
+from nesterov_jax.engine.results import PAPER_OPTIMIZERS, is_sgd, label as setting_label
 from nesterov_jax.engine.sweep import load_final_state
 
 
@@ -36,16 +36,18 @@ def _pick(records, predicate, key=lambda r: r["final_train_error"], worst=False)
 
 
 def reconstructions_figure(workdir: pathlib.Path, records: list[dict], num_cases: int = 8) -> str | None:
+  """Held-out cases and their reconstructions by the best NAG, HF and SGD points and the best
+  point of each optimizer the paper did not run (Adam, ...)."""
   _, task, _, point = load_final_state(workdir)
   rows = [("held-out cases", None)]
-  for label, pred in (("best NAG", lambda r: r["optimizer"] == "nag" and r["mu_max"] > 0),
-                      ("best HF", lambda r: r["optimizer"] == "hf"),
-                      ("best SGD (μ = 0)", is_sgd)):
+  others = sorted({r["optimizer"] for r in records} - set(PAPER_OPTIMIZERS))
+  for pred in (lambda r: r["optimizer"] == "nag" and r["mu_max"] > 0, lambda r: r["optimizer"] == "hf",
+               is_sgd, *[lambda r, name=name: r["optimizer"] == name for name in others]):
     i = _pick(records, pred)
     if i is not None:
       r = records[i]
       mu = "ζ" if r["optimizer"] == "hf" else "μ_max"  # HF's grid μ_max is its CG decay ζ
-      rows.append((f"{label}: {mu} {r['mu_max']:g}, ε {r['learning_rate']:g}", i))
+      rows.append((f"best {setting_label(r, mu)}, ε {r['learning_rate']:g}", i))
   x = jnp.asarray(task.data["test"][:num_cases])
   side = int(round(np.sqrt(x.shape[1])))
   fig, axes = plt.subplots(len(rows), num_cases, figsize=(num_cases * 0.9, len(rows) * 1.05), squeeze=False)
