@@ -75,7 +75,7 @@ def test_optimizers_the_paper_did_not_run_get_their_own_marked_columns(runs, tmp
   assert "adam ε = " in table5 and "rmsprop ε = " in table5
 
 
-def test_reconstructions_show_each_optimizer_the_paper_did_not_run(tmp_path):
+def test_reconstructions_show_each_optimizer_the_paper_did_not_run(tmp_path, monkeypatch):
   """A run of Adam alone still pictures a network's reconstructions, not the inputs only."""
   from nesterov_jax.paper import figures
 
@@ -83,17 +83,10 @@ def test_reconstructions_show_each_optimizer_the_paper_did_not_run(tmp_path):
   assert cli.main(["run", f"{CONFIGS / 'curves_ae'}.py:smoke", "--workdir", str(workdir),
                    "--config.grid.optimizers=('adam',)", "--config.grid.mu_max=(0.0,)"]) == 0
   records = json.loads((workdir / "results.json").read_text())
-  titles = []
-  real_subplots = figures.plt.subplots
-  def spy(rows, *args, **kwargs):
-    titles.append(rows)
-    return real_subplots(rows, *args, **kwargs)
-  figures.plt.subplots = spy
-  try:
-    figures.reconstructions_figure(workdir, records)
-  finally:
-    figures.plt.subplots = real_subplots
-  assert titles == [2]  # the held-out cases and Adam's reconstructions
+  rows, subplots = [], figures.plt.subplots
+  monkeypatch.setattr(figures.plt, "subplots", lambda n, *a, **k: rows.append(n) or subplots(n, *a, **k))
+  figures.reconstructions_figure(workdir, records)
+  assert rows == [2]  # the held-out cases and Adam's reconstructions
 
 
 def test_settings_are_named_as_the_paper_names_them():

@@ -26,10 +26,11 @@ def _column(summary: dict) -> str | tuple:
 
 
 def _label(column, mu_name: str = "μ_max") -> str:
-  """A paper column's name; μ 0 is "SGD (μ = 0)" on Eq. 5's schedule and "μ0 = 0" on the
-  RNNs' (whose first 1000 updates run at μ = 0.9), as results.label names it."""
+  """A paper column's name; μ 0 as results.label names it ("SGD", or "μ0 = 0" on the RNNs'
+  schedule), SGD with its μ said."""
   if column == "sgd":
-    return "μ0 = 0" if mu_name == "μ0" else "SGD (μ = 0)"
+    name = label({"optimizer": "nag", "mu_max": 0.0}, mu_name)
+    return "SGD (μ = 0)" if name == "SGD" else name
   if column == "biases":
     return "biases"
   return f"{column[1]:g}{'N' if column[0] == 'nag' else 'M'}"
