@@ -17,7 +17,12 @@ follow 0.99's schedule until update 12,250). updates_30k: 30,000 updates, μ_max
 0.99, 0.995} (by update 30,000 Eq. 5 has reached 0.9959, so 0.999 would run 0.995's schedule
 but for its last 5,000 updates), each setting at the ε its pilot chose (below, from
 results/mnist_ae_pilot/summary.md); one ε per setting, where Curves gets three, to fit
-about 100 minutes of two CPU cores.
+about 100 minutes of two CPU cores. results/mnist_ae_updates_30k_merged/ joins it with two
+runs one step lower, the same preset with grid.points (commands in its summary.md):
+
+    nesterov-jax run configs/mnist_ae.py:updates_30k --workdir runs/mnist_lower \
+        "--config.grid.points=(('nag', 0.99, 0.005), ('nag', 0.995, 0.005),
+                                ('cm', 0.99, 0.005), ('cm', 0.995, 0.005))"
 """
 
 from nesterov_jax.paper import protocols
