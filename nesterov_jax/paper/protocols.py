@@ -36,7 +36,11 @@ def autoencoder(task_name: str) -> ml_collections.ConfigDict:
   config.task.num_test = {"curves_ae": 10_000, "mnist_ae": 10_000, "faces_ae": 41_400}[task_name]
   config.task.data_seed = 0
   config.task.batch_size = 200
-  config.task.eval_batch_size = 2000
+  # Cases per evaluation batch. With the grid vmapped, 2000 made [grid, 2000, 2000] activations
+  # that spill the cache: on 2 CPU cores, evaluating Faces ran 3.1 times slower per case than
+  # with 500 (1.2 times MNIST, 1.3 times Curves), and one evaluation of 30 Faces configs on the
+  # 144,900 faces took 18 minutes, twice a chunk of 500 updates. Only the summation order changes.
+  config.task.eval_batch_size = 500
   config.task.num_connections = 15
   config.grid.mu_max = MU_MAX
   config.grid.learning_rates = AE_LEARNING_RATES
