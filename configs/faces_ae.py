@@ -22,7 +22,8 @@ from nesterov_jax.paper import protocols
 
 # (optimizer, μ_max) → ε: the pilot's best learning rate per setting.
 # At 3,000 updates 0.001 was best for every setting, bracketed on both sides (0.005 and
-# 0.0005 worse; 0.05 diverged within 30 updates, 0.01 and 0.005 stalled at 21.8).
+# 0.0005 worse; 0.05 diverged within 30 updates; with momentum, 0.01 and 0.005 stayed on the
+# mean-face plateau, 21.8). At 15,000 updates 0.0005 was worse again for SGD, 0.99N and 0.99M.
 CHOSEN_LEARNING_RATES = {("nag", 0.0): 0.001, ("nag", 0.9): 0.001, ("nag", 0.99): 0.001,
                          ("cm", 0.9): 0.001, ("cm", 0.99): 0.001}
 
