@@ -5,6 +5,7 @@
     nesterov-jax run configs/rnn_memorization20.py:paper_length_cm   # its CM half: merge the two with
     nesterov-jax merge runs/rnn_memorization20_paper_length runs/rnn_memorization20_paper_length_nag runs/rnn_memorization20_paper_length_cm
     nesterov-jax run configs/rnn_memorization20.py:modern_paper_length  # Adam, RMSProp (not in the paper), to merge
+    nesterov-jax run configs/rnn_memorization20.py:seeds         # seeds 1-3 at CHOSEN_LEARNING_RATES, to merge
     nesterov-jax run configs/rnn_memorization20.py:pilot         # 5 ε, 10,000 updates
     nesterov-jax run configs/rnn_memorization20.py:full          # the paper's protocol exactly (112 runs)
     nesterov-jax run configs/rnn_memorization20.py:smoke         # seconds, for the tests
@@ -26,6 +27,12 @@ from nesterov_jax.paper import protocols
 # 1e-5 and 1e-6, and 1e-7 below its grid, so that the 50,000-update run can bracket the optimum.
 PAPER_LENGTH_LEARNING_RATES = (1e-5, 1e-6, 1e-7)
 
+# Each setting's ε at 50,000 updates on seed 0 (results/rnn_memorization20_paper_length_merged), at which
+# the seeds preset runs seeds 1, 2 and 3.
+CHOSEN_LEARNING_RATES = {('nag', 0.0): 1e-7, ('nag', 0.9): 1e-5, ('nag', 0.98): 1e-5, ('nag', 0.995): 1e-7,
+                         ('cm', 0.9): 1e-4, ('cm', 0.98): 1e-5, ('cm', 0.995): 1e-7}
+
 
 def get_config(preset: str = "paper_length"):
-  return protocols.rnn_preset("memorization20", 80, preset, PAPER_LENGTH_LEARNING_RATES)
+  return protocols.rnn_preset("memorization20", 80, preset, PAPER_LENGTH_LEARNING_RATES,
+                              chosen_learning_rates=CHOSEN_LEARNING_RATES)

@@ -5,6 +5,7 @@
     nesterov-jax run configs/rnn_memorization5.py:paper_length_cm   # its CM half: merge the two with
     nesterov-jax merge runs/rnn_memorization5_paper_length runs/rnn_memorization5_paper_length_nag runs/rnn_memorization5_paper_length_cm
     nesterov-jax run configs/rnn_memorization5.py:modern_paper_length  # Adam, RMSProp (not in the paper), to merge
+    nesterov-jax run configs/rnn_memorization5.py:seeds         # seeds 1-3 at CHOSEN_LEARNING_RATES, to merge
     nesterov-jax run configs/rnn_memorization5.py:pilot         # 5 ε, 10,000 updates
     nesterov-jax run configs/rnn_memorization5.py:full          # the paper's protocol exactly (112 runs)
     nesterov-jax run configs/rnn_memorization5.py:smoke         # seconds, for the tests
@@ -27,6 +28,12 @@ from nesterov_jax.paper import protocols
 # and 1e-7, 1e-8, 1e-9 for μ0 = 0.995, where NAG did best at 1e-8 and CM at 1e-7.
 PAPER_LENGTH_LEARNING_RATES = (1e-5, 1e-6)
 
+# Each setting's ε at 50,000 updates on seed 0 (results/rnn_memorization5_paper_length_merged), at which
+# the seeds preset runs seeds 1, 2 and 3.
+CHOSEN_LEARNING_RATES = {('nag', 0.0): 1e-6, ('nag', 0.9): 1e-5, ('nag', 0.98): 1e-5, ('nag', 0.995): 1e-8,
+                         ('cm', 0.9): 1e-6, ('cm', 0.98): 1e-6, ('cm', 0.995): 1e-7}
+
 
 def get_config(preset: str = "paper_length"):
-  return protocols.rnn_preset("memorization5", 200, preset, PAPER_LENGTH_LEARNING_RATES)
+  return protocols.rnn_preset("memorization5", 200, preset, PAPER_LENGTH_LEARNING_RATES,
+                              chosen_learning_rates=CHOSEN_LEARNING_RATES)

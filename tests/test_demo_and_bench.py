@@ -3,12 +3,11 @@
 import json
 import pathlib
 
+import jax
 import pytest
 
 from nesterov_jax.paper import bench
 from nesterov_jax import cli
-from nesterov_jax.engine import tasks
-from nesterov_jax.engine.config import load_config
 
 ROOT = pathlib.Path(__file__).parents[1]
 
@@ -20,30 +19,49 @@ def test_demo_smoke_writes_the_quadratic_figures_and_a_curves_table(tmp_path):
     assert (tmp_path / name).stat().st_size > 0, name
 
 
-def test_benchmark_runs_every_method_and_reports_speedups_against_the_engine(monkeypatch, tmp_path):
-  config = load_config(f"{ROOT / 'configs' / 'teacher_mlp.py'}:smoke")
-  task = tasks.make_task(config.task)
-  monkeypatch.setattr(bench, "workloads", lambda rnn_length, rnn_unroll=8: {"mnist_ae": (task, config, 1e6),
-                                                              f"rnn_T{rnn_length}": (task, config, 2e6)})
-  torch_calls = []
-  monkeypatch.setattr(bench, "torch_seconds", lambda *args: torch_calls.append(args[0]) or 1e-3)
-  result = bench.run_bench({"mnist": [3], "rnn": [1, 2]}, ["highest"], chunk=2, repeats=1, rnn_length=5,
-                           matmul_size=64)
-  methods = ("engine", "naive vmap", "sequential", "torch, sequential")
-  assert [(r["workload"], r["configs"], r["method"]) for r in result["rows"]] == [
-      ("mnist_ae", 3, m) for m in methods] + [("rnn_T5", n, m) for n in (1, 2) for m in methods]
-  assert torch_calls == ["mnist_ae", "rnn_T5"]  # one PyTorch config timed once per workload
-  torch_rows = [r for r in result["rows"] if r["method"] == "torch, sequential"]
-  for r in torch_rows:  # N configs one after another: N × one config's time, per config the same
-    assert r["us_per_config_update"] == pytest.approx(1e3)
-  for r in result["rows"]:
-    assert r["us_per_config_update"] > 0
-    assert abs(r["tflops"] - (1e6 if r["workload"] == "mnist_ae" else 2e6) / r["us_per_config_update"] / 1e6) < 1e-9
-    assert 0 < r["fraction_of_ceiling"]
+def test_benchmark_interleaves_its_windows_and_reports_medians_ranges_and_speedups(monkeypatch):
+  # Fake methods with known costs: "slow" takes 3× the engine's time per update in every
+  # window but the one where a disturbance (a shared machine) doubles the engine's. A bench
+  # that timed each method in one window, took means, or divided the wrong way round would
+  # report another speed-up, range or order of calls.
+  clock, calls = [0.0], []
+  monkeypatch.setattr(bench.time, "perf_counter", lambda: clock[0])
+  cost = {"engine": 1.0, "slow": 3.0, "torch, sequential": 0.5}
+
+  def fake(name):
+    def run(start):
+      window = (start // 10 - 1) // 2  # chunk 10, 2 repeats per window
+      calls.append((name, window))
+      disturbed = name == "engine" and window == 1
+      clock[0] += 10 * cost[name] * (2.0 if disturbed else 1.0)
+    return run
+
+  seconds = bench.interleaved_seconds({n: fake(n) for n in cost}, chunk=10, repeats=2, windows=3)
+  assert [c for c in calls if c[1] >= 0][::2] == [  # after one compile chunk each: rotating order
+      ("engine", 0), ("slow", 0), ("torch, sequential", 0),
+      ("slow", 1), ("torch, sequential", 1), ("engine", 1),
+      ("torch, sequential", 2), ("engine", 2), ("slow", 2)]
+  assert seconds["engine"] == [1.0, 2.0, 1.0] and seconds["slow"] == [3.0, 3.0, 3.0]
+  rows = {r["method"]: r for r in bench.cell_rows("w", "highest", 4, seconds, flops=2e9, ceiling=1.0)}
+  assert rows["engine"]["us_per_config_update"] == pytest.approx(0.25e6)  # median 1.0 s over 4 configs
+  assert (rows["engine"]["us_min"], rows["engine"]["us_max"]) == pytest.approx((0.25e6, 0.5e6))
+  assert rows["slow"]["engine_speedup"] == pytest.approx(3.0)  # the median of per-window ratios 3, 1.5, 3
+  assert (rows["slow"]["engine_speedup_min"], rows["slow"]["engine_speedup_max"]) == pytest.approx((1.5, 3.0))
+  assert rows["torch, sequential"]["engine_speedup"] == pytest.approx(0.5)
+  assert rows["engine"]["engine_speedup"] is None
+  assert rows["engine"]["tflops"] == pytest.approx(2e9 / 0.25 / 1e12)
+  assert rows["engine"]["fraction_of_ceiling"] == pytest.approx(rows["engine"]["tflops"])
+
+
+def test_benchmark_quick_preset_runs_every_method_and_writes_its_table(tmp_path):
+  bench.main(tmp_path, "quick")
+  result = json.loads((tmp_path / "bench.json").read_text())
+  methods = {(r["workload"], r["method"]) for r in result["rows"]}
+  expected = ("engine", "naive vmap", "sequential") + (("engine, 1 device",) if len(jax.devices()) > 1 else ())
+  for workload in ("mnist_ae", "rnn_T20"):
+    assert {(workload, m) for m in expected} <= methods
+  assert ("rnn_T20", "engine, autodiff BPTT") in methods
+  text = (tmp_path / "bench.md").read_text()
+  assert "Made by `" in text and "interleaved windows" in text
   (gn,) = result["gauss_newton"]  # the Hessian-free row: one G·v against one gradient
-  assert gn["workload"] == "mnist_ae" and gn["gradient_us"] > 0 and gn["gv_first_us"] > 0
   assert gn["gv_over_gradient"] == pytest.approx(gn["gv_us"] / gn["gradient_us"], rel=1e-9)
-  text = bench.markdown(result)
-  assert "engine speed-up" in text and text.count("×") == 9 and "Made by `" in text
-  assert "| mnist_ae | highest |" in text.split("G·v against one gradient")[1]
-  json.dumps(result)

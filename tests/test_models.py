@@ -1,10 +1,12 @@
 """The Flax networks: the autoencoders' architectures and the tanh RNN's recurrence."""
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
-from nesterov_jax.paper.models import Autoencoder, TanhRNN
+from nesterov_jax.paper.models import Autoencoder, TanhRNN, autodiff_tanh_recurrence, tanh_recurrence
 
 
 def test_mnist_autoencoder_is_784_1000_500_250_30_mirrored_with_sparse_layers():
@@ -45,3 +47,27 @@ def test_tanh_rnn_equals_the_recurrence_written_out_and_starts_from_table_4():
   np.testing.assert_allclose(p["b_o"], 0.5)
   np.testing.assert_allclose(np.max(np.abs(np.linalg.eigvals(p["w_hh"]))), 1.1, rtol=1e-5)
   assert abs(p["w_ih"].std() - 0.001) < 0.0005 and abs(p["w_ho"].std() - 0.1) < 0.05
+
+
+@pytest.mark.parametrize("num_outputs, num_inputs", [(1, 2), (3, 5)])
+def test_tanh_recurrence_backpropagates_through_time_as_autodiff_through_the_scan_does(num_outputs, num_inputs):
+  # The hand-written backward pass (one reverse scan accumulating ∂W_hh, ∂W_ih, ∂b_h) against
+  # jax.grad through the recurrence's lax.scan; a wrong tanh derivative, a step off by one in
+  # h[t−1], or a cotangent injected at the wrong output step each break it.
+  k = jax.random.split(jax.random.key(num_outputs), 5)
+  x = jax.random.normal(k[0], (12, 4, num_inputs))
+  w_ih, b_h = 0.5 * jax.random.normal(k[1], (num_inputs, 16)), 0.1 * jax.random.normal(k[2], (16,))
+  w_hh = 0.3 * jax.random.normal(k[3], (16, 16))
+  weights = jax.random.normal(k[4], (num_outputs, 4, 16))  # a loss that reads every output step
+
+  def written_out(w_ih, b_h, w_hh):
+    return jnp.sum(autodiff_tanh_recurrence(x, w_ih, b_h, w_hh, num_outputs) * weights)
+
+  def ours(w_ih, b_h, w_hh):
+    return jnp.sum(tanh_recurrence(x, w_ih, b_h, w_hh, num_outputs, 4) * weights)
+
+  with jax.default_matmul_precision("highest"):
+    expected = jax.grad(written_out, argnums=(0, 1, 2))(w_ih, b_h, w_hh)
+    got = jax.jit(jax.grad(ours, argnums=(0, 1, 2)))(w_ih, b_h, w_hh)
+  chex.assert_trees_all_close(got, expected, rtol=1e-5, atol=1e-6)
+  chex.assert_trees_all_equal_shapes_and_dtypes(got, expected)

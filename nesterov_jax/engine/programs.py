@@ -125,12 +125,40 @@ def to_global(x, sharding) -> jax.Array:
   return jax.make_array_from_callback(x.shape, sharding, lambda idx: x[idx])
 
 
+def distinct_initializations(task: Task, grid: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+  """(rows, of): ``rows`` the first point of each distinct initialization (a seed and the
+  task's own hyperparameters: points that differ only in optimizer, μ_max or ε start from
+  the same parameters), and ``of[i]`` the index in ``rows`` of point i's."""
+  axes = [k for k in task.hparam_axes if k in grid]
+  keys = [(int(grid["seed"][i]), *(float(grid[k][i]) for k in axes)) for i in range(len(grid["seed"]))]
+  first: dict[tuple, int] = {}
+  for i, key in enumerate(keys):
+    first.setdefault(key, i)
+  index = {key: j for j, key in enumerate(first)}
+  return np.array(list(first.values())), np.array([index[key] for key in keys])
+
+
+def initial_program(task: Task):
+  """The training error of each distinct initialization, vmapped: ``(hps, data) -> {metric:
+  [n]}``. Every optimizer starts from the task's initial parameters and measures there (a
+  velocity or an average starts at zero or at the parameters), so a point's error at update
+  0 is its initialization's, and the grid's step 0 evaluates each initialization once (a
+  30-point pilot of one seed evaluates one network instead of 30)."""
+
+  def initial_point(hp, data):
+    params = task.init(jax.random.fold_in(jax.random.key(hp["seed"]), 0), _task_hparams(task, hp))
+    return task.evaluate(params, data)
+
+  return jax.vmap(initial_point, in_axes=(0, None))
+
+
 class Programs(NamedTuple):
   """A grid's compiled programs and inputs, sharded over ``mesh``.
 
   ``init(hps)``, ``evaluate(states, data)`` and, per phase, ``chunks[i] = (first update, end,
   train_chunk(states, hps, data, start))``; ``hps`` the groups' hyperparameter arrays (each
-  padded to ``slots[i]`` rows).
+  padded to ``slots[i]`` rows); ``evaluate_initial(initial_hps, data)`` the errors of the
+  distinct initializations, ``initial_of`` each point's among them.
   """
 
   groups: list[grid_lib.Group]
@@ -141,6 +169,14 @@ class Programs(NamedTuple):
   chunks: list[tuple[int, int, Any]]
   by_point: NamedSharding
   replicated: NamedSharding
+  evaluate_initial: Any
+  initial_hps: dict
+  initial_of: np.ndarray
+
+  def initial_errors(self, data, host) -> dict[str, np.ndarray]:
+    """Every point's errors at update 0, in the grid's order; ``host`` as in :meth:`gather`."""
+    errors = self.evaluate_initial(self.initial_hps, data)
+    return {k: np.asarray(host(v))[self.initial_of] for k, v in errors.items()}
 
   def chunk_at(self, update: int):
     return next(fn for start, end, fn in self.chunks if start <= update < end)
@@ -171,9 +207,15 @@ def build(task: Task, config, grid: dict[str, np.ndarray], mesh: Mesh | None = N
   init, _, evaluate = make_programs(task, config, families)
   chunks = [(start, end, make_programs(task, config, families, i)[1])
             for i, (start, end, _) in enumerate(grid_lib.phases(config, families))]
+  rows, initial_of = distinct_initializations(task, grid)
+  padded = np.concatenate([rows, np.repeat(rows[:1], -len(rows) % mesh.size)])
+  initial_hps = {k: to_global(grid[k][padded], by_point) for k in ("seed", *task.hparam_axes) if k in grid}
+  evaluate_initial = initial_program(task)
   if jit:
     init = jax.jit(init, out_shardings=by_point)
     evaluate = jax.jit(evaluate, out_shardings=by_point)
+    evaluate_initial = jax.jit(evaluate_initial, out_shardings=by_point)
     chunks = [(start, end, jax.jit(fn, donate_argnums=0, out_shardings=(by_point, by_point)))
               for start, end, fn in chunks]
-  return Programs(groups, slots, hps, init, evaluate, chunks, by_point, replicated)
+  return Programs(groups, slots, hps, init, evaluate, chunks, by_point, replicated, evaluate_initial,
+                  initial_hps, initial_of)

@@ -25,10 +25,15 @@ import numpy as np
 
 from nesterov_jax.engine import files, provenance
 from nesterov_jax.engine.results import (PAPER_MOMENTUM, PAPER_OPTIMIZERS, hparam_keys, is_sgd, label, load_run,
-                                         select_best, selection_key, setting)
+                                         select_best, selection_key, setting, tuning_seeds, with_spread)
 
-def _fmt(mean: float, std: float, seeds: int) -> str:
-  return f"{mean:.4g} ± {std:.2g}" if seeds > 1 else f"{mean:.4g}"
+
+def seeds_phrase(records: list[dict]) -> str:
+  """How many seeds the run's settings have, for a title: "seed 0" (one), "3 seeds"."""
+  counts = sorted({s["seeds"] for s in select_best(records) if s["learning_rate"] is not None})
+  if counts == [1]:
+    return f"one seed ({records[0]['seed']})" if len({r["seed"] for r in records}) == 1 else "one seed each"
+  return ("n = " + "–".join(map(str, (counts[0], counts[-1]))) if len(counts) > 1 else f"{counts[0]} seeds")
 
 
 def without_momentum(records: list[dict]) -> set[str]:
@@ -48,11 +53,14 @@ def summary_markdown(records: list[dict]) -> str:
   lines = [f"# {records[0]['task']}: best learning rate per setting", "", provenance.records_markdown(records),
            (f"Data: {records[0]['data']}. " if records[0]["data"] else "") + f"{records[0]['num_updates']} updates, matmul precision "
            f"`{records[0]['precision']}`. Errors are measured at θ (`evaluation_params`). "
-           + ("Learning rate chosen by the lowest final training error, mean over seeds."
+           + ("Learning rate chosen by the lowest final training error"
               if selection_key(records) == "final_train_error" else
               "Learning rate chosen by the lowest `final_train_loss` (the training objective on the "
-              "fresh minibatches of the last 1000 updates), mean over seeds: this run is a pilot too "
-              "short for the training error to leave its plateau.")
+              "fresh minibatches of the last 1000 updates; this run is a pilot too short for the "
+              "training error to leave its plateau)")
+           + ", mean over the seeds that ran every ε of the setting (the seeds that chose ε). "
+             "Each value: the mean over all seeds run at that ε (min–max, n; and the mean over the "
+             "fresh seeds, which did not choose ε, where there are any)."
            + (" For HF, μ_max is the CG decay ζ and ε multiplies its step; `case_passes` in "
               "results.json counts its compute." if records[0]["optimizer"] == "hf" else ""), "",
            "| optimizer | μ_max | " + "".join(f"{h} | " for h in hparams) + "best ε | "
@@ -61,8 +69,8 @@ def summary_markdown(records: list[dict]) -> str:
   for s in select_best(records):
     lr = "all diverged" if s["learning_rate"] is None else f"{s['learning_rate']:g}"
     lines.append(f"| {s['optimizer']} | {mu_text(s)} | " + "".join(f"{s[h]:g} | " for h in hparams)
-                 + f"{lr} | " + " | ".join(_fmt(s[k], s[k + '_std'], s['seeds']) for k in outcome)
-                 + f" | {s['seeds']} | {s['diverged']} |")
+                 + f"{lr} | " + " | ".join(with_spread(s, k, 4) for k in outcome)
+                 + f" | {', '.join(map(str, s['seed_list']))} | {s['diverged']} |")
   lines += ["", "## Every grid point", "",
             "| optimizer | μ_max | ε | seed | " + "".join(f"{h} | " for h in hparams)
             + " | ".join(outcome) + " | diverged |",
@@ -89,17 +97,25 @@ def _mu_name(records: list[dict], workdir: pathlib.Path | None = None) -> str:
 
 def _curves(records: list[dict], metrics: list[dict]):
   """The evaluation steps, and a function from a setting's summary (``select_best``) to its
-  training error at those steps, mean over seeds at its best ε."""
+  training error at those steps at its best ε: (mean, min, max) over its seeds."""
   evals = [m for m in metrics if "train_error" in m]
   errors = np.array([m["train_error"] for m in evals])  # [evals, points]
   hparams = hparam_keys(records)
 
-  def curve(s: dict) -> np.ndarray:
+  def curve(s: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     idx = [i for i, r in enumerate(records) if setting(r, hparams) == setting(s, hparams)
            and r["learning_rate"] == s["learning_rate"]]
-    return errors[:, idx].mean(axis=1)
+    return errors[:, idx].mean(axis=1), errors[:, idx].min(axis=1), errors[:, idx].max(axis=1)
 
   return np.array([m["step"] for m in evals]), curve, errors
+
+
+def _plot_curve(ax, x, curve, style: str, **kwargs) -> None:
+  """A setting's mean over seeds, with its min–max over seeds as a band where it has several."""
+  mean, low, high = curve
+  (line,) = ax.plot(x, mean, style, **kwargs)
+  if np.any(high > low):
+    ax.fill_between(x, low, high, color=line.get_color(), alpha=0.18, lw=0)
 
 
 def _error_scale(ax, errors: np.ndarray) -> None:
@@ -127,12 +143,17 @@ def error_curves_figure(records: list[dict], metrics: list[dict], path: pathlib.
       continue
     text = f"{label(s, mu)}, ε {s['learning_rate']:g}"
     text += "".join(f", {h} {s[h]:g}" for h in hparams if len({r[h] for r in records}) > 1)
-    ax.plot(steps, curve(s), _LINE_STYLE.get(s["optimizer"], "-."), label=text, lw=1.2,
-            color=f"C{colours.index(colour_of(s)) if len(colours) > 1 else k}")
+    _plot_curve(ax, steps, curve(s), _LINE_STYLE.get(s["optimizer"], "-."), label=text, lw=1.2,
+                color=f"C{colours.index(colour_of(s)) if len(colours) > 1 else k}")
   _error_scale(ax, errors)
   others = ", others dash-dot" if any(r["optimizer"] not in PAPER_MOMENTUM for r in records) else ""
   _save_error_plot(fig, ax, path, "update", f"{records[0]['task']}: training error at each setting's "
-                   f"best ε\n(NAG solid, CM dashed{others})")
+                   f"best ε, {_over_seeds(records)}\n(NAG solid, CM dashed{others})")
+
+
+def _over_seeds(records: list[dict]) -> str:
+  phrase = seeds_phrase(records)
+  return phrase if phrase.startswith("one seed") else f"mean over {phrase} (band: min–max)"
 
 
 def best_of_each_optimizer(records: list[dict]) -> list[dict]:
@@ -154,11 +175,12 @@ def best_per_optimizer_figure(records: list[dict], metrics: list[dict], path: pa
   mu = _mu_name(records, path.parent)
   fig, ax = plt.subplots(figsize=(6.5, 4.2))
   for s in best_of_each_optimizer(records):
-    ax.plot(steps, curve(s), _LINE_STYLE.get(s["optimizer"], "-."), lw=1.4, label=f"{label(s, mu)}, ε {s['learning_rate']:g}"
-            + ("" if s["optimizer"] in PAPER_OPTIMIZERS else " (not in the paper)"))
+    _plot_curve(ax, steps, curve(s), _LINE_STYLE.get(s["optimizer"], "-."), lw=1.4,
+                label=f"{label(s, mu)}, ε {s['learning_rate']:g}"
+                + ("" if s["optimizer"] in PAPER_OPTIMIZERS else " (not in the paper)"))
   _error_scale(ax, errors)
   _save_error_plot(fig, ax, path, "update", f"{records[0]['task']}: training error of each optimizer "
-                   f"at its best setting\n(lowest {selection_key(records).replace('_', ' ')}, mean over seeds)")
+                   f"at its best setting (lowest {selection_key(records).replace('_', ' ')})\n{_over_seeds(records)}")
 
 
 def _save_error_plot(fig, ax, path: pathlib.Path, xlabel: str, title: str) -> None:
@@ -181,9 +203,11 @@ def heatmap_figure(records: list[dict], path: pathlib.Path) -> None:
   mu = _mu_name(records, path.parent)
   no_mu = without_momentum(records)
   by = selection_key(records)
+  hparams, tuning = hparam_keys(records), tuning_seeds(records)
   cells = collections.defaultdict(list)
-  for r in records:
-    cells[(r["optimizer"], r["learning_rate"], r[column])].append(np.nan if r["diverged"] else r[by])
+  for r in records:  # over the seeds that chose ε, where a setting ran several
+    if not tuning[setting(r, hparams)] or r["seed"] in tuning[setting(r, hparams)]:
+      cells[(r["optimizer"], r["learning_rate"], r[column])].append(np.nan if r["diverged"] else r[by])
   means = {k: float(np.mean(v)) for k, v in cells.items()}
   finite = np.array([v for v in means.values() if np.isfinite(v) and v > 0])
   vmin = finite.min() if finite.size else 1e-3
@@ -213,7 +237,10 @@ def heatmap_figure(records: list[dict], path: pathlib.Path) -> None:
   fig.colorbar(im, ax=axes[0].tolist(), label=f"log10 {what}")
   once = (f"; {label({'optimizer': 'nag', 'mu_max': 0.0}, mu)} run once for CM and NAG"
           if any(o in PAPER_MOMENTUM for o in optimizers) else "")
-  fig.suptitle(f"{records[0]['task']}: {what}, mean over seeds\n(div = diverged; empty = not run{once})", fontsize=9)
+  choosers = sorted(set().union(*tuning.values()) or {r["seed"] for r in records})
+  seeds = f"seed {choosers[0]}" if len(choosers) == 1 else f"mean over seeds {', '.join(map(str, choosers))}"
+  fig.suptitle(f"{records[0]['task']}: {what}, {seeds} (the seeds that chose ε)\n"
+               f"(div = diverged; empty = not run{once})", fontsize=9)
   files.save_figure(fig, path, dpi=130)
   plt.close(fig)
 
@@ -252,10 +279,19 @@ def write_hf_report(workdir: pathlib.Path) -> None:
 
   runs = {name: load_run(workdir / name) for name in HF_RUNS}
   configs = {name: json.loads((workdir / name / "config.json").read_text()) for name in HF_RUNS}
+  from nesterov_jax.engine import findings
+  from nesterov_jax.paper import findings as paper_findings
+
   passes_figure(runs, workdir / "error_vs_passes.png")
   files.write_text(workdir / "table1.md", paper_tables.table1_hf(
       {name: (runs[name][0], configs[name]) for name in HF_RUNS}))
-  print(f"wrote {workdir}/table1.md, error_vs_passes.png")
+  # One record set of the three runs, each record's optimizer named by its run.
+  joined = [{**r, "optimizer": name} for name in HF_RUNS for r in runs[name][0]]
+  task = joined[0]["task"]
+  evaluations = findings.evaluate_all(paper_findings.hf_findings(task), joined)
+  files.write_text(workdir / "findings.md", findings.markdown(
+      evaluations, joined, f"{task}: Section 5's findings on this run (HF*, HF† and NAG)"))
+  print(f"wrote {workdir}/table1.md, error_vs_passes.png, findings.md")
 
 
 def write_report(workdir: pathlib.Path) -> None:
@@ -276,11 +312,13 @@ def write_report(workdir: pathlib.Path) -> None:
   if any(r["optimizer"] not in PAPER_OPTIMIZERS for r in records) and len(best_of_each_optimizer(records)) > 1:
     best_per_optimizer_figure(records, metrics, workdir / "best_per_optimizer.png")
     plots.append("best_per_optimizer.png")
-  try:  # the paper's tables and pictures, for its tasks
-    from nesterov_jax.paper import figures, tables as paper_tables
+  try:  # the paper's tables, findings and pictures, for its tasks
+    from nesterov_jax.paper import figures, findings as paper_findings, tables as paper_tables
   except ImportError:  # installed without the [paper] extra: none of its tasks has run
     tables, pictures = [], []
   else:
     tables = paper_tables.write_paper_tables(workdir, records)
+    if config_path.exists():
+      tables += paper_findings.write_findings(workdir, records, json.loads(config_path.read_text()))
     pictures = figures.write_figures(workdir, records)
   print(f"wrote {workdir}/" + ", ".join(["summary.md", *plots, *tables, *pictures]))

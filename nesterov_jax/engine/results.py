@@ -73,36 +73,92 @@ def selection_key(records: list[dict]) -> str:
   return records[0].get("selected_by", "final_train_error")
 
 
-def select_best(records: list[dict]) -> list[dict]:
-  """Per setting, the learning rate with the lowest mean over seeds of the run's selection
-  key (:func:`selection_key`: the final training error, as the paper selects).
+def tuning_seeds(records: list[dict]) -> dict[tuple, set[int]]:
+  """Per setting, the seeds that chose its ε: those it ran at every one of its ε (the first
+  runs of a protocol tune ε on seed 0; later runs add seeds at the chosen ε only). A setting
+  that ran one ε chose nothing: its set is empty, and every seed is fresh."""
+  hparams = hparam_keys(records)
+  seeds_at = collections.defaultdict(lambda: collections.defaultdict(set))
+  for r in records:
+    seeds_at[setting(r, hparams)][r["learning_rate"]].add(r["seed"])
+  return {key: set.intersection(*by_lr.values()) if len(by_lr) > 1 else set()
+          for key, by_lr in seeds_at.items()}
 
-  A learning rate at which any seed diverged is not eligible (the paper reports settings
-  that trained). Returns one summary per setting, with the mean and standard deviation
-  over seeds of every ``final_*`` and ``train_error_before_finetune`` field, sorted by
-  optimizer then μ_max; ``learning_rate`` is None when every rate diverged.
+
+def outcome_keys(records: list[dict]) -> list[str]:
+  return [k for k in records[0] if k.startswith("final_") or k == "train_error_before_finetune"]
+
+
+def seed_statistics(values: list[float], seeds: list[int], fresh: set[int]) -> dict:
+  """mean, std, min, max over seeds, and the mean over the ``fresh`` seeds (those that did not
+  choose ε: free of the selection's optimism; None when there are none, or all are fresh)."""
+  x = np.array(values, np.float64)
+  fresh_x = np.array([v for v, s in zip(values, seeds) if s in fresh], np.float64)
+  return {"mean": float(x.mean()), "std": float(x.std()), "min": float(x.min()), "max": float(x.max()),
+          "fresh": float(fresh_x.mean()) if 0 < len(fresh_x) < len(x) else None}
+
+
+def select_best(records: list[dict]) -> list[dict]:
+  """Per setting, the learning rate with the lowest mean of the run's selection key
+  (:func:`selection_key`: the final training error, as the paper selects) over the seeds
+  that chose ε (:func:`tuning_seeds`; all seeds where the setting ran one ε).
+
+  A learning rate at which a seed that chose ε diverged is not eligible (the paper reports
+  settings that trained). Returns one summary per setting, sorted by optimizer then μ_max,
+  with, for every ``final_*`` and ``train_error_before_finetune`` field, its mean (``k``)
+  over all the seeds run at that ε, ``k_std``, ``k_min``, ``k_max`` and ``k_fresh`` (the mean
+  over the seeds that did not choose ε, or None); ``seeds`` (n), ``seed_list``,
+  ``fresh_seeds`` and ``diverged`` (how many of them diverged). ``learning_rate`` is None
+  when every rate diverged.
   """
   by = selection_key(records)
   hparams = hparam_keys(records)
+  tuning = tuning_seeds(records)
   by_setting_lr = collections.defaultdict(list)
   for r in records:
     by_setting_lr[(setting(r, hparams), r["learning_rate"])].append(r)
-  outcome_keys = [k for k in records[0] if k.startswith("final_") or k == "train_error_before_finetune"]
+  outcomes = outcome_keys(records)
   best: dict[tuple, dict] = {}
   for (key, lr), group in by_setting_lr.items():
+    group = sorted(group, key=lambda r: r["seed"])
+    seeds = [r["seed"] for r in group]
+    choosers = [r for r in group if r["seed"] in tuning[key]] or group
+    fresh = set(seeds) - tuning[key]
     summary = {"optimizer": key[0], "mu_max": key[1], **dict(zip(hparams, key[2:])),
-               "learning_rate": lr, "seeds": len(group),
+               "learning_rate": lr, "seeds": len(group), "seed_list": seeds,
+               "fresh_seeds": len(fresh) if tuning[key] else 0,
                "diverged": sum(r["diverged"] for r in group)}
-    for k in outcome_keys:
-      values = np.array([r[k] for r in group], np.float64)
-      summary[k] = float(values.mean())
-      summary[k + "_std"] = float(values.std())
-    eligible = summary["diverged"] == 0 and np.isfinite(summary[by])
+    for k in outcomes:
+      stats = seed_statistics([r[k] for r in group], seeds, fresh if tuning[key] else set())
+      summary.update({k: stats["mean"], **{f"{k}_{name}": v for name, v in stats.items() if name != "mean"}})
+    selection = float(np.mean([r[by] for r in choosers]))
+    eligible = not any(r["diverged"] for r in choosers) and np.isfinite(selection)
+    summary["selection_value"] = selection if eligible else None
     incumbent = best.get(key)
     if incumbent is None or (eligible and (incumbent["learning_rate"] is None
-                                           or summary[by] < incumbent[by])):
+                                           or selection < incumbent["selection_value"])):
       best[key] = summary if eligible else {**summary, "learning_rate": None}
   return sorted(best.values(), key=lambda s: (s["optimizer"], s["mu_max"], *(s[k] for k in hparams)))
+
+
+def with_spread(summary: dict, key: str = "final_train_error", digits: int = 3) -> str:
+  """A setting's value over seeds in words: "0.0008 (0.0003–0.0012, n = 4)", or "0.0008
+  (n = 1)" for one seed; the mean over the seeds that did not choose ε follows where there
+  are such seeds: "…; 3 fresh seeds: 0.0009"."""
+  show = lambda v: f"{v:.{digits}g}"
+  if summary["seeds"] == 1:
+    return f"{show(summary[key])} (n = 1)"
+  text = f"{show(summary[key])} ({show(summary[key + '_min'])}–{show(summary[key + '_max'])}, n = {summary['seeds']}"
+  if summary.get(key + "_fresh") is not None:
+    text += f"; {summary['fresh_seeds']} fresh: {show(summary[key + '_fresh'])}"
+  return text + ")"
+
+
+def per_seed(records: list[dict], summary: dict, key: str = "final_train_error") -> dict[int, float]:
+  """A setting's values at its best ε (a :func:`select_best` summary), by seed."""
+  hparams = hparam_keys(records)
+  return {r["seed"]: r[key] for r in records
+          if setting(r, hparams) == setting(summary, hparams) and r["learning_rate"] == summary["learning_rate"]}
 
 
 # Fields of config.json that may differ between runs merged into one table: the grid and its

@@ -153,7 +153,7 @@ def run(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> list[dict]:
     # Every process runs this loop identically: each call below is a collective.
     try:
       if start == 0:  # the error curves start from the initialization
-        errors = _in_grid_order(programs, programs.evaluate(state, data))
+        errors = programs.initial_errors(data, _host)
         metrics.append({"step": 0, "wall_s": round(time.perf_counter() - wall_start, 3),
                         "case_passes": case_passes.tolist(), **{k: v.tolist() for k, v in errors.items()}})
       for chunk_start in range(start, config.num_updates, config.chunk_size):

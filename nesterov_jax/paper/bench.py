@@ -1,11 +1,14 @@
 """``nesterov-jax bench``: the sweep engine against the obvious alternatives, side by side.
 
-For each workload (the MNIST autoencoder 784-1000-500-250-30 mirrored, batch 200; the
-tanh RNN with 100 units, batch 100, at T = 80 on CPUs and T = 200 on GPUs) and each grid
-size, in one process:
+For each workload (the MNIST and Curves autoencoders, batch 200; the tanh RNN with 100
+units, batch 100, at T = 80 on CPUs and T = 200 on GPUs) and each grid size, in one process:
 
 - **engine**: our vmapped, jitted ``lax.scan`` train chunk (``programs.build``),
   sharded over the devices ``sweep.run`` would use (on a CPU, one device per core);
+- **engine, 1 device** (on a CPU): the same program on one device, to choose the layout;
+- **engine, autodiff BPTT** (the RNN): the engine with the recurrence differentiated by
+  autodiff through ``lax.scan`` in the [B, H] layout, as it was before
+  ``models.tanh_recurrence``;
 - **naive vmap**: ``optax.inject_hyperparams(optax.sgd)(..., nesterov=True)`` vmapped over the
   grid inside a jitted ``lax.scan``, on one device: the first program a JAX user writes;
 - **sequential**: one single-config engine program run once per grid point;
@@ -14,10 +17,16 @@ size, in one process:
 
 and, for Hessian-free, the cost of one Gauss-Newton product G·v relative to one gradient.
 
-It prints config-updates/s, µs per config-update, achieved TFLOP/s (model FLOPs: 6 per
-weight per case for the autoencoder; the recurrence's matmuls for the RNN) and the fraction
-of the device's matmul ceiling, measured in the same run. Only ratios measured side by side
-mean anything on shared machines.
+Every method of a cell is compiled first, then timed in ``windows`` interleaved windows:
+each window runs every method in turn, for ``repeats`` chunks each, in an order that
+rotates from window to window, so that a slow minute of a shared machine falls on every
+method alike. Each row gives the median over windows and their spread (min–max), and the
+engine's speed-up over the method as the median of the per-window ratios with its range:
+a ratio whose range straddles 1 is not a finding. It prints µs per config-update,
+achieved TFLOP/s (model FLOPs: 6 per weight per case for the autoencoders; the
+recurrence's matmuls for the RNN) and the fraction of the device's matmul ceiling,
+measured in the same run. Only ratios measured side by side mean anything on shared
+machines.
 """
 
 from __future__ import annotations
@@ -36,8 +45,12 @@ from nesterov_jax.engine import files, programs, provenance
 from nesterov_jax.hf import gauss_newton_operator
 from nesterov_jax.engine.tasks import Task
 
-MNIST_WEIGHTS = sum(a * b for a, b in zip((784, 1000, 500, 250, 30, 250, 500, 1000),
-                                          (1000, 500, 250, 30, 250, 500, 1000, 784)))
+
+
+def autoencoder_weights(name: str) -> int:
+  encoder, size, _ = autoencoders.ARCHITECTURES[name]
+  sizes = (size, *encoder, *reversed(encoder[:-1]), size)
+  return sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
 
 
 def matmul_ceiling(precision: str, size: int) -> float:
@@ -56,15 +69,20 @@ def matmul_ceiling(precision: str, size: int) -> float:
 
 def workloads(rnn_length: int, rnn_unroll: int = 8) -> dict[str, tuple[Task, ml_collections.ConfigDict, float]]:
   """(task, sweep config, model FLOPs per config-update) for each workload."""
-  ae = protocols.autoencoder("mnist_ae")
-  ae.task.num_test = 1000
+  out = {}
+  for name in ("mnist_ae", "curves_ae"):
+    ae = protocols.autoencoder(name)
+    ae.task.num_test = 1000  # the data's size changes no update's cost
+    if name == "curves_ae":
+      ae.task.num_train = 2000
+    out[name] = (autoencoders.autoencoder_task(ae.task), ae, 6.0 * autoencoder_weights(name) * ae.task.batch_size)
   rnn_config = protocols.rnn("addition", rnn_length)
   rnn_config.task.num_eval_sequences = 100
   rnn_config.task.unroll = rnn_unroll
   h, inputs = rnn_config.task.hidden_size, 2
   rnn_flops = 6 * (h * h + inputs * h) * rnn_config.task.batch_size * rnn_length
-  return {"mnist_ae": (autoencoders.autoencoder_task(ae.task), ae, 6.0 * MNIST_WEIGHTS * 200),
-          f"rnn_T{rnn_length}": (rnn.rnn_engine_task(rnn_config.task), rnn_config, float(rnn_flops))}
+  out[f"rnn_T{rnn_length}"] = (rnn.rnn_engine_task(rnn_config.task), rnn_config, float(rnn_flops))
+  return out
 
 
 def _grid(num_configs: int) -> dict[str, np.ndarray]:
@@ -77,12 +95,13 @@ def _grid(num_configs: int) -> dict[str, np.ndarray]:
           "seed": np.arange(num_configs, dtype=np.int32)}
 
 
-def engine_runner(task, config, num_configs, chunk):
+def engine_runner(task, config, num_configs, chunk, devices: int | None = None):
   """The engine as ``sweep.run`` runs it (``programs.build``): the grid sharded over the
-  devices it would use."""
+  devices it would use, or over the first ``devices`` of them."""
   config = ml_collections.ConfigDict(config.to_dict())
   config.chunk_size = chunk
-  engine = programs.build(task, config, _grid(num_configs))
+  mesh = None if devices is None else programs.grid_mesh(devices)
+  engine = programs.build(task, config, _grid(num_configs), mesh)
   data = jax.device_put(task.data, engine.replicated)
   chunk_fn = engine.chunk_at(0)
   state = engine.init(engine.hps)
@@ -90,9 +109,19 @@ def engine_runner(task, config, num_configs, chunk):
   def run(start):
     nonlocal state
     state, logs = chunk_fn(state, engine.hps, data, jnp.int32(start))
-    return logs[0]["train_loss"]
+    jax.block_until_ready(logs)
 
   return run
+
+
+def one_device_runner(task, config, num_configs, chunk):
+  return engine_runner(task, config, num_configs, chunk, devices=1)
+
+
+def autodiff_rnn_runner(task, config, num_configs, chunk):
+  """The engine on the RNN as first written: autodiff through the scan in the [B, H] layout
+  (the "before" of ``models.tanh_recurrence``)."""
+  return engine_runner(rnn.rnn_engine_task(config.task, gradient="autodiff"), config, num_configs, chunk)
 
 
 def naive_runner(task, config, num_configs, chunk):
@@ -125,7 +154,7 @@ def naive_runner(task, config, num_configs, chunk):
   def run(start):
     nonlocal carry
     carry, loss = chunk_fn(carry, task.data, jnp.int32(start))
-    return loss
+    loss.block_until_ready()
 
   return run
 
@@ -134,23 +163,21 @@ def sequential_runner(task, config, num_configs, chunk):
   single = engine_runner(task, config, 1, chunk)
 
   def run(start):
-    loss = None
     for _ in range(num_configs):
-      loss = single(start)
-      loss.block_until_ready()
-    return loss
+      single(start)
 
   return run
 
 
-RUNNERS = {"engine": engine_runner, "naive vmap": naive_runner, "sequential": sequential_runner}
+RUNNERS = {"engine": engine_runner, "engine, 1 device": one_device_runner, "naive vmap": naive_runner,
+           "sequential": sequential_runner}
 
 
-def torch_seconds(workload: str, config: ml_collections.ConfigDict, chunk: int, repeats: int) -> float | None:
-  """Seconds per update of the plain PyTorch program a user would write for one config of
-  ``workload`` (SGD with Nesterov momentum, eager; the RNN as ``nn.RNN``, cuDNN on a GPU),
-  on the device JAX uses, or None where torch (or, beside a GPU, its CUDA build) is missing.
-  A grid of N configs run one after another costs N times this."""
+def torch_runner(workload: str, config: ml_collections.ConfigDict, chunk: int):
+  """``run(start)``: one chunk of the plain PyTorch program a user would write for one config
+  of ``workload`` (SGD with Nesterov momentum, eager; the RNN as ``nn.RNN``, cuDNN on a GPU),
+  on the device JAX uses; None where torch (or, beside a GPU, its CUDA build) is missing.
+  A grid of N configs run one after another costs N times one config's chunk."""
   try:
     import torch
   except ImportError:
@@ -159,8 +186,10 @@ def torch_seconds(workload: str, config: ml_collections.ConfigDict, chunk: int, 
   if on_gpu and not torch.cuda.is_available():
     return None
   device = torch.device("cuda" if on_gpu else "cpu")
-  if workload == "mnist_ae":
-    sizes = (784, 1000, 500, 250, 30, 250, 500, 1000, 784)
+  if workload.endswith("_ae"):
+    encoder, size, _ = autoencoders.ARCHITECTURES[workload]
+    sizes = (size, *encoder, *reversed(encoder[:-1]), size)
+    code = len(encoder) - 1
     layers = [torch.nn.Linear(a, b).to(device) for a, b in zip(sizes[:-1], sizes[1:])]
     params = [p for layer in layers for p in layer.parameters()]
     x = torch.rand(config.task.batch_size, sizes[0], device=device)
@@ -169,7 +198,7 @@ def torch_seconds(workload: str, config: ml_collections.ConfigDict, chunk: int, 
       h = x
       for i, layer in enumerate(layers):
         h = layer(h)
-        h = h if i in (3, len(layers) - 1) else torch.sigmoid(h)  # linear code and output layers
+        h = h if i in (code, len(layers) - 1) else torch.sigmoid(h)  # linear code and output layers
       return torch.nn.functional.binary_cross_entropy_with_logits(h, x, reduction="sum") / x.shape[0]
   else:
     length, batch, hidden = config.task.length, config.task.batch_size, config.task.hidden_size
@@ -191,14 +220,13 @@ def torch_seconds(workload: str, config: ml_collections.ConfigDict, chunk: int, 
     opt.step()
 
   sync = torch.cuda.synchronize if on_gpu else (lambda: None)
-  for _ in range(chunk):
-    update()
-  sync()
-  start = time.perf_counter()
-  for _ in range(repeats * chunk):
-    update()
-  sync()
-  return (time.perf_counter() - start) / (repeats * chunk)
+
+  def run(start):
+    for _ in range(chunk):
+      update()
+    sync()
+
+  return run
 
 
 def gauss_newton_cost(task: Task, products: int = 10, repeats: int = 3) -> dict:
@@ -235,70 +263,111 @@ def gauss_newton_cost(task: Task, products: int = 10, repeats: int = 3) -> dict:
           "gv_over_gradient": gv / grad, "gv_first_over_gradient": one / grad}
 
 
-def measure(runner, repeats: int, chunk: int) -> float:
-  """Seconds per update of the whole grid (after one warm-up chunk that compiles)."""
-  runner(0).block_until_ready()
-  start = time.perf_counter()
-  for r in range(repeats):
-    loss = runner((r + 1) * chunk)
-  loss.block_until_ready()
-  return (time.perf_counter() - start) / (repeats * chunk)
+def interleaved_seconds(runners: dict, chunk: int, repeats: int, windows: int) -> dict[str, list[float]]:
+  """Seconds per update of each runner's whole grid, one value per window.
+
+  Every runner first runs one chunk (which compiles it). Then each of ``windows`` windows
+  runs every runner for ``repeats`` chunks, one runner after another, the order rotating by
+  one each window: a disturbance of a shared machine lasting a window or less slows every
+  method in turn rather than one of them.
+  """
+  names = list(runners)
+  for name in names:
+    runners[name](0)
+  seconds = {name: [] for name in names}
+  for w in range(windows):
+    for name in names[w % len(names):] + names[:w % len(names)]:
+      begin = time.perf_counter()
+      for r in range(repeats):
+        runners[name]((w * repeats + r + 1) * chunk)
+      seconds[name].append((time.perf_counter() - begin) / (repeats * chunk))
+  return seconds
 
 
 def run_bench(grid_sizes: dict[str, list[int]], precisions: list[str], chunk: int, repeats: int,
               rnn_length: int, matmul_size: int, methods: list[str] | None = None,
-              rnn_unrolls: tuple[int, ...] = (8,)) -> dict:
+              rnn_unrolls: tuple[int, ...] = (8,), windows: int = 5,
+              workload_names: tuple[str, ...] | None = None) -> dict:
   """Measures every (workload, precision, grid size, method); returns the rows and ceilings.
 
-  The RNN's engine runs once per ``rnn_unrolls`` value (the scan's unroll factor); where
-  PyTorch and a CUDA device are present, its cuDNN RNN runs beside the single config.
+  ``grid_sizes`` maps a workload (or its kind, "rnn") to its grid sizes. The RNN's engine
+  runs once per ``rnn_unrolls`` value (the scan's unroll factor). The one-device engine runs
+  only where there is more than one device; PyTorch where it is importable.
   """
   start = time.perf_counter()
   ceilings = {p: matmul_ceiling(p, matmul_size) for p in precisions}
-  rows, gauss_newton, torch_times = [], [], {}
-
-  def record(name, precision, num_configs, method, seconds, flops):
-    per_config = seconds / num_configs
-    tflops = flops / per_config / 1e12
-    rows.append({"workload": name, "precision": precision, "configs": num_configs, "method": method,
-                 "us_per_config_update": per_config * 1e6, "config_updates_per_s": 1 / per_config,
-                 "tflops": tflops, "fraction_of_ceiling": tflops / ceilings[precision]})
-    print(_row_line(rows[-1]), flush=True)
-
+  methods = [m for m in (methods or list(RUNNERS)) if m != "engine, 1 device" or len(jax.devices()) > 1]
+  rows, gauss_newton = [], []
   for name, (task, config, flops) in workloads(rnn_length, rnn_unrolls[0]).items():
-    is_rnn = name != "mnist_ae"
+    is_rnn = name.startswith("rnn")
+    sizes = grid_sizes.get("rnn" if is_rnn else name, [])
+    if (workload_names and name not in workload_names) or not sizes:
+      continue
     for precision in precisions:
-      if not is_rnn:
-        with jax.default_matmul_precision(precision):
+      with jax.default_matmul_precision(precision):
+        if name == "mnist_ae":
           gauss_newton.append({"workload": name, "precision": precision, **gauss_newton_cost(task)})
-        print(f"{name:>9} {precision:>8} one G·v: {gauss_newton[-1]['gv_over_gradient']:.2f} gradients "
-              f"(first of an update, with the linearization: {gauss_newton[-1]['gv_first_over_gradient']:.2f})",
-              flush=True)
-      for num_configs in grid_sizes["rnn" if is_rnn else "mnist"]:
-        for method in methods or list(RUNNERS):
-          with jax.default_matmul_precision(precision):
-            seconds = measure(RUNNERS[method](task, config, num_configs, chunk), repeats, chunk)
-          label = f"engine, unroll {rnn_unrolls[0]}" if is_rnn and method == "engine" and len(rnn_unrolls) > 1 \
-              else method
-          record(name, precision, num_configs, label, seconds, flops)
-        for unroll in rnn_unrolls[1:] if is_rnn else ():
-          other, other_config, _ = workloads(rnn_length, unroll)[name]
-          with jax.default_matmul_precision(precision):
-            seconds = measure(engine_runner(other, other_config, num_configs, chunk), repeats, chunk)
-          record(name, precision, num_configs, f"engine, unroll {unroll}", seconds, flops)
-        if (name, precision) not in torch_times:  # one PyTorch config, timed once per cell
-          torch_times[name, precision] = torch_seconds(name, config, chunk, repeats)
-        if torch_times[name, precision] is not None:
-          record(name, precision, num_configs, "torch, sequential", num_configs * torch_times[name, precision], flops)
+          print(f"{name:>9} {precision:>8} one G·v: {gauss_newton[-1]['gv_over_gradient']:.2f} gradients "
+                f"(first of an update, with the linearization: {gauss_newton[-1]['gv_first_over_gradient']:.2f})",
+                flush=True)
+        for num_configs in sizes:
+          runners = {}
+          for method in methods:
+            label = f"engine, unroll {rnn_unrolls[0]}" if is_rnn and method == "engine" and len(rnn_unrolls) > 1 else method
+            runners[label] = RUNNERS[method](task, config, num_configs, chunk)
+          if is_rnn and "engine" in methods:
+            runners["engine, autodiff BPTT"] = autodiff_rnn_runner(task, config, num_configs, chunk)
+          for unroll in rnn_unrolls[1:] if is_rnn else ():
+            other, other_config, _ = workloads(rnn_length, unroll)[name]
+            runners[f"engine, unroll {unroll}"] = engine_runner(other, other_config, num_configs, chunk)
+          one_torch = torch_runner(name, config, chunk)
+          if one_torch is not None:  # one PyTorch config, its time × the grid size
+            runners["torch, sequential"] = one_torch
+          seconds = interleaved_seconds(runners, chunk, repeats, windows)
+          if "torch, sequential" in seconds:
+            seconds["torch, sequential"] = [num_configs * t for t in seconds["torch, sequential"]]
+          cell = cell_rows(name, precision, num_configs, seconds, flops, ceilings[precision])
+          for row in cell:
+            print(_row_line(row), flush=True)
+          rows += cell
   return {"rows": rows, "gauss_newton": gauss_newton, "matmul_ceiling_tflops": ceilings,
-          "matmul_size": matmul_size,
+          "matmul_size": matmul_size, "windows": windows, "repeats": repeats, "chunk": chunk,
           "provenance": provenance.record(time.perf_counter() - start)}
+
+
+def cell_rows(workload: str, precision: str, num_configs: int, seconds: dict[str, list[float]],
+              flops: float, ceiling: float) -> list[dict]:
+  """One cell's rows: per method the median and range over windows of µs per config-update,
+  and the engine's speed-up over it (each window's ratio of the other's time to the
+  engine's: its median and range). The first method whose name starts with "engine" is the
+  reference."""
+  reference = next(m for m in seconds if m.startswith("engine"))
+  rows = []
+  for method, per_window in seconds.items():
+    per_config = np.array(per_window) / num_configs
+    median = float(np.median(per_config))
+    ratios = np.array(per_window) / np.array(seconds[reference])
+    tflops = flops / median / 1e12
+    rows.append({"workload": workload, "precision": precision, "configs": num_configs, "method": method,
+                 "us_per_config_update": median * 1e6, "us_min": float(per_config.min()) * 1e6,
+                 "us_max": float(per_config.max()) * 1e6, "config_updates_per_s": 1 / median,
+                 "tflops": tflops, "fraction_of_ceiling": tflops / ceiling,
+                 "engine_speedup": None if method == reference else float(np.median(ratios)),
+                 "engine_speedup_min": None if method == reference else float(ratios.min()),
+                 "engine_speedup_max": None if method == reference else float(ratios.max())})
+  return rows
+
+
+def _speedup(r: dict) -> str:
+  if r["engine_speedup"] is None:
+    return ""
+  return f"{r['engine_speedup']:.2f}× ({r['engine_speedup_min']:.2f}–{r['engine_speedup_max']:.2f})"
 
 
 def _row_line(r: dict) -> str:
   return (f"{r['workload']:>9} {r['precision']:>8} {r['configs']:>4} cfg {r['method']:>17}: "
-          f"{r['us_per_config_update']:10.1f} µs/config-update  {r['config_updates_per_s']:10.1f} /s  "
-          f"{r['tflops']:7.3f} TFLOP/s  {100 * r['fraction_of_ceiling']:5.1f}% of ceiling")
+          f"{r['us_per_config_update']:10.1f} µs/config-update ({r['us_min']:.0f}–{r['us_max']:.0f})  "
+          f"{r['tflops']:7.3f} TFLOP/s  {100 * r['fraction_of_ceiling']:5.1f}% of ceiling  {_speedup(r)}")
 
 
 def markdown(result: dict) -> str:
@@ -307,20 +376,19 @@ def markdown(result: dict) -> str:
            provenance.markdown(result["provenance"]),
            "Matmul ceiling measured in the same run ("
            + ", ".join(f"`{p}`: {v:.3g} TFLOP/s" for p, v in result["matmul_ceiling_tflops"].items())
-           + f", {result['matmul_size']}³ float32). Ratios are speed-ups of the engine "
-             "(µs per config-update of the other method ÷ the engine's).", "",
-           "| workload | precision | configs | method | µs / config-update | config-updates/s | TFLOP/s "
-           "| % of ceiling | engine speed-up |", "|---|---|---|---|---|---|---|---|---|"]
-  engine = {}
-  for r in rows:  # the first engine row of each cell is the reference
-    if r["method"].startswith("engine"):
-      engine.setdefault((r["workload"], r["precision"], r["configs"]), (r["method"], r["us_per_config_update"]))
+           + f", {result['matmul_size']}³ float32). Each cell's methods were compiled, then timed in "
+             f"{result['windows']} interleaved windows of {result['repeats']} chunks of {result['chunk']} updates "
+             "(each window runs every method in turn, the order rotating): µs per config-update is the "
+             "median over windows, with their range; the engine's speed-up is the median of the "
+             "per-window ratios (the other method's time ÷ the engine's), with their range. "
+             "`torch, sequential` is one PyTorch config's time × the grid size.", "",
+           "| workload | precision | configs | method | µs / config-update (range) | config-updates/s | TFLOP/s "
+           "| % of ceiling | engine speed-up (range) |", "|---|---|---|---|---|---|---|---|---|"]
   for r in rows:
-    ref_method, ref = engine.get((r["workload"], r["precision"], r["configs"]), (None, None))
-    ratio = f"{r['us_per_config_update'] / ref:.2f}×" if ref and r["method"] != ref_method else ""
     lines.append(f"| {r['workload']} | {r['precision']} | {r['configs']} | {r['method']} | "
-                 f"{r['us_per_config_update']:.1f} | {r['config_updates_per_s']:.1f} | {r['tflops']:.3g} | "
-                 f"{100 * r['fraction_of_ceiling']:.1f} | {ratio} |")
+                 f"{r['us_per_config_update']:.1f} ({r['us_min']:.0f}–{r['us_max']:.0f}) | "
+                 f"{r['config_updates_per_s']:.1f} | {r['tflops']:.3g} | "
+                 f"{100 * r['fraction_of_ceiling']:.1f} | {_speedup(r)} |")
   lines += ["", "## Hessian-free: one Gauss-Newton product G·v against one gradient", "",
             "On one minibatch of the workload. A CG iteration pays one G·v on the linearized network; "
             "the first of an update also pays the linearization's forward pass. Goal: G·v ≤ 2 gradients.", "",
@@ -332,17 +400,33 @@ def markdown(result: dict) -> str:
   return "\n".join(lines) + "\n"
 
 
-def main(out: pathlib.Path | None, quick: bool) -> None:
-  on_gpu = jax.devices()[0].platform != "cpu"
-  if quick:
-    sizes, kwargs = {"mnist": [2], "rnn": [2]}, dict(chunk=2, repeats=1, rnn_length=20, matmul_size=256)
-  elif on_gpu:
-    sizes, kwargs = {"mnist": [1, 54, 128], "rnn": [1, 32, 256]}, dict(chunk=50, repeats=3, rnn_length=200,
-                                                                    matmul_size=8192, rnn_unrolls=(8, 1, 32))
-  else:
-    sizes, kwargs = {"mnist": [1, 4], "rnn": [1, 16]}, dict(chunk=10, repeats=2, rnn_length=80, matmul_size=1024)
-  precisions = ["default", "highest"] if on_gpu or not quick else ["highest"]
-  result = run_bench(sizes, precisions, **kwargs)
+# What each preset measures: grid sizes per workload (or "rnn"), and run_bench's other arguments.
+PRESETS = {
+    # seconds, for the tests and the GPU script's dry run
+    "quick": ({"mnist_ae": [2], "rnn": [2]},
+              dict(chunk=2, repeats=1, windows=2, rnn_length=20, matmul_size=256, precisions=["highest"])),
+    # a CPU: the grid sizes the committed CPU runs use (RNN 7-22 points, autoencoders 5-30);
+    # one precision, as the CPU computes fp32 at either
+    "cpu": ({"mnist_ae": [1, 4, 30], "curves_ae": [4, 30], "rnn": [1, 16]},
+            dict(chunk=10, repeats=2, windows=5, rnn_length=80, matmul_size=1024, precisions=["highest"])),
+    # a GPU, everything
+    "gpu": ({"mnist_ae": [1, 54, 128], "curves_ae": [54], "rnn": [1, 32, 256]},
+            dict(chunk=50, repeats=3, windows=5, rnn_length=200, matmul_size=8192, rnn_unrolls=(8, 1, 32),
+                 precisions=["default", "highest"])),
+    # a GPU machine's time-boxed check (scripts/gpu_check.sh): minutes
+    "gpu_check": ({"mnist_ae": [1, 4, 54], "rnn": [16, 64, 256]},
+                  dict(chunk=20, repeats=2, windows=3, rnn_length=200, matmul_size=8192,
+                       methods=["engine", "naive vmap"], precisions=["default", "highest"])),
+}
+
+
+def main(out: pathlib.Path | None, preset: str | None = None) -> None:
+  """Runs ``preset`` (default: ``gpu`` on an accelerator, else ``cpu``) and writes bench.json
+  and bench.md into ``out``."""
+  preset = preset or ("cpu" if jax.devices()[0].platform == "cpu" else "gpu")
+  sizes, kwargs = PRESETS[preset]
+  result = run_bench(sizes, **kwargs)
+  result["preset"] = preset
   if out is not None:
     out.mkdir(parents=True, exist_ok=True)
     files.write_json(out / "bench.json", result)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import flax.linen as nn
@@ -64,6 +65,91 @@ def dense_squared_gradients(model: nn.Module, params, inputs: jax.Array, per_cas
   return out
 
 
+def _hidden_states(x_TxBxI, w_ih, b_h, w_hh, unroll: int = 1):
+  """h[t] = tanh(W_ih x[t] + W_hh h[t−1] + b_h) from h[0] = 0, every step, as [T, H, B].
+
+  The state is carried transposed, hᵀ of shape [H, B]: then the recurrence's product and both
+  of the backward pass's (see :func:`tanh_recurrence`) are plain or B-transposed matrix
+  products, which XLA's CPU backend runs on its fast path, where the [B, H] layout's weight
+  gradient Σ h[t−1]ᵀ δ[t] is an A-transposed product it runs several times slower.
+  """
+  inputs_TxHxB = jnp.einsum("tbi,ih->thb", x_TxBxI, w_ih) + b_h[:, None]
+  w_hh_T = w_hh.T
+
+  def step(h_HxB, input_HxB):
+    h_HxB = jnp.tanh(input_HxB + w_hh_T @ h_HxB)
+    return h_HxB, h_HxB
+
+  h0 = jnp.zeros(inputs_TxHxB.shape[1:], inputs_TxHxB.dtype)
+  return jax.lax.scan(step, h0, inputs_TxHxB, unroll=unroll)[1]
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(4, 5))
+def tanh_recurrence(x_TxBxI, w_ih, b_h, w_hh, num_outputs: int, unroll: int = 1):
+  """The last ``num_outputs`` hidden states of the tanh recurrence, [num_outputs, B, H].
+
+  Its gradient is backpropagation through time written out: one backward scan that carries
+  δ = ∂loss/∂h and accumulates the weight and bias gradients step by step,
+
+      δz[t] = δh[t] ⊙ (1 − h[t]²),   δh[t−1] = W_hh δz[t] (+ the loss's own ∂/∂h[t−1]),
+      ∂W_hh += h[t−1] δz[t]ᵀ,   ∂W_ih += x[t] δz[t]ᵀ,   ∂b_h += Σ_batch δz[t],
+
+  saving only the hidden states (autodiff through ``lax.scan`` saves three [T, B, H] arrays
+  per step and stacks δz for the input weights). The same gradient up to float rounding,
+  and faster (``nesterov-jax bench``; results/README.md gives the figures). Reverse mode
+  only: JAX refuses a forward-mode product (``jax.jvp``, Gauss-Newton's G·v) through it.
+  """
+  hidden_TxHxB = _hidden_states(x_TxBxI, w_ih, b_h, w_hh, unroll)
+  return jnp.swapaxes(hidden_TxHxB[-num_outputs:], 1, 2)
+
+
+def _recurrence_fwd(x_TxBxI, w_ih, b_h, w_hh, num_outputs, unroll):
+  hidden_TxHxB = _hidden_states(x_TxBxI, w_ih, b_h, w_hh, unroll)
+  return jnp.swapaxes(hidden_TxHxB[-num_outputs:], 1, 2), (x_TxBxI, w_ih, w_hh, hidden_TxHxB)
+
+
+def _recurrence_bwd(num_outputs, unroll, residuals, g_NxBxH):
+  x_TxBxI, w_ih, w_hh, hidden_TxHxB = residuals
+  length = hidden_TxHxB.shape[0]
+  g_NxHxB = jnp.swapaxes(g_NxBxH, 1, 2)
+  previous_TxHxB = jnp.concatenate([jnp.zeros_like(hidden_TxHxB[:1]), hidden_TxHxB[:-1]])
+
+  def step(carry, inputs):
+    dh_HxB, dw_hh, dw_ih, db_h = carry
+    t, h_HxB, h_prev_HxB, x_BxI = inputs
+    k = t - (length - num_outputs)  # the output step this is, if it is one
+    dh_HxB = dh_HxB + jnp.where(k >= 0, g_NxHxB[jnp.maximum(k, 0)], 0.0)
+    dz_HxB = dh_HxB * (1.0 - h_HxB * h_HxB)
+    return (w_hh @ dz_HxB, dw_hh + h_prev_HxB @ dz_HxB.T, dw_ih + x_BxI.T @ dz_HxB.T,
+            db_h + jnp.sum(dz_HxB, axis=1)), None
+
+  zero = jnp.zeros_like(hidden_TxHxB[0])
+  init = (zero, jnp.zeros_like(w_hh), jnp.zeros_like(w_ih), jnp.zeros(w_hh.shape[:1], w_hh.dtype))
+  (_, dw_hh, dw_ih, db_h), _ = jax.lax.scan(
+      step, init, (jnp.arange(length), hidden_TxHxB, previous_TxHxB, x_TxBxI), reverse=True, unroll=unroll)
+  # The inputs are data: their cotangent is never used, so it is not computed.
+  return jnp.zeros_like(x_TxBxI), dw_ih, db_h, dw_hh
+
+
+tanh_recurrence.defvjp(_recurrence_fwd, _recurrence_bwd)
+
+
+def autodiff_tanh_recurrence(x_TxBxI, w_ih, b_h, w_hh, num_outputs: int, unroll: int = 1):
+  """:func:`tanh_recurrence` as first written: the [B, H] layout, differentiated by JAX's
+  autodiff through ``lax.scan``. Kept as the benchmark's "before" and the tests' reference."""
+  inputs_TxBxH = x_TxBxI @ w_ih + b_h
+
+  def step(h_BxH, input_BxH):
+    h_BxH = jnp.tanh(input_BxH + h_BxH @ w_hh)
+    return h_BxH, h_BxH
+
+  h0 = jnp.zeros(x_TxBxI.shape[1:2] + (w_hh.shape[0],), x_TxBxI.dtype)
+  return jax.lax.scan(step, h0, inputs_TxBxH, unroll=unroll)[1][-num_outputs:]
+
+
+RECURRENCES = {"through_time": tanh_recurrence, "autodiff": autodiff_tanh_recurrence}
+
+
 class TanhRNN(nn.Module):
   """The tanh RNN of Section 4: h[t] = tanh(W_ih x[t] + W_hh h[t−1] + b_h), h[0] = 0.
 
@@ -72,8 +158,10 @@ class TanhRNN(nn.Module):
   weights 0.1 · N(0, 1), hidden bias 0, output bias ``output_bias`` (the task passes the
   average target). Outputs are read at the last ``num_outputs`` time steps.
 
-  The input projection of every time step is one matmul before the recurrence, so the
-  scan carries only the [B, H] × [H, H] product; ``unroll`` unrolls the scan.
+  The input projection of every time step is one product before the recurrence, so the
+  scan carries only the [H, H] × [H, B] product; ``unroll`` unrolls the scan, and the
+  gradient is :func:`tanh_recurrence`'s (``gradient = "autodiff"``: the slower
+  :func:`autodiff_tanh_recurrence`, the benchmark's reference).
   """
 
   output_size: int
@@ -85,6 +173,7 @@ class TanhRNN(nn.Module):
   num_connections: int = 15
   spectral_radius: float = 1.1
   unroll: int = 1
+  gradient: str = "through_time"
 
   @nn.compact
   def __call__(self, x_TxBxI: jax.Array, return_hidden: bool = False):
@@ -98,13 +187,8 @@ class TanhRNN(nn.Module):
     b_o = self.param("b_o", lambda key, shape: jnp.broadcast_to(jnp.asarray(self.output_bias, jnp.float32), shape),
                      (self.output_size,))
 
-    inputs_TxBxH = x_TxBxI @ w_ih + b_h
-
-    def step(h_BxH, input_BxH):
-      h_BxH = jnp.tanh(input_BxH + h_BxH @ w_hh)
-      return h_BxH, h_BxH
-
-    h0 = jnp.zeros(x_TxBxI.shape[1:2] + (self.hidden_size,), x_TxBxI.dtype)
-    _, hidden_TxBxH = jax.lax.scan(step, h0, inputs_TxBxH, unroll=self.unroll)
-    outputs = hidden_TxBxH[-self.num_outputs:] @ w_ho + b_o
-    return (outputs, hidden_TxBxH) if return_hidden else outputs
+    if return_hidden:  # every step's state, for pictures of the dynamics
+      hidden_TxBxH = jnp.swapaxes(_hidden_states(x_TxBxI, w_ih, b_h, w_hh, self.unroll), 1, 2)
+      return hidden_TxBxH[-self.num_outputs:] @ w_ho + b_o, hidden_TxBxH
+    hidden_NxBxH = RECURRENCES[self.gradient](x_TxBxI, w_ih, b_h, w_hh, self.num_outputs, self.unroll)
+    return hidden_NxBxH @ w_ho + b_o

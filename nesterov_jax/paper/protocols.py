@@ -149,14 +149,18 @@ def modern(config: ml_collections.ConfigDict, num_updates: int,
   return config
 
 
-RNN_PRESETS = ("paper_length", "paper_length_nag", "paper_length_cm", "modern_paper_length", "pilot",
-               "full", "smoke")
+RNN_PRESETS = ("paper_length", "paper_length_nag", "paper_length_cm", "modern_paper_length", "seeds",
+               "modern_seeds", "pilot", "full", "smoke")
+# The seeds that join a protocol's seed-0 runs at each setting's chosen ε: the paper averaged
+# Table 5 over 4 seeds.
+MORE_SEEDS = (1, 2, 3)
 PILOT_UPDATES = 10_000
 
 
 def rnn_preset(problem: str, length: int, preset: str,
                paper_length_learning_rates: tuple[float, ...] = RNN_LEARNING_RATES[1:],
-               smoke_length: int = 20) -> ml_collections.ConfigDict:
+               smoke_length: int = 20, chosen_learning_rates: dict | None = None,
+               modern_learning_rates: dict | None = None) -> ml_collections.ConfigDict:
   """A Table 5 config at the paper's T = ``length``; every preset but ``smoke`` keeps the
   paper's protocol (minibatches of 100, μ = 0.9 for the first 1000 updates, then μ0):
 
@@ -173,10 +177,23 @@ def rnn_preset(problem: str, length: int, preset: str,
     ``nesterov-jax merge`` joins them into paper_length's tables.
   - ``modern_paper_length``: the optimizers the paper did not run (:func:`modern`) on
     ``paper_length``'s protocol, to merge with it.
+  - ``seeds`` and ``modern_seeds``: ``paper_length``'s and ``modern_paper_length``'s protocols
+    at seeds :data:`MORE_SEEDS`, each setting at the ε its seed-0 runs chose
+    (``chosen_learning_rates``, ``modern_learning_rates``: {(optimizer, μ0): ε}), to merge
+    with them; ``--config.grid.seeds=(1,)`` splits them into shorter runs.
   - ``smoke``: seconds, for the tests.
   """
   check_preset(preset, RNN_PRESETS)
   config = rnn(problem, length)
+  if preset.endswith("seeds"):
+    chosen = chosen_learning_rates if preset == "seeds" else modern_learning_rates
+    if not chosen:
+      raise ValueError(f"{problem} has no chosen learning rates for {preset!r} yet")
+    config = rnn_preset(problem, length, "paper_length" if preset == "seeds" else "modern_paper_length",
+                        paper_length_learning_rates, smoke_length)
+    config.grid.points = tuple((opt, mu, lr) for (opt, mu), lr in chosen.items())
+    config.grid.seeds = MORE_SEEDS
+    return config
   if preset == "modern_paper_length":
     return modern(config, RNN_UPDATES, RNN_MODERN_LEARNING_RATES)
   if preset == "pilot":

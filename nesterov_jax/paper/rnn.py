@@ -159,7 +159,7 @@ def biases_baseline(config: ml_collections.ConfigDict) -> float:
 
 
 @register("rnn")
-def rnn_engine_task(config: ml_collections.ConfigDict) -> Task:
+def rnn_engine_task(config: ml_collections.ConfigDict, gradient: str = "through_time") -> Task:
   """An RNN problem for the sweep engine. Config fields: ``problem``, ``length``,
   ``batch_size`` (100), ``hidden_size`` (100), ``num_eval_sequences``, ``eval_batch_size``,
   ``unroll``, ``data_seed``.
@@ -167,12 +167,14 @@ def rnn_engine_task(config: ml_collections.ConfigDict) -> Task:
   Training minibatches are fresh sequences each update. ``train_error`` is the paper's
   zero-one metric on a fixed set of ``num_eval_sequences`` sequences (the training
   distribution is infinite, so this is its error); ``test_error`` on a second such set.
+  ``gradient``: how the recurrence is differentiated (see ``models.TanhRNN``; the benchmark's
+  "before" is "autodiff").
   """
   problem = rnn_task(config.problem, config.length)
   model = TanhRNN(output_size=problem.output_dim, num_outputs=problem.num_outputs,
                   hidden_size=config.hidden_size, input_scale=INPUT_SCALE[problem.name],
                   output_bias=jnp.log(problem.average_target) if problem.name in MEMORY else problem.average_target,
-                  unroll=config.unroll)
+                  unroll=config.unroll, gradient=gradient)
   n = config.num_eval_sequences
   data = evaluation_sequences(problem, config)
 

@@ -1,0 +1,129 @@
+"""Claims about a run's settings, written once as data and evaluated over paired seeds.
+
+A :class:`Finding` says "setting A ends below setting B" (lower error is better). Each
+setting is taken at its best ε (:func:`results.select_best`), and the two are compared seed
+by seed: two settings run with the same seed start from the same initialization and see
+the same minibatches, so a per-seed comparison has less noise than two means. The verdict
+follows :data:`RULE`, which is written here once and printed in every ``findings.md``.
+
+Which findings a run is held to is the task's business (the paper's are in
+``nesterov_jax/paper/findings.py``); a finding whose settings the run lacks is skipped.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from nesterov_jax.engine import provenance
+from nesterov_jax.engine.results import per_seed, select_best
+
+HOLDS_FRACTION = 0.75
+RULE = ("A claim \"A below B\" **holds** when A's mean over the seeds both settings ran is below "
+        f"B's and A is below B in at least {HOLDS_FRACTION:.0%} of those paired seeds (rounded up); "
+        "it **does not** when B is below A by the same test; otherwise it is **mixed**. Each setting "
+        "is at its best ε. A verdict on one seed (n = 1) is that seed's ordering, not a finding.")
+
+
+class Setting(NamedTuple):
+  """The summaries of ``select_best`` whose fields match ``fields`` (a value, or a tuple of
+  allowed values); several matching means the best of them (the lowest mean). ``metric``:
+  which record field is compared; ``name``: how the claim calls it."""
+
+  name: str
+  fields: Mapping[str, Any]
+  metric: str = "final_train_error"
+
+
+class Finding(NamedTuple):
+  claim: str                 # in words: "NAG μ_max 0.99 below 0.9"
+  lower: Setting             # the setting claimed to end lower
+  higher: Setting
+  source: str = ""           # where it comes from: "Table 1", or "ours (not in the paper)"
+  paper: tuple[float, float] | None = None  # the paper's numbers for lower and higher
+
+
+class Evaluation(NamedTuple):
+  finding: Finding
+  verdict: str               # holds | does not | mixed
+  seeds: tuple[int, ...]     # the paired seeds
+  wins: int                  # paired seeds in which lower < higher
+  lower_mean: float
+  higher_mean: float
+  lower_lr: float
+  higher_lr: float
+
+
+def _matches(summary: dict, fields: Mapping[str, Any]) -> bool:
+  return all(summary.get(k) in (v if isinstance(v, tuple) else (v,)) for k, v in fields.items())
+
+
+def resolve(records: list[dict], setting: Setting, best: list[dict] | None = None) -> dict | None:
+  """The summary (at its best ε) of ``setting`` in ``records``: the lowest-mean match, or
+  None when nothing that trained matches."""
+  candidates = [s for s in (best if best is not None else select_best(records))
+                if s["learning_rate"] is not None and _matches(s, setting.fields)]
+  return min(candidates, key=lambda s: s[setting.metric], default=None)
+
+
+def verdict(wins: int, n: int, lower_mean: float, higher_mean: float) -> str:
+  """:data:`RULE` as code."""
+  need = math.ceil(HOLDS_FRACTION * n)
+  if lower_mean < higher_mean and wins >= need:
+    return "holds"
+  if higher_mean < lower_mean and n - wins >= need:
+    return "does not"
+  return "mixed"
+
+
+def evaluate(finding: Finding, records: list[dict], best: list[dict] | None = None) -> Evaluation | None:
+  """``finding`` on ``records``, over the seeds both settings ran at their best ε; None when
+  the run lacks a setting, or the two share no seed."""
+  best = best if best is not None else select_best(records)
+  a, b = resolve(records, finding.lower, best), resolve(records, finding.higher, best)
+  if a is None or b is None:
+    return None
+  lower, higher = per_seed(records, a, finding.lower.metric), per_seed(records, b, finding.higher.metric)
+  seeds = tuple(sorted(set(lower) & set(higher)))
+  if not seeds or (a is b and finding.lower.metric == finding.higher.metric):
+    return None
+  x, y = np.array([lower[s] for s in seeds]), np.array([higher[s] for s in seeds])
+  wins = int(np.sum(x < y))
+  return Evaluation(finding, verdict(wins, len(seeds), float(x.mean()), float(y.mean())), seeds, wins,
+                    float(x.mean()), float(y.mean()), a["learning_rate"], b["learning_rate"])
+
+
+def evaluate_all(findings: list[Finding], records: list[dict]) -> list[Evaluation]:
+  best = select_best(records)
+  return [e for e in (evaluate(f, records, best) for f in findings) if e is not None]
+
+
+def _paper(e: Evaluation) -> str:
+  if e.finding.paper is None:
+    return "—"
+  a, b = e.finding.paper
+  shows = "shows it" if a < b else ("a tie" if a == b else "the reverse")
+  return f"{a:g} vs {b:g} ({shows})"
+
+
+def markdown(evaluations: list[Evaluation], records: list[dict], title: str) -> str:
+  """``findings.md``: each finding's verdict, paired seeds, means and the paper's numbers."""
+  seeds = sorted({s for e in evaluations for s in e.seeds})
+  lines = [f"# {title}", "", provenance.records_markdown(records), RULE, "",
+           f"Seeds compared: {', '.join(map(str, seeds)) or 'none'}. Written by `nesterov-jax report` "
+           "from this folder's results.json; the numbers are the run's, never retyped.", "",
+           "| claim | source | verdict | paired seeds with A below B | A: mean (ε) | B: mean (ε) | paper: A vs B |",
+           "|---|---|---|---|---|---|---|"]
+  for e in evaluations:
+    f = e.finding
+    n = len(e.seeds)
+    what = f"**{e.verdict}**" + (" (n = 1)" if n == 1 else "")
+    lines.append(f"| {f.claim} | {f.source} | {what} | {e.wins} of {n} | {e.lower_mean:.3g} ({e.lower_lr:g}) | "
+                 f"{e.higher_mean:.3g} ({e.higher_lr:g}) | {_paper(e)} |")
+  if not evaluations:
+    lines.append("| (no finding applies to this run's settings) | | | | | | |")
+  return "\n".join(lines) + "\n"
+

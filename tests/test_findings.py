@@ -1,0 +1,79 @@
+"""Claims evaluated over paired seeds: holds, does not, mixed, each by the rule written once."""
+
+import pytest
+
+from nesterov_jax.engine import findings
+from nesterov_jax.engine.findings import Finding, Setting
+from nesterov_jax.paper import findings as paper_findings
+
+
+def rec(optimizer, mu, lr, seed, err, before=None):
+  r = {"task": "t", "optimizer": optimizer, "mu_max": mu, "learning_rate": lr, "seed": seed,
+       "final_train_error": err, "diverged": False, "diverged_at": -1, "num_updates": 1,
+       "precision": "highest", "data": "", "provenance": {"command": "c", "commit": "x", "device": "d",
+                                                            "wall_time_s": 1.0, "finished_utc": "now",
+                                                            "versions": {"jax": "j", "optax": "o"}}}
+  if before is not None:
+    r["train_error_before_finetune"] = before
+  return r
+
+
+A, B = Setting("A", {"optimizer": "nag", "mu_max": 0.99}), Setting("B", {"optimizer": "nag", "mu_max": 0.9})
+CLAIM = Finding("A below B", A, B, "test", (0.1, 0.2))
+
+
+def records(a_errors, b_errors, a_seeds=None):
+  a_seeds = a_seeds or range(len(a_errors))
+  return ([rec("nag", 0.99, 0.01, s, e) for s, e in zip(a_seeds, a_errors)]
+          + [rec("nag", 0.9, 0.01, s, e) for s, e in enumerate(b_errors)])
+
+
+@pytest.mark.parametrize("a, b, verdict, wins", [
+    ([1, 2, 3, 4], [2, 3, 4, 3.5], "holds", 3),          # 3 of 4 paired seeds and the mean
+    ([1, 2, 3, 4], [2, 3, 2.5, 3], "mixed", 2),          # the means agree, only 2 of 4 seeds do
+    ([3, 3, 3, 3], [1, 1, 1, 4], "does not", 1),         # B below A in 3 of 4 and in the mean
+    ([0.1, 0.1, 0.1, 9.0], [1, 1, 1, 1], "mixed", 3),    # 3 of 4 seeds, but one seed drags the mean
+    ([1.0], [2.0], "holds", 1),                          # one seed: its ordering, flagged n = 1
+])
+def test_a_claim_holds_fails_or_is_mixed_over_paired_seeds(a, b, verdict, wins):
+  e = findings.evaluate(CLAIM, records(a, b))
+  assert (e.verdict, e.wins, len(e.seeds)) == (verdict, wins, len(a))
+  assert e.lower_mean == pytest.approx(sum(a) / len(a)) and e.higher_mean == pytest.approx(sum(b) / len(b))
+
+
+def test_only_the_seeds_both_settings_ran_are_compared():
+  # A ran seeds 2, 3 only: seeds 0 and 1 of B, where B is far lower, are not A's pairs.
+  e = findings.evaluate(CLAIM, records([1.0, 1.0], [0.0, 0.0, 2.0, 2.0], a_seeds=[2, 3]))
+  assert e.seeds == (2, 3) and e.verdict == "holds" and e.higher_mean == 2.0
+
+
+def test_each_setting_is_compared_at_its_best_learning_rate():
+  rs = records([1.0], [2.0]) + [rec("nag", 0.9, 0.1, 0, 0.5)]  # B's best ε is 0.1, where it is 0.5
+  e = findings.evaluate(CLAIM, rs)
+  assert e.verdict == "does not" and e.higher_lr == 0.1
+
+
+def test_a_finding_whose_setting_did_not_run_is_skipped_and_the_markdown_states_the_rule():
+  missing = Finding("A below C", A, Setting("C", {"optimizer": "cm"}), "test")
+  rs = records([1, 2, 3, 4], [2, 3, 4, 3.5])
+  evaluations = findings.evaluate_all([CLAIM, missing], rs)
+  assert [e.finding.claim for e in evaluations] == ["A below B"]
+  text = findings.markdown(evaluations, rs, "t")
+  assert findings.RULE in text and "| A below B | test | **holds** | 3 of 4 | 2.5 (0.01) | 3.12 (0.01) | 0.1 vs 0.2 (shows it) |" in text
+
+
+def test_the_paper_findings_cover_every_table_and_compare_finetuning_within_one_setting():
+  curves = paper_findings.findings_for("curves_ae", {"grid": {}})
+  claims = [f.claim for f in curves]
+  assert "NAG μ_max 0.99 below NAG μ_max 0.9" in claims and "NAG μ_max 0.999 below CM μ_max 0.999" in claims
+  assert "CM μ_max 0.9 below SGD" in claims and "best NAG below best adam" in claims
+  tail = next(f for f in curves if f.claim == "NAG μ_max 0.99: the last 1000 updates at μ = 0.9 lower the error")
+  assert tail.lower.fields == tail.higher.fields and tail.higher.metric == "train_error_before_finetune"
+  rs = [rec("nag", 0.99, 0.01, s, e, before=b) for s, e, b in ((0, 1.0, 2.0), (1, 1.5, 1.4))]
+  e = findings.evaluate(tail, rs)
+  assert (e.verdict, e.wins) == ("mixed", 1)
+  scale = paper_findings.findings_for("curves_ae", {"grid": {"init_scale": [0.5, 1.0, 2.0]}})
+  assert [f.claim for f in scale] == [f"init scale 1 below init scale {s}" for s in ("0.25", "0.5", "2", "4")]
+  addition = paper_findings.findings_for("rnn", {"task": {"name": "rnn", "problem": "addition"}, "grid": {}})
+  assert "NAG μ0 0.995 below μ0 = 0" in [f.claim for f in addition]
+  assert next(f for f in addition if f.claim == "NAG μ0 0.995 below μ0 = 0").paper == (0.00025, 0.39)

@@ -1,0 +1,48 @@
+"""Reading a run's records: the paper's choice of ε, and statistics over seeds."""
+
+import pytest
+
+from nesterov_jax.engine import results
+
+
+def rec(optimizer, mu, lr, seed, err, diverged=False, before=None):
+  r = {"task": "t", "optimizer": optimizer, "mu_max": mu, "learning_rate": lr, "seed": seed,
+       "final_train_error": err, "diverged": diverged, "diverged_at": -1, "num_updates": 1,
+       "precision": "highest", "data": "", "provenance": {}}
+  if before is not None:
+    r["train_error_before_finetune"] = before
+  return r
+
+
+# NAG 0.9: ε tuned on seed 0 (0.01 beats 0.1), then seeds 1-3 run at 0.01 only. CM 0.9: one ε,
+# two seeds (no selection). A mean over all seeds would pick 0.1 for NAG (0.525 > 0.5).
+RECORDS = [rec("nag", 0.9, 0.1, 0, 0.5), rec("nag", 0.9, 0.01, 0, 0.3), rec("nag", 0.9, 0.01, 1, 0.6),
+           rec("nag", 0.9, 0.01, 2, 0.4), rec("nag", 0.9, 0.01, 3, 0.8),
+           rec("cm", 0.9, 0.1, 0, 0.2), rec("cm", 0.9, 0.1, 1, 0.4)]
+
+
+def test_epsilon_is_chosen_by_the_seeds_every_epsilon_ran_and_reported_over_all_seeds():
+  cm, nag = results.select_best(RECORDS)
+  assert results.tuning_seeds(RECORDS) == {("nag", 0.9): {0}, ("cm", 0.9): set()}
+  assert nag["learning_rate"] == 0.01 and nag["seeds"] == 4 and nag["seed_list"] == [0, 1, 2, 3]
+  assert nag["final_train_error"] == pytest.approx(0.525)
+  assert (nag["final_train_error_min"], nag["final_train_error_max"]) == (0.3, 0.8)
+  assert nag["final_train_error_std"] == pytest.approx(0.1920286, rel=1e-6)
+  # the seeds that did not choose ε carry no selection bias: their mean is worse than seed 0's
+  assert nag["fresh_seeds"] == 3 and nag["final_train_error_fresh"] == pytest.approx(0.6)
+  assert cm["fresh_seeds"] == 0 and cm["final_train_error_fresh"] is None and cm["seeds"] == 2
+  assert results.with_spread(nag) == "0.525 (0.3–0.8, n = 4; 3 fresh: 0.6)"
+  assert results.with_spread(cm) == "0.3 (0.2–0.4, n = 2)"
+  one = results.select_best([rec("nag", 0.9, 0.1, 0, 0.25)])[0]
+  assert results.with_spread(one) == "0.25 (n = 1)"
+  assert results.per_seed(RECORDS, nag) == {0: 0.3, 1: 0.6, 2: 0.4, 3: 0.8}
+
+
+def test_best_learning_rate_excludes_one_where_a_seed_that_chose_it_diverged():
+  records = [rec("nag", 0.9, 0.1, 0, 0.5), rec("nag", 0.9, 0.1, 1, 0.7), rec("nag", 0.9, 0.01, 0, 0.4),
+             rec("nag", 0.9, 0.01, 1, 0.9), rec("nag", 0.9, 1.0, 0, 0.01, diverged=True), rec("nag", 0.9, 1.0, 1, 0.01)]
+  (best,) = results.select_best(records)
+  assert best["learning_rate"] == 0.1 and best["final_train_error"] == pytest.approx(0.6)
+  assert best["final_train_error_std"] == pytest.approx(0.1) and best["seeds"] == 2
+  (none,) = results.select_best([rec("nag", 0.9, 1.0, 0, 0.01, diverged=True)])
+  assert none["learning_rate"] is None
