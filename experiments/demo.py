@@ -6,8 +6,8 @@ import pathlib
 
 import ml_collections
 
-from nesterov_jax import cli
 from nesterov_jax.engine import grid
+from nesterov_jax.engine.train import prepare_workdir
 from nesterov_jax.experiments import quadratic
 from nesterov_jax.experiments import sweep as sweep_experiment
 
@@ -19,5 +19,5 @@ def validate(config: ml_collections.ConfigDict) -> None:
 
 def run(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> None:
   for name, experiment in (("quadratic", quadratic), ("curves", sweep_experiment)):
-    cli.prepare_workdir(workdir / name, config[name])
+    prepare_workdir(workdir / name, config[name])
     experiment.run(config[name], workdir / name)

@@ -25,7 +25,7 @@ import numpy as np
 
 import nesterov_jax as nj
 from nesterov_jax.engine import files, provenance
-from nesterov_jax.paper import quadratic
+from nesterov_jax.paper import quadratics
 from nesterov_jax.engine.config import ConfigError
 
 COLORS = {"gd": "0.3", "cm": "tab:red", "nag": "tab:blue"}
@@ -43,14 +43,14 @@ def validate(config: ml_collections.ConfigDict) -> None:
 
 def _run(method: str, learning_rate, momentum, problem, theta0, steps):
   factory = {"gd": nj.cm, "cm": nj.cm, "nag": nj.nag}[method]
-  run = jax.jit(lambda p: quadratic.optimize(factory(learning_rate, momentum), problem.loss, p, steps))
+  run = jax.jit(lambda p: quadratics.optimize(factory(learning_rate, momentum), problem.loss, p, steps))
   thetas, losses = run(theta0)
   return np.asarray(thetas), np.asarray(losses)
 
 
 def oblong_figure(config, workdir: pathlib.Path) -> dict:
   c = config.oblong
-  problem = quadratic.quadratic_from_eigenvalues(jnp.array(c.eigenvalues))
+  problem = quadratics.quadratic_from_eigenvalues(jnp.array(c.eigenvalues))
   theta0 = jnp.array(c.start)
   paths = {m: _run(m, c.learning_rate, c.momentum, problem, theta0, c.steps)[0] for m in ("cm", "nag")}
 
@@ -98,7 +98,7 @@ def effective_momentum_figure(config, workdir: pathlib.Path) -> None:
 def ill_conditioned_figure(config, workdir: pathlib.Path) -> list[dict]:
   c = config.ill
   key_problem, key_start = jax.random.split(jax.random.key(config.seed))
-  problem = quadratic.random_quadratic(key_problem, c.dim, c.condition_number)
+  problem = quadratics.random_quadratic(key_problem, c.dim, c.condition_number)
   theta0 = jax.random.normal(key_start, (c.dim,))
   runs = [("gd", "0", 0.0)]
   for mu in c.momenta:

@@ -1,4 +1,4 @@
-"""A hyperparameter sweep on the engine (nesterov_jax.engine.sweep), then its report.
+"""A hyperparameter sweep on the engine (nesterov_jax.engine.train), then its report.
 
 Configs with ``experiment = "sweep"`` describe a task, a grid and a training protocol;
 see ``configs/teacher_mlp.py`` for every field.
@@ -10,7 +10,7 @@ import pathlib
 
 import ml_collections
 
-from nesterov_jax.engine import grid, report, sweep
+from nesterov_jax.engine import grid, report, train
 
 
 def validate(config: ml_collections.ConfigDict) -> None:
@@ -18,5 +18,5 @@ def validate(config: ml_collections.ConfigDict) -> None:
 
 
 def run(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> None:
-  if sweep.run(config, workdir):  # only the writing process gets records back
+  if train.run(config, workdir):  # only the writing process gets records back
     report.write_report(workdir)

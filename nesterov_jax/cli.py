@@ -23,6 +23,8 @@ try:
 
   from nesterov_jax.engine import files, report
   from nesterov_jax.engine.config import ConfigError, load_config, search_from_run, write_source
+  from nesterov_jax.engine.tasks import DataError
+  from nesterov_jax.engine.train import prepare_workdir
 except ImportError as e:  # installed without the engine's extra: main() says what to install
   _MISSING = e
 else:
@@ -33,37 +35,17 @@ else:
 EXTRAS = {"ml_collections": "engine", "orbax": "engine", "matplotlib": "engine", "tqdm": "engine",
           "flax": "paper", "scipy": "paper", "mlxtend": "paper", "skimage": "paper"}
 
-RUN_CONFIG = "config.json"
-
-
 def default_workdir(spec: str) -> pathlib.Path:
   path, _, preset = spec.partition(":")
   return pathlib.Path("runs") / (pathlib.Path(path).stem + (f"_{preset}" if preset else ""))
 
 
-def prepare_workdir(workdir: pathlib.Path, config: ml_collections.ConfigDict) -> None:
-  """Creates ``workdir`` and records the config; refuses a workdir that holds another run.
-
-  A workdir whose run never trained (a config.json but no metrics, checkpoint or results:
-  e.g. its data were missing) is taken over.
-  """
-  resolved = json.loads(config.to_json_best_effort(sort_keys=True))
-  saved = workdir / RUN_CONFIG
-  started = any((workdir / name).exists() for name in ("metrics.jsonl", "results.json")) or any(
-      (workdir / "checkpoints").glob("*"))
-  if saved.exists() and started:
-    previous = json.loads(saved.read_text())
-    if previous != resolved:
-      changed = sorted(k for k in set(previous) | set(resolved) if previous.get(k) != resolved.get(k))
-      raise ConfigError(
-          f"workdir {workdir} holds a different run (fields that differ: {', '.join(changed)}); "
-          "pass another --workdir or delete that one")
-  workdir.mkdir(parents=True, exist_ok=True)
-  files.write_text(saved, json.dumps(resolved, indent=2, sort_keys=True) + "\n")
+# Experiments renamed since runs were recorded under the old name (their config.json says it).
+RENAMED = {"hf": "hf_comparison"}
 
 
-def _experiment(config: ml_collections.ConfigDict):
-  name = config.get("experiment")
+def _experiment(config) -> object:
+  name = RENAMED.get(config.get("experiment"), config.get("experiment"))
   try:
     return importlib.import_module(f"nesterov_jax.experiments.{name}")
   except ModuleNotFoundError as e:
@@ -130,9 +112,7 @@ def _missing_extra(e: ImportError) -> str | None:
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
-  from nesterov_jax.paper.data import DataError
-
-  return (ConfigError, DataError, files.WorkdirInUse, FileNotFoundError)
+  return (ConfigError, DataError, files.WorkdirInUse, files.CorruptFile, files.WriteFailed, FileNotFoundError)
 
 
 def _command(args, extra: list[str], parser) -> int:
@@ -143,7 +123,10 @@ def _command(args, extra: list[str], parser) -> int:
     return 0
   if args.command == "report":
     search_from_run(args.workdir)
-    report.write_report(args.workdir)
+    config_path = args.workdir / "config.json"
+    experiment = _experiment(files.read_json(config_path)) if config_path.exists() else None
+    # An experiment with its own comparison (hf_comparison) reports it; a sweep gets the engine's.
+    (getattr(experiment, "write_report", None) or report.write_report)(args.workdir)
     return 0
   if args.command == "merge":
     from nesterov_jax.engine import results

@@ -25,6 +25,7 @@ our CM's θ and our NAG's stored φ equal optax's parameters), under schedules t
 
 from __future__ import annotations
 
+import collections
 from typing import Any, NamedTuple
 
 import chex
@@ -109,13 +110,8 @@ def cm(learning_rate: ScalarOrSchedule, momentum: ScalarOrSchedule,
 
       v[t+1] = μ[t] v[t] − ε[t] ∇f(θ[t]);   θ[t+1] = θ[t] + v[t+1]
 
-  The update returned is v[t+1], so the parameters the caller holds are θ.
-
-  Args:
-    learning_rate: ε: a float, a scalar array (traced ones included, for vmapped grids),
-      or an optax schedule of the update count.
-    momentum: μ: same kinds as ``learning_rate``; e.g. :func:`momentum_schedule`.
-    accumulator_dtype: the velocity's dtype, as in ``optax.trace`` (None: the parameters').
+  The update returned is v[t+1], so the parameters the caller holds are θ. The arguments
+  are :func:`nag`'s.
   """
   return momentum_method(learning_rate, momentum, nesterov=False, accumulator_dtype=accumulator_dtype)
 
@@ -150,31 +146,66 @@ def _find_momentum_states(opt_state: Any) -> list[MomentumState]:
   return [s for s in jax.tree.leaves(opt_state, is_leaf=is_ours) if is_ours(s)]
 
 
+FOLLOWED = ("nj.cm and nj.nag must be the last transformation of an optax chain: one after it "
+            "changes the updates, so the stored parameters are no longer the look-ahead point and "
+            "θ cannot be recovered; put it before them, e.g. optax.chain(optax.clip(1.0), nj.nag(...))")
+
+
+def _holds_ours(state: Any) -> bool:
+  """Whether ``state`` holds a CM/NAG state; raises where one is followed in a chain
+  (``optax.chain``'s state is a plain tuple, ``optax.named_chain``'s an OrderedDict)."""
+  if isinstance(state, MomentumState):
+    return True
+  if type(state) is tuple or isinstance(state, collections.OrderedDict):
+    parts = list(state.values()) if isinstance(state, dict) else list(state)
+    holds = [_holds_ours(part) for part in parts]
+    if any(holds[:-1]):
+      raise ValueError(FOLLOWED)
+    return any(holds)
+  if hasattr(state, "_fields"):  # a wrapper's NamedTuple state (masked, MultiSteps, ...)
+    return any([_holds_ours(getattr(state, f)) for f in state._fields])
+  if isinstance(state, dict):  # multi_transform's states, by label
+    return any([_holds_ours(v) for v in state.values()])
+  if isinstance(state, list):
+    return any([_holds_ours(v) for v in state])
+  return False
+
+
+def _is_masked(x) -> bool:
+  return isinstance(x, optax.MaskedNode)
+
+
 def evaluation_params(params: optax.Params, opt_state: optax.OptState) -> optax.Params:
   """The paper's iterate θ, the point whose error Sutskever et al. report.
 
   For NAG the stored parameters are the look-ahead φ = θ + μv, so θ = φ − μv; for CM
   (or any state without ours) the parameters are returned unchanged. ``opt_state`` may be
-  our state itself or any optax state that contains it (``optax.chain``,
-  ``optax.inject_hyperparams``, ``optax.MultiSteps``, ...). Works on a vmapped grid
-  too: a batched μ of shape [G] is broadcast against parameters of shape [G, ...].
+  our state itself or any optax state that contains it: ``optax.chain`` with our
+  transformation last, ``inject_hyperparams``, ``MultiSteps``, ``apply_if_finite``,
+  ``masked`` and ``multi_transform`` (θ recovered on our part only; several of our
+  transformations on disjoint parts each recover theirs). Works on a vmapped grid too: a
+  batched μ of shape [G] is broadcast against parameters of shape [G, ...].
 
   Raises:
-    ValueError: when ``opt_state`` holds more than one CM/NAG state (e.g. a
-      ``multi_transform`` with NAG on several partitions), where θ is ambiguous.
+    ValueError: when a transformation follows ours in a chain (then no θ can be recovered),
+      or when two of our states cover the same parameters (θ is ambiguous).
   """
+  _holds_ours(opt_state)
   states = _find_momentum_states(opt_state)
   if not states:
     return params
-  if len(states) > 1:
-    raise ValueError(
-        f"evaluation_params found {len(states)} CM/NAG states in opt_state; it supports one "
-        "such transformation applied to the whole parameter tree.")
-  (state,) = states
-  lookahead = state.lookahead
+  covered = [jax.tree.map(lambda v: not _is_masked(v), s.velocity, is_leaf=_is_masked) for s in states]
+  if len(states) > 1 and any(sum(c) > 1 for c in zip(*map(jax.tree.leaves, covered))):
+    raise ValueError(f"evaluation_params found {len(states)} CM/NAG states over the same parameters "
+                     "in opt_state, where θ is ambiguous; give each its own part (optax.multi_transform)")
+  for state in states:
+    lookahead = state.lookahead
 
-  def theta(p, v):
-    mu = jnp.reshape(lookahead, jnp.shape(lookahead) + (1,) * (p.ndim - jnp.ndim(lookahead)))
-    return (p - mu * v).astype(p.dtype)
+    def theta(v, p):
+      if _is_masked(v):
+        return p
+      mu = jnp.reshape(lookahead, jnp.shape(lookahead) + (1,) * (p.ndim - jnp.ndim(lookahead)))
+      return (p - mu * v).astype(p.dtype)
 
-  return jax.tree.map(theta, params, state.velocity)
+    params = jax.tree.map(theta, state.velocity, params, is_leaf=_is_masked)
+  return params

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from nesterov_jax import cli
-from nesterov_jax.engine import grid, sweep
+from nesterov_jax.engine import grid, train
 from nesterov_jax.engine.tasks import make_task
 
 ROOT = pathlib.Path(__file__).parents[1]
@@ -34,16 +34,16 @@ values = st.one_of(scalars, st.tuples(scalars), st.tuples(scalars, scalars), st.
 @pytest.fixture(scope="module")
 def no_training():
   """Valid configs stop after the checks and the task's construction (before compiling)."""
-  real = sweep.run
+  real = train.run
 
   def built(config, workdir):
     grid.validate(config)
     make_task(config.task)
     return []
 
-  sweep.run = built
+  train.run = built
   yield
-  sweep.run = real
+  train.run = real
 
 
 def _literal(value) -> str:

@@ -12,6 +12,7 @@ from nesterov_jax import cli
 ROOT = pathlib.Path(__file__).parents[1]
 
 
+@pytest.mark.slow
 def test_demo_smoke_writes_the_quadratic_figures_and_a_curves_table(tmp_path):
   assert cli.main(["run", f"{ROOT / 'configs' / 'demo.py'}:smoke", "--workdir", str(tmp_path)]) == 0
   for name in ("quadratic/quadratic.md", "quadratic/oblong.png", "curves/table1.md", "curves/summary.md",
@@ -53,6 +54,7 @@ def test_benchmark_interleaves_its_windows_and_reports_medians_ranges_and_speedu
   assert rows["engine"]["fraction_of_ceiling"] == pytest.approx(rows["engine"]["tflops"])
 
 
+@pytest.mark.slow
 def test_benchmark_quick_preset_runs_every_method_and_writes_its_table(tmp_path):
   bench.main(tmp_path, "quick")
   result = json.loads((tmp_path / "bench.json").read_text())

@@ -17,14 +17,21 @@ TEACHER = f"{ROOT / 'configs' / 'teacher_mlp.py'}:smoke"
 MNIST = f"{ROOT / 'configs' / 'mnist_ae.py'}:smoke"
 
 
+def error_lines(err: str) -> list[str]:
+  """What a command printed to stderr but its progress bar (tqdm's \r-separated updates)."""
+  return [line for line in err.replace("\r", "\n").splitlines() if line.strip() and "upd/s" not in line
+          and "/200 [" not in line]
+
+
 def one_line_error(argv, capsys, *expected):
   assert cli.main(argv) == 2
   err = capsys.readouterr().err
-  assert err.startswith("nesterov-jax: error: ") and err.count("\n") == 1, err
+  lines = error_lines(err)
+  assert len(lines) == 1 and lines[0].startswith("nesterov-jax: error: "), err
   assert "Traceback" not in err
   for text in expected:
-    assert text in err, err
-  return err
+    assert text in lines[0], err
+  return lines[0]
 
 
 def test_missing_data_folder(tmp_path, capsys):
@@ -113,9 +120,9 @@ def test_a_failure_mid_run_is_one_line_and_the_checkpoint_resumes(tmp_path, caps
   """A device failure (here: a read of results off the devices raises, as an out-of-memory
   error would, after update 150: the checkpoint of update 100 is written by then) exits 1
   with one line; rerunning the same command resumes from that checkpoint."""
-  from nesterov_jax.engine import sweep
+  from nesterov_jax.engine import train
 
-  real, workdir = sweep._to_host, tmp_path / "run"
+  real, workdir = train._to_host, tmp_path / "run"
 
   def failing(x):
     metrics = workdir / "metrics.jsonl"
@@ -123,11 +130,11 @@ def test_a_failure_mid_run_is_one_line_and_the_checkpoint_resumes(tmp_path, caps
       raise RuntimeError("RESOURCE_EXHAUSTED: Out of memory while trying to allocate 1.0TiB")
     return real(x)
 
-  monkeypatch.setattr(sweep, "_to_host", failing)
+  monkeypatch.setattr(train, "_to_host", failing)
   assert cli.main(["run", TEACHER, "--workdir", str(workdir)]) == 1
   err = capsys.readouterr().err.strip().splitlines()[-1]
   assert err.startswith("nesterov-jax: error: RuntimeError: RESOURCE_EXHAUSTED") and "rerun the same command" in err
-  monkeypatch.setattr(sweep, "_to_host", real)
+  monkeypatch.setattr(train, "_to_host", real)
   assert cli.main(["run", TEACHER, "--workdir", str(workdir)]) == 0
   assert f"resuming {workdir} from update 100" in capsys.readouterr().err
   assert (workdir / "results.json").exists()
@@ -159,3 +166,112 @@ def test_import_nesterov_jax_loads_no_engine_or_paper_dependency():
           "print(sorted(m for m in ('flax','matplotlib','orbax','ml_collections','tqdm') if m in sys.modules))")
   r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
   assert r.stdout.strip() == "[]", r.stdout + r.stderr
+
+
+def _steps(workdir):
+  from nesterov_jax.engine import results
+
+  return [m["step"] for m in results.load_metrics(workdir)]
+
+
+def test_a_disk_that_fills_at_a_checkpoint_is_one_line_and_the_rerun_logs_no_step_twice(tmp_path, capsys, monkeypatch):
+  """The first checkpoint fails as a full disk fails it (a patched writer): one line naming the
+  checkpoints and the cause; the run died before any checkpoint landed, so the rerun starts
+  from update 0, and metrics.jsonl holds each step once."""
+  import errno
+
+  import orbax.checkpoint as ocp
+
+  real = ocp.CheckpointManager.save
+
+  def full_disk(self, step, *args, **kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+  workdir = tmp_path / "run"
+  monkeypatch.setattr(ocp.CheckpointManager, "save", full_disk)
+  one_line_error(["run", TEACHER, "--workdir", str(workdir)], capsys,
+                 f"could not write {workdir / 'checkpoints'}: No space left on device")
+  assert _steps(workdir) == [0, 50, 100]
+  monkeypatch.setattr(ocp.CheckpointManager, "save", real)  # the space is freed
+  assert cli.main(["run", TEACHER, "--workdir", str(workdir)]) == 0
+  assert _steps(workdir) == [0, 50, 100, 150, 200]
+
+
+def test_a_failed_write_of_a_run_file_names_the_file(tmp_path, capsys, monkeypatch):
+  import os
+
+  real = os.replace
+
+  def read_only(src, dst):
+    if str(dst).endswith("metrics.jsonl"):
+      raise PermissionError(13, "Permission denied")
+    return real(src, dst)
+
+  monkeypatch.setattr(os, "replace", read_only)
+  workdir = tmp_path / "run"
+  one_line_error(["run", TEACHER, "--workdir", str(workdir)], capsys,
+                 f"could not write {workdir / 'metrics.jsonl'}: Permission denied")
+  assert not [p for p in workdir.iterdir() if p.name.endswith(".tmp")]  # no temporary left behind
+
+
+@pytest.mark.slow
+def test_a_real_full_disk_keeps_orbaxs_tracebacks_out_of_the_terminal(tmp_path):
+  """On a 120 kB tmpfs (where this machine lets the test mount one) orbax's writer threads
+  fail as on a full disk: the command prints its progress and one error line."""
+  disk = tmp_path / "disk"
+  disk.mkdir()
+  if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=120k", "tmpfs", str(disk)], capture_output=True).returncode:
+    pytest.skip("cannot mount a tmpfs here (the patched-writer test covers the one line)")
+  command = [sys.executable, "-m", "nesterov_jax", "run", TEACHER, "--workdir", str(disk / "run")]
+  try:
+    r = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    subprocess.run(["mount", "-o", "remount,size=50m", str(disk)], check=True)  # the space is freed
+    rerun = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    steps = _steps(disk / "run")
+  finally:
+    subprocess.run(["umount", str(disk)], capture_output=True)
+  assert rerun.returncode == 0, rerun.stderr[-2000:]
+  assert steps == [0, 50, 100, 150, 200]
+  assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr[-3000:]
+  assert error_lines(r.stderr) == [f"nesterov-jax: error: could not write {disk / 'run' / 'checkpoints'}: No space left on device; "
+                   "the files written before it are whole (free the space or fix the folder, then rerun the same command)"]
+
+
+@pytest.mark.slow
+def test_a_run_killed_before_its_first_checkpoint_reruns_without_repeating_a_step(tmp_path):
+  import signal
+  import time
+
+  workdir = tmp_path / "run"
+  command = [sys.executable, "-m", "nesterov_jax", "run", TEACHER, "--workdir", str(workdir)]
+  proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+  while not (workdir / "metrics.jsonl").exists() and proc.poll() is None:
+    time.sleep(0.01)
+  proc.send_signal(signal.SIGKILL)
+  proc.wait()
+  assert not any((workdir / "checkpoints").glob("*/"))  # killed before the first checkpoint
+  assert subprocess.run(command, cwd=ROOT, capture_output=True).returncode == 0
+  steps = _steps(workdir)
+  assert steps == sorted(set(steps)) and steps[0] == 0 and steps[-1] == 200
+
+
+def test_a_corrupt_run_file_is_named_in_its_error_line(tmp_path, capsys):
+  from nesterov_jax.engine import train
+
+  workdir = tmp_path / "run"
+  config = load_config(TEACHER)
+  train.prepare_workdir(workdir, config)
+  train.run(config, workdir)
+  other = tmp_path / "other"
+  config = load_config(TEACHER, ["grid.seeds=(1,)"])
+  train.prepare_workdir(other, config)
+  train.run(config, other)
+  results = other / "results.json"
+  results.write_text(results.read_text()[:300])  # a write torn mid-file
+  capsys.readouterr()
+  one_line_error(["merge", str(tmp_path / "merged"), str(workdir), str(other)], capsys,
+                 f"{results} is not valid JSON")
+  metrics = workdir / "metrics.jsonl"
+  lines = metrics.read_text().splitlines()
+  metrics.write_text("\n".join(lines[:2] + [lines[2][:40]] + lines[3:]) + "\n")
+  one_line_error(["report", str(workdir)], capsys, f"{metrics}, line 3, is not valid JSON")

@@ -14,9 +14,9 @@ from jax.flatten_util import ravel_pytree
 import nesterov_jax as nj
 from nesterov_jax import cli, hf
 from nesterov_jax.paper import protocols
-from nesterov_jax.engine import results, sweep
+from nesterov_jax.engine import results, train
 from nesterov_jax.engine.config import ConfigError, load_config
-from nesterov_jax.experiments import hf as hf_experiment
+from nesterov_jax.experiments import hf_comparison as hf_experiment
 from nesterov_jax.paper.models import Autoencoder, dense_squared_gradients
 
 
@@ -251,6 +251,7 @@ def test_dense_squared_gradients_equal_per_case_gradients_by_vmap():
   np.testing.assert_allclose(ravel_pytree(fast)[0], slow, rtol=1e-4, atol=1e-9)
 
 
+@pytest.mark.slow
 def test_hf_lowers_a_small_autoencoders_training_error_far_more_per_update_than_sgd():
   """8 HF updates (≤ 40 CG steps each) reach a lower error than the best of 4 SGD learning rates in 80."""
   codes = jax.random.normal(jax.random.key(0), (256, 4))
@@ -291,6 +292,7 @@ def hf_smoke(tmp_path_factory):
   return workdir
 
 
+@pytest.mark.slow
 def test_hf_experiment_writes_table1s_hf_columns_beside_the_papers_and_the_passes_plot(hf_smoke):
   table = (hf_smoke / "table1.md").read_text()
   assert "| HF* (Martens 2010) | HF† (momentum-like HF, §5) | NAG, about the same compute |" in table
@@ -309,6 +311,7 @@ def test_hf_experiment_writes_table1s_hf_columns_beside_the_papers_and_the_passe
   assert metrics[1]["damping"][0] > 15 and 0.4 < metrics[-1]["damping"][0] < 2.3
 
 
+@pytest.mark.slow
 def test_an_hf_grid_point_equals_the_same_config_trained_alone(hf_smoke, tmp_path):
   """HF's while-loops run under vmap: a grid of (ζ, ε) gives what each point gives alone."""
   base = load_config(HF_SMOKE).hybrid
@@ -320,14 +323,16 @@ def test_an_hf_grid_point_equals_the_same_config_trained_alone(hf_smoke, tmp_pat
   alone.grid.mu_max, alone.grid.learning_rates = (0.95,), (0.5,)
   out = []
   for name, config in (("grid", grid), ("alone", alone)):
-    cli.prepare_workdir(tmp_path / name, config)
-    out.append(sweep.run(config, tmp_path / name))
+    train.prepare_workdir(tmp_path / name, config)
+    out.append(train.run(config, tmp_path / name))
   (point,) = [r for r in out[0] if r["mu_max"] == 0.95 and r["learning_rate"] == 0.5]
   np.testing.assert_allclose(point["final_train_error"], out[1][0]["final_train_error"], rtol=1e-4)
   np.testing.assert_allclose(point["case_passes"], out[1][0]["case_passes"], rtol=1e-6)
   assert len({r["final_train_error"] for r in out[0]}) == 4  # the settings differ
 
 
+@pytest.mark.cpu_bitwise
+@pytest.mark.slow
 def test_an_hf_run_killed_across_a_phase_boundary_resumes_bitwise(hf_smoke, tmp_path, monkeypatch):
   """Checkpointed at the end of phase 1 (update 2), failed inside phase 2, rerun: the resumed
   run starts phase 2 from the checkpoint (its damping restart included) and ends bitwise
@@ -336,7 +341,7 @@ def test_an_hf_run_killed_across_a_phase_boundary_resumes_bitwise(hf_smoke, tmp_
   with config.unlocked():
     config.checkpoint_every = 2  # not part of the fingerprint: the same run, more checkpoints
   assert [p.num_updates for p in config.hf.phases] == [2, 2] and config.chunk_size == 2
-  workdir, real = tmp_path / "hybrid", sweep._to_host
+  workdir, real = tmp_path / "hybrid", train._to_host
 
   def failing(x):  # the first read off the devices once update 2 is recorded: inside phase 2
     metrics = workdir / "metrics.jsonl"
@@ -344,13 +349,13 @@ def test_an_hf_run_killed_across_a_phase_boundary_resumes_bitwise(hf_smoke, tmp_
       raise RuntimeError("simulated crash in phase 2")
     return real(x)
 
-  cli.prepare_workdir(workdir, config)
-  monkeypatch.setattr(sweep, "_to_host", failing)
+  train.prepare_workdir(workdir, config)
+  monkeypatch.setattr(train, "_to_host", failing)
   with pytest.raises(RuntimeError, match="simulated crash"):
-    sweep.run(config, workdir)
-  monkeypatch.setattr(sweep, "_to_host", real)
+    train.run(config, workdir)
+  monkeypatch.setattr(train, "_to_host", real)
   assert sorted(int(p.name) for p in (workdir / "checkpoints").iterdir() if p.name.isdigit()) == [2]
-  resumed = sweep.run(config, workdir)
+  resumed = train.run(config, workdir)
   (uninterrupted,) = json.loads((hf_smoke / "hybrid" / "results.json").read_text())
   for key in ("final_train_error", "final_test_error", "case_passes"):
     assert resumed[0][key] == uninterrupted[key], key
@@ -376,4 +381,4 @@ def test_hf_refuses_a_time_major_task_with_one_line(tmp_path):
   config.grid.optimizers, config.schedule.kind, config.hf = ("hf",), "constant", hybrid.hf
   config.hf.phases = (protocols.hf_phase(config.num_updates, 10, 10, 3, weight_cost=0.0, classic=False),)
   with pytest.raises(ConfigError, match="cases on axis 0"):
-    sweep.run(config, tmp_path)
+    train.run(config, tmp_path)

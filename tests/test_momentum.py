@@ -3,6 +3,7 @@
 
 import chex
 import hypothesis
+from absl.testing import parameterized
 import hypothesis.strategies as st
 import jax
 import jax.numpy as jnp
@@ -11,7 +12,7 @@ import optax
 import pytest
 
 import nesterov_jax as nj
-from nesterov_jax.paper import quadratic
+from nesterov_jax.paper import quadratics
 
 STEPS = 200
 PERIOD = 10  # the schedule's 250-update period, scaled so μ changes within 200 steps
@@ -45,17 +46,34 @@ def our_transformation(method, mu_max):
   return factory(lr, nj.momentum_schedule(mu_max, period=PERIOD))
 
 
-@pytest.mark.parametrize("method", ["cm", "nag"])
-@pytest.mark.parametrize("mu_max", [0.0, 0.9, 0.99])
-def test_trajectory_equals_literal_formulas_on_a_random_quadratic(method, mu_max):
-  problem = quadratic.random_quadratic(jax.random.key(0), dim=8, condition_number=50.0)
-  theta0 = jax.random.normal(jax.random.key(1), (8,))
-  ours, _ = jax.jit(lambda p: quadratic.optimize(
-      our_transformation(method, mu_max), problem.loss, p, STEPS))(theta0)
-  hessian = np.asarray(problem.hessian, np.float64)
-  expected, _ = literal_two_point(method, lambda x: hessian @ x, theta0, eps_schedule,
-                                  lambda t: eq5(t, mu_max), STEPS)
-  np.testing.assert_allclose(ours, expected, rtol=1e-4, atol=1e-5)
+class TrajectoryTest(chex.TestCase):
+  """The optimizers' trajectories against the formulas, jitted and not."""
+
+  @chex.variants(with_jit=True, without_jit=True)
+  @parameterized.product(method=["cm", "nag"], mu_max=[0.0, 0.9, 0.99])
+  def test_trajectory_equals_literal_formulas_on_a_random_quadratic(self, method, mu_max):
+    problem = quadratics.random_quadratic(jax.random.key(0), dim=8, condition_number=50.0)
+    theta0 = jax.random.normal(jax.random.key(1), (8,))
+    ours, _ = self.variant(lambda p: quadratics.optimize(
+        our_transformation(method, mu_max), problem.loss, p, STEPS))(theta0)
+    hessian = np.asarray(problem.hessian, np.float64)
+    expected, _ = literal_two_point(method, lambda x: hessian @ x, theta0, eps_schedule,
+                                    lambda t: eq5(t, mu_max), STEPS)
+    np.testing.assert_allclose(ours, expected, rtol=1e-4, atol=1e-5)
+
+  @chex.variants(with_jit=True, without_jit=True)
+  @parameterized.parameters("cm", "nag")
+  def test_one_update_keeps_the_parameters_shapes_and_dtypes(self, method):
+    params, loss = mlp_problem()
+    params = dict(params, b2=params["b2"].astype(jnp.bfloat16))  # a mixed-precision tree
+    opt = (nj.nag if method == "nag" else nj.cm)(0.1, nj.momentum_schedule(0.99, period=5))
+    state = opt.init(params)
+    grads = jax.grad(lambda p: loss(jax.tree.map(lambda x: x.astype(jnp.float32), p)))(params)
+    updates, new_state = self.variant(opt.update)(grads, state, params)
+    chex.assert_trees_all_equal_shapes_and_dtypes(updates, params)
+    chex.assert_trees_all_equal_shapes_and_dtypes(new_state.velocity, params)
+    chex.assert_trees_all_equal_shapes_and_dtypes(new_state, state)
+    chex.assert_trees_all_equal_shapes_and_dtypes(nj.evaluation_params(params, new_state), params)
 
 
 def mlp_problem():
@@ -75,7 +93,7 @@ def mlp_problem():
 def test_trajectory_equals_literal_formulas_on_a_small_mlp(method):
   params, loss = mlp_problem()
   flat0, unravel = jax.flatten_util.ravel_pytree(params)
-  ours, losses = jax.jit(lambda p: quadratic.optimize(
+  ours, losses = jax.jit(lambda p: quadratics.optimize(
       our_transformation(method, 0.99), loss, p, STEPS))(params)
   flat_grad = jax.jit(lambda f: jax.flatten_util.ravel_pytree(jax.grad(loss)(unravel(f)))[0])
   expected, _ = literal_two_point(method, lambda f: flat_grad(jnp.asarray(f, jnp.float32)),
@@ -97,7 +115,7 @@ def run_optax(transformation, grad, params, steps):
 
 @pytest.fixture(scope="module")
 def quad():
-  problem = quadratic.random_quadratic(jax.random.key(3), dim=6, condition_number=20.0)
+  problem = quadratics.random_quadratic(jax.random.key(3), dim=6, condition_number=20.0)
   return problem, jax.jit(jax.grad(problem.loss)), jax.random.normal(jax.random.key(4), (6,))
 
 
@@ -154,8 +172,8 @@ def test_theorem_2_1_nag_step_is_cm_step_with_momentum_mu_times_one_minus_lambda
   dim = 5
   keys = jax.random.split(jax.random.key(seed), 4)
   eigenvalues = jnp.sort(jax.random.uniform(keys[0], (dim,), minval=0.05, maxval=1.0))
-  problem = quadratic.quadratic_from_eigenvalues(
-      eigenvalues, quadratic.random_rotation(keys[1], dim))
+  problem = quadratics.quadratic_from_eigenvalues(
+      eigenvalues, quadratics.random_rotation(keys[1], dim))
   eps = eps_lambda_max / float(eigenvalues[-1])
   theta, v = jax.random.normal(keys[2], (dim,)), jax.random.normal(keys[3], (dim,))
   theta_new, v_new, theta_cm, v_cm = theorem_2_1_step(problem, theta, v, mu, eps)
@@ -198,14 +216,14 @@ class JitAgreementTest(chex.TestCase):
     p, s = params, opt.init(params)
     for _ in range(30):
       p, s, theta = step(p, s)
-    reference, _ = jax.jit(lambda q: quadratic.optimize(opt, loss, q, 30))(params)
+    reference, _ = jax.jit(lambda q: quadratics.optimize(opt, loss, q, 30))(params)
     chex.assert_trees_all_close(theta, jax.tree.map(lambda x: x[-1], reference),
                                 rtol=1e-5, atol=1e-6)
 
 
 def sweep_point(problem, theta0, method, lr, mu_max):
   factory = nj.nag if method == "nag" else nj.cm
-  _, losses = quadratic.optimize(
+  _, losses = quadratics.optimize(
       factory(lr, nj.momentum_schedule(mu_max, total_steps=STEPS, period=PERIOD, finetune_steps=20)),
       problem.loss, theta0, STEPS)
   return losses
@@ -213,26 +231,29 @@ def sweep_point(problem, theta0, method, lr, mu_max):
 
 @pytest.mark.parametrize("method", ["cm", "nag"])
 def test_vmapped_grid_equals_separate_runs_and_values_never_recompile(method):
-  problem = quadratic.random_quadratic(jax.random.key(5), dim=10, condition_number=100.0)
+  problem = quadratics.random_quadratic(jax.random.key(5), dim=10, condition_number=100.0)
   theta0 = jax.random.normal(jax.random.key(6), (10,))
   lrs, mu_maxes = jnp.meshgrid(jnp.array([0.05, 0.2, 0.8]), jnp.array([0.0, 0.9, 0.99]))
   lrs, mu_maxes = lrs.ravel(), mu_maxes.ravel()
-  traces = []
+  chex.clear_trace_counter()  # the counts are per test (its parameters run the same code)
 
-  def one(lr, mu_max):
-    traces.append(1)
+  @chex.assert_max_traces(n=1)
+  def grid_point(lr, mu_max):
     return sweep_point(problem, theta0, method, lr, mu_max)
 
-  grid = jax.jit(jax.vmap(one))(lrs, mu_maxes)
-  single = jax.jit(one)
-  separate = np.stack([single(lr, m) for lr, m in zip(lrs, mu_maxes)])
+  @chex.assert_max_traces(n=1)
+  def single_point(lr, mu_max):
+    return sweep_point(problem, theta0, method, lr, mu_max)
+
+  grid = jax.jit(jax.vmap(grid_point))(lrs, mu_maxes)  # one trace for the whole grid
+  single = jax.jit(single_point)
+  separate = np.stack([single(lr, m) for lr, m in zip(lrs, mu_maxes)])  # one for all nine runs
   np.testing.assert_allclose(grid, separate, rtol=1e-5, atol=1e-6)
-  assert len(traces) == 2  # one trace for the grid, one for all nine separate runs
   assert np.all(np.isfinite(grid[:, -1])) and grid[:, -1].min() < 1e-3 * grid[:, 0].max()
 
 
 def test_nag_composes_after_gradient_clipping():
-  problem = quadratic.random_quadratic(jax.random.key(7), dim=6, condition_number=10.0)
+  problem = quadratics.random_quadratic(jax.random.key(7), dim=6, condition_number=10.0)
   grad = jax.grad(problem.loss)
   theta0 = 10.0 * jax.random.normal(jax.random.key(8), (6,))
   clipped = optax.chain(optax.clip_by_global_norm(1.0), nj.nag(0.1, 0.9))
@@ -279,19 +300,20 @@ def test_evaluation_params_is_identity_for_cm_and_broadcasts_over_a_grid():
                              1.0 - jnp.array([0.0, 0.5, 0.9, 0.99])[:, None] * jnp.ones((4, 3)))
 
 
-def test_evaluation_params_refuses_two_nag_states():
-  opt = optax.chain(nj.nag(0.1, 0.9), nj.nag(0.1, 0.9))
-  with pytest.raises(ValueError, match="2 CM/NAG states"):
-    nj.evaluation_params(jnp.ones(2), opt.init(jnp.ones(2)))
+def test_evaluation_params_refuses_two_nag_states_over_the_same_parameters():
+  state = (nj.nag(0.1, 0.9).init(jnp.ones(2)),)
+  two = {"first": state[0], "second": state[0]}  # as two wrappers holding one NAG each would
+  with pytest.raises(ValueError, match="2 CM/NAG states over the same parameters"):
+    nj.evaluation_params(jnp.ones(2), two)
 
 
 def test_momentum_method_with_a_traced_nesterov_flag_is_cm_or_nag():
-  problem = quadratic.random_quadratic(jax.random.key(9), dim=6, condition_number=30.0)
+  problem = quadratics.random_quadratic(jax.random.key(9), dim=6, condition_number=30.0)
   theta0 = jax.random.normal(jax.random.key(10), (6,))
   schedule = nj.momentum_schedule(0.99, period=PERIOD)
 
   def run(transformation):
-    return quadratic.optimize(transformation, problem.loss, theta0, 100)[0]
+    return quadratics.optimize(transformation, problem.loss, theta0, 100)[0]
 
   mixed = jax.jit(jax.vmap(lambda a: run(nj.momentum_method(0.1, schedule, nesterov=a))))(
       jnp.array([0.0, 1.0]))

@@ -3,6 +3,7 @@
 import pathlib
 import textwrap
 
+import chex
 import jax
 import ml_collections
 import numpy as np
@@ -11,7 +12,7 @@ import pytest
 
 from nesterov_jax import cli
 from nesterov_jax.engine import grid as grid_lib
-from nesterov_jax.engine import programs, results, sweep
+from nesterov_jax.engine import programs, results, train
 from nesterov_jax.engine.config import ConfigError, load_config
 from nesterov_jax.engine.tasks import make_task
 
@@ -137,11 +138,12 @@ def test_changing_values_never_recompiles(mixed):
 
   config = load_config(str(folder / "my_sweep.py"))
   task = make_task(config.task)
-  points = grid_lib.build(config.grid)
-  engine = programs.build(task, config, points)
-  chunk = engine.chunk_at(0)
+  points = grid_lib.points(config.grid)
+  engine = programs.build(task, config, points, jit=False)
+  chex.clear_trace_counter()
+  chunk = jax.jit(chex.assert_max_traces(engine.chunk_at(0), n=1))  # a second trace fails here
   data = jax.device_put(task.data, engine.replicated)
-  state = engine.init(engine.hps)
+  state = jax.jit(engine.init)(engine.hps)
   my_opt.CALLS.clear()
   state, _ = chunk(state, engine.hps, data, np.int32(0))
   traced = len(my_opt.CALLS)
@@ -151,8 +153,7 @@ def test_changing_values_never_recompiles(mixed):
                  seed=points["seed"] + 7)
     hps = programs.build(task, config, other, jit=False).hps
     state, logs = chunk(state, hps, data, np.int32(50))
-  assert len(my_opt.CALLS) == traced  # no new trace
-  assert chunk._cache_size() == 1
+  assert len(my_opt.CALLS) == traced  # the user's factory was not called again either
 
 
 def test_optax_sgd_takes_mu_max_as_its_momentum_and_a_grid_axis_sweeps_adams_b1(tmp_path):
@@ -160,7 +161,7 @@ def test_optax_sgd_takes_mu_max_as_its_momentum_and_a_grid_axis_sweeps_adams_b1(
                                "grid.learning_rates=(0.03,)"])
   with config.unlocked():
     config.grid.b1 = (0.5, 0.9)
-  records = sweep.run(config, tmp_path)
+  records = train.run(config, tmp_path)
   keys = [(r["optimizer"], r["mu_max"], r["b1"]) for r in records]
   assert keys == [("sgd", 0.0, 0.5), ("sgd", 0.0, 0.9), ("sgd", 0.9, 0.5), ("sgd", 0.9, 0.9),
                   ("adam", 0.0, 0.5), ("adam", 0.0, 0.9)]
@@ -188,7 +189,7 @@ def test_a_factory_that_returns_no_transformation_is_named(tmp_path, monkeypatch
   monkeypatch.syspath_prepend(str(tmp_path))
   config = load_config(SMOKE, ["grid.optimizers=('bad_opt:make',)"])
   with pytest.raises(ConfigError, match="optimizer bad_opt:make: returned str, not an optax.GradientTransformation"):
-    sweep.run(config, tmp_path / "run")
+    train.run(config, tmp_path / "run")
 
 
 def test_a_factory_without_momentum_runs_once_per_learning_rate(tmp_path, monkeypatch):
@@ -217,3 +218,40 @@ def test_a_user_module_is_the_one_next_to_the_config_that_names_it(tmp_path):
                                       "import teacher_mlp\ndef get_config():\n  return teacher_mlp.get_config('smoke')\n")
     load_config(str(folder / "config.py"))
     assert load_object("grid.optimizers", "my_factory:make").__globals__["LR"] == lr
+
+
+def test_a_factory_with_a_transformation_after_nag_is_refused_before_training(tmp_path, monkeypatch, capsys):
+  (tmp_path / "after.py").write_text("import optax\nimport nesterov_jax as nj\n\ndef make(hp):\n"
+                                     "  return optax.chain(nj.nag(hp['learning_rate'], 0.9), optax.scale(0.5))\n")
+  monkeypatch.syspath_prepend(str(tmp_path))
+  workdir = tmp_path / "run"
+  assert cli.main(["run", SMOKE, "--workdir", str(workdir), "--config.grid.optimizers=('after:make',)"]) == 2
+  err = capsys.readouterr().err
+  assert err.count("\n") == 1 and "must be the last transformation of an optax chain" in err, err
+  assert not (workdir / "metrics.jsonl").exists()  # refused when the program is traced, before any update
+
+
+def test_a_schedule_free_optimizer_on_the_grid_is_measured_at_optaxs_evaluation_point(tmp_path):
+  """optax.contrib.schedule_free_sgd trains at one sequence of iterates and is evaluated at
+  another (optax's schedule_free_eval_params); the engine reports the latter."""
+  config = load_config(SMOKE, ["grid.optimizers=('contrib.schedule_free_sgd',)", "grid.mu_max=(0.0,)",
+                               "grid.learning_rates=(0.1,)"])
+  (record,) = train.run(config, tmp_path)
+  task = make_task(config.task)
+  opt = optax.contrib.schedule_free_sgd(0.1)
+  data_key = jax.random.fold_in(jax.random.key(0), 1)
+  params = task.init(jax.random.fold_in(jax.random.key(0), 0), {"init_scale": 1.0})
+  state = opt.init(params)
+  step = jax.jit(lambda p, s, t: _update(opt, task, p, s, jax.random.fold_in(data_key, t)))
+  for t in range(config.num_updates):
+    params, state = step(params, state, t)
+  at_eval = float(task.evaluate(optax.contrib.schedule_free_eval_params(state, params), task.data)["train_error"])
+  at_training = float(task.evaluate(params, task.data)["train_error"])
+  np.testing.assert_allclose(record["final_train_error"], at_eval, rtol=2e-4)
+  assert abs(at_eval - at_training) > 1e-3 * at_eval  # the two points differ by far more than the tolerance
+
+
+def _update(opt, task, params, state, key):
+  g = jax.grad(task.loss)(params, task.sample(task.data, key))
+  updates, state = opt.update(g, state, params)
+  return optax.apply_updates(params, updates), state

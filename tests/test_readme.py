@@ -4,6 +4,7 @@ import pathlib
 import re
 
 import numpy as np
+import pytest
 
 ROOT = pathlib.Path(__file__).parents[1]
 README = (ROOT / "README.md").read_text()
@@ -39,6 +40,7 @@ def test_ci_runs_exactly_the_readme_test_command():
   assert install_and_test in (ROOT / ".ci" / "run").read_text()
 
 
+@pytest.mark.slow
 def test_readme_sweep_your_own_model_file_runs_from_a_folder_of_its_own(tmp_path, monkeypatch):
   """The "Sweep your own model" file, saved outside the package and run by the command: NAG,
   Adam and the user's chain, every ε × seed, one program; the report is written."""
@@ -65,8 +67,8 @@ def test_readme_sweep_your_own_model_file_runs_from_a_folder_of_its_own(tmp_path
   import subprocess
   import sys
 
-  code = ("from nesterov_jax.engine import sweep; import sys; "
-          "_, task, _, point = sweep.load_final_state(__import__('pathlib').Path(sys.argv[1])); "
+  code = ("from nesterov_jax.engine import train; import sys; "
+          "_, task, _, point = train.load_final_state(__import__('pathlib').Path(sys.argv[1])); "
           "print(task.name, point(0).params is not None)")
   r = subprocess.run([sys.executable, "-c", code, str(run)], capture_output=True, text=True, cwd=ROOT)
   assert r.stdout.split() == ["sine", "True"], r.stdout + r.stderr

@@ -1,7 +1,7 @@
 """The sweep engine: a grid of optimizers × hyperparameters × seeds trained as one compiled,
 sharded program, with checkpoints, metrics, results and reports.
 
-    config → grid.py (points, checks) → optimizers.py (families: the paper's CM/NAG, HF, any
+    config → grid.py (points, checks) → optimizers.py (families: registered ones, any
     optax alias, a user's factory) → programs.py (the vmapped init / train chunk / evaluate)
     → sweep.py (the host loop: sharding, progress, metrics.jsonl, orbax checkpoints,
     results.json) → report.py (summary.md and plots); results.py reads a run directory.

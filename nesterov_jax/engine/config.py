@@ -20,6 +20,8 @@ from collections.abc import Sequence
 
 import ml_collections
 
+from nesterov_jax.engine import files
+
 
 class ConfigError(ValueError):
   """A config file, preset or override that cannot be used; the message says why."""
@@ -46,7 +48,7 @@ def load_config(spec: str, overrides: Sequence[str] = ()) -> ml_collections.Conf
   """``spec`` is ``file.py`` or ``file.py:preset``; overrides are ``FIELD=VALUE`` strings.
 
   Nested fields use dots (``optimizer.learning_rate=0.1``). Values are Python literals
-  (``0.1``, ``(0.9, 0.99)``, ``'nag'``) or, for string fields, bare words. The returned
+  (``0.1``, ``(0.9, 0.99)``, ``'adam'``) or, for string fields, bare words. The returned
   config is locked: a typo in a field name raises instead of adding a field.
   """
   path_str, _, preset = spec.partition(":")
@@ -105,40 +107,55 @@ def _apply_override(config: ml_collections.ConfigDict, override: str) -> None:
     raise ConfigError(f"config field {field!r}: cannot set {raw!r} ({e})") from e
 
 
+# The grid's own fields; any other field of config.grid is an axis of the task's
+# hyperparameters (an init scale) or of an optimizer's arguments (Adam's b1).
+GRID_FIELDS = ("optimizers", "mu_max", "learning_rates", "seeds", "points")
+
+
+def grid_axes(grid: ml_collections.ConfigDict) -> list[str]:
+  """The grid's axes beyond the core ones: task hyperparameters and swept optimizer arguments."""
+  return sorted(k for k in grid.keys() if k not in GRID_FIELDS)
+
+
 def sweep_config(task: str, num_updates: int, *, chunk_size: int | None = None,
                  eval_every: int = 0, checkpoint_every: int = 0) -> ml_collections.ConfigDict:
-  """A sweep config with every field at its default, for ``task`` (a registered task or
-  ``"MODULE:FUNCTION"``; set its own fields under ``config.task``): NAG and CM on the paper's
-  Eq. 5 (period 250, the last 1000 updates at μ = 0.9), μ_max 0.9/0.99, ε 0.01, seed 0, fp32
-  matmuls, ε chosen by the final training error. ``chunk_size`` (updates per compiled call)
-  defaults to the largest of 1000, 500, 100, 50, 10, 1 that divides all three counts; errors
-  and checkpoints at the end, and every ``eval_every``/``checkpoint_every`` updates (multiples
-  of ``chunk_size``)."""
+  """The schema of a sweep config, every field at its default, for ``task``.
+
+  ``task``: a registered task or ``"MODULE:FUNCTION"``; its own fields go under
+  ``config.task``. ``chunk_size`` defaults to the largest of 1000, 500, 100, 50, 10, 1 that
+  divides ``num_updates``, ``eval_every`` and ``checkpoint_every``. Optimizer families add
+  their own sections (a momentum schedule, phases), starting from this one.
+  """
   config = ml_collections.ConfigDict()
-  config.experiment = "sweep"
+  config.experiment = "sweep"     # the program that runs it: experiments/sweep.py
   config.num_updates = num_updates
+  # Updates per compiled lax.scan call; the host logs, evaluates and checkpoints between chunks.
   config.chunk_size = chunk_size or next(c for c in (1000, 500, 100, 50, 10, 1)
                                          if not (num_updates % c or eval_every % c or checkpoint_every % c))
-  config.eval_every = eval_every
-  config.checkpoint_every = checkpoint_every
-  config.precision = "highest"            # the paper's GPUs computed in full fp32
-  config.selection = "final_train_error"  # each setting's ε: the paper's rule
-  config.schedule = ml_collections.ConfigDict()
-  config.schedule.kind = "eq5"            # eq5 | rnn (0.9 for warmup_steps, then μ0) | constant
-  config.schedule.period = 250.0
-  config.schedule.finetune_steps = 1000
-  config.schedule.finetune_momentum = 0.9
-  config.schedule.warmup_steps = 1000
-  config.schedule.warmup_momentum = 0.9
+  config.eval_every = eval_every  # errors every this many updates (0: at the end only), a multiple of chunk_size
+  config.checkpoint_every = checkpoint_every  # orbax checkpoint every this many updates (0: at the end only)
+  config.precision = "highest"    # matmul precision: default | high | highest (full fp32)
+  # How each setting's ε is chosen: the lowest final_train_error, or final_train_loss (the
+  # training objective over the last 1000 updates, for pilots too short to move the error).
+  config.selection = "final_train_error"
   config.task = ml_collections.ConfigDict()
   config.task.name = task
   config.grid = ml_collections.ConfigDict()
-  config.grid.optimizers = ("nag", "cm")
-  config.grid.mu_max = (0.9, 0.99)
+  # The grid is the product optimizers × mu_max × learning_rates × seeds × any other axis.
+  # Optimizers: a registered family (see engine/optimizers.py), an optax alias by name ("adam",
+  # "contrib.schedule_free_sgd", ...: ε is its learning rate, μ_max its momentum argument if
+  # it has one, else it runs once per ε at μ_max 0), or "MODULE:FUNCTION", your factory
+  # (hparams) -> optax.GradientTransformation.
+  config.grid.optimizers = ("sgd",)
+  config.grid.mu_max = (0.0,)
   config.grid.learning_rates = (0.01,)
   config.grid.seeds = (0,)
-  config.grid.points = ()  # (optimizer, μ_max, ε) triples: each setting at its own ε
-  config.optimizer_args = ml_collections.ConfigDict()  # e.g. optimizer_args.adam.b2 = 0.999
+  # (optimizer, μ_max, ε) triples that replace optimizers × mu_max × learning_rates, so each
+  # setting runs at its own ε (seeds and the other axes still multiply); () = the product.
+  config.grid.points = ()
+  # Fixed (not swept) arguments per optimizer, recorded with every result, e.g.
+  # optimizer_args.adam = dict(b2=0.999); --config.optimizer_args.adam.b2=0.99 works too.
+  config.optimizer_args = ml_collections.ConfigDict()
   return config
 
 
@@ -181,8 +198,6 @@ def _import_user_module(name: str):
 def write_source(workdir: pathlib.Path, spec: str) -> None:
   """Records in ``workdir`` the config file a run came from, so that a later ``report`` finds
   the user modules next to it as the run did (see :func:`search_from_run`)."""
-  from nesterov_jax.engine import files
-
   folder = pathlib.Path(spec.partition(":")[0]).resolve().parent
   files.write_json(pathlib.Path(workdir) / SOURCE, {
       "config": spec, "folder": str(folder),

@@ -6,8 +6,8 @@ by seed: two settings run with the same seed start from the same initialization 
 the same minibatches, so a per-seed comparison has less noise than two means. The verdict
 follows :data:`RULE`, which is written here once and printed in every ``findings.md``.
 
-Which findings a run is held to is the task's business (the paper's are in
-``nesterov_jax/paper/findings.py``); a finding whose settings the run lacks is skipped.
+Which findings a run is held to is its task's business (a task's ``report`` hook writes
+them); a finding whose settings the run lacks is skipped.
 """
 
 from __future__ import annotations
@@ -39,11 +39,11 @@ class Setting(NamedTuple):
 
 
 class Finding(NamedTuple):
-  claim: str                 # in words: "NAG μ_max 0.99 below 0.9"
+  claim: str                 # in words: "A below B", in the task's terms
   lower: Setting             # the setting claimed to end lower
   higher: Setting
-  source: str = ""           # where it comes from: "Table 1", or "ours (not in the paper)"
-  paper: tuple[float, float] | None = None  # the paper's numbers for lower and higher
+  source: str = ""           # where it comes from (a table, a section)
+  paper: tuple[float, float] | None = None  # the published numbers for lower and higher
 
 
 class Evaluation(NamedTuple):
@@ -63,9 +63,9 @@ def _matches(summary: dict, fields: Mapping[str, Any]) -> bool:
 
 def resolve(records: list[dict], setting: Setting, best: list[dict] | None = None) -> dict | None:
   """The summary (at its best ε) of ``setting`` in ``records``: the lowest-mean match, or
-  None when nothing that trained matches."""
+  None when nothing that trained matches (or the run did not measure its metric)."""
   candidates = [s for s in (best if best is not None else select_best(records))
-                if s["learning_rate"] is not None and _matches(s, setting.fields)]
+                if s["learning_rate"] is not None and _matches(s, setting.fields) and setting.metric in s]
   return min(candidates, key=lambda s: s[setting.metric], default=None)
 
 

@@ -1,9 +1,10 @@
 """The grid: a sweep config's points, their checks, and the arrays a compiled program reads.
 
-A point is (optimizer, μ_max, ε, seed, task and optimizer hyperparameters). ``build`` lists
+A point is (optimizer, μ_max, ε, seed, task and optimizer hyperparameters). ``points`` lists
 them in a fixed order (the order of results.json); ``groups`` splits them by optimizer
 family (:mod:`nesterov_jax.engine.optimizers`), and ``arrays`` turns one group into the
-hyperparameter arrays of its vmapped program.
+hyperparameter arrays of its vmapped program. ``validate`` checks a config and returns its
+points, so a run builds its grid once.
 """
 
 from __future__ import annotations
@@ -14,14 +15,12 @@ from typing import NamedTuple
 import ml_collections
 import numpy as np
 
-from nesterov_jax.engine.config import ConfigError, check_number, check_numbers, check_string
-from nesterov_jax.engine.optimizers import PAPER, Family, family
+from nesterov_jax.engine.config import ConfigError, check_number, check_numbers, check_string, grid_axes
+from nesterov_jax.engine.optimizers import Family, family
 from nesterov_jax.engine.tasks import check_task_fields, check_task_name
 
-GRID_FIELDS = ("optimizers", "mu_max", "learning_rates", "seeds", "points")
 CORE_AXES = ("optimizer", "mu_max", "learning_rate", "seed")
 PRECISIONS = ("default", "high", "highest")
-SCHEDULES = ("eq5", "rnn", "constant")
 # How the report picks each setting's ε: the paper's final training error, or (for a pilot
 # too short for the error to move) the training objective over the last 1000 updates.
 SELECTIONS = ("final_train_error", "final_train_loss")
@@ -31,28 +30,23 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)
 def settings(grid: ml_collections.ConfigDict) -> list[tuple[str, float, float]]:
   """The grid's (optimizer, μ_max, ε) triples: ``grid.points`` when given, else each
   optimizer × its μ_max values × learning rates. An optimizer without a momentum argument
-  (Adam, ...) runs once per ε, recorded with μ_max 0; μ_max = 0 of CM and NAG (plain SGD,
-  where they coincide) is kept once, under the first of them listed (the paper's "SGD" / "0"
-  column)."""
+  (Adam, ...) runs once per ε, recorded with μ_max 0; two optimizers of one family that run
+  the same algorithm at a μ_max (its ``kind``) are kept once, under the first listed."""
   if grid.get("points"):
     return [tuple(p) for p in grid.points]
-  first_paper = next((o for o in grid.optimizers if o in PAPER), None)
-  out = []
+  out, seen = [], set()
   for opt in grid.optimizers:
-    for mu in (grid.mu_max if family(opt).uses_momentum else (0.0,)):
-      if mu == 0.0 and opt in PAPER and opt != first_paper:
+    fam = family(opt)
+    for mu in (grid.mu_max if fam.uses_momentum else (0.0,)):
+      algorithm = (fam.key, fam.kind(opt, mu), mu)
+      if algorithm in seen:
         continue
+      seen.add(algorithm)
       out.extend((opt, mu, lr) for lr in grid.learning_rates)
   return out
 
 
-def extra_axes(grid: ml_collections.ConfigDict) -> list[str]:
-  """The grid's axes beyond the core ones: task hyperparameters (init scale, ...) and swept
-  optimizer arguments (Adam's b1, ...)."""
-  return sorted(k for k in grid.keys() if k not in GRID_FIELDS)
-
-
-def build(grid: ml_collections.ConfigDict) -> dict[str, np.ndarray]:
+def points(grid: ml_collections.ConfigDict) -> dict[str, np.ndarray]:
   """The grid's points, one row each: its (optimizer, μ_max, ε) settings (see ``settings``)
   × seeds × the extra axes.
 
@@ -60,7 +54,7 @@ def build(grid: ml_collections.ConfigDict) -> dict[str, np.ndarray]:
   ``optimizers × mu_max × learning_rates`` where each setting runs at its own ε (e.g. the
   ε a pilot chose for it).
   """
-  axes = extra_axes(grid)
+  axes = grid_axes(grid)
   rows = [(opt, mu, lr, seed, *hp) for (opt, mu, lr), seed, *hp in itertools.product(
       settings(grid), grid.seeds, *(grid[k] for k in axes))]
   columns = list(zip(*rows)) if rows else [()] * (4 + len(axes))
@@ -91,7 +85,7 @@ def groups(grid: dict[str, np.ndarray]) -> list[Group]:
 def arrays(grid: dict[str, np.ndarray], group: Group, slots: int) -> dict[str, np.ndarray]:
   """One group's points as its program's hyperparameter arrays, padded to ``slots`` rows with
   copies of its first point (padding never reaches a result); the optimizer's name becomes
-  whatever per-point arrays its family reads (CM/NAG: the traced NAG flag)."""
+  whatever per-point arrays its family reads (``Family.arrays``)."""
   out = {k: v[group.rows] for k, v in grid.items() if k != "optimizer"}
   out.update(group.family.arrays(grid["optimizer"][group.rows]))
   return {k: np.concatenate([v, np.repeat(v[:1], slots - len(v), axis=0)]) for k, v in out.items()}
@@ -103,16 +97,17 @@ def phases(config, families: list[Family]) -> list[tuple[int, int, object]]:
   return families[0].phases(config) if len(families) == 1 else [(0, config.num_updates, None)]
 
 
-def finetune_start(config) -> int | None:
-  """The first update of Eq. 5's low-momentum tail, when the run has one."""
-  s = config.schedule
-  if s.kind == "eq5" and s.finetune_steps > 0 and config.num_updates > s.finetune_steps:
-    return config.num_updates - s.finetune_steps
-  return None
+def milestones(config, families: list[Family]) -> dict[str, int]:
+  """The updates, besides the evaluations, where the families want every point's errors."""
+  out = {}
+  for fam in families:
+    out.update(fam.milestones(config))
+  return out
 
 
-def validate(config: ml_collections.ConfigDict) -> None:
-  """Every check that can fail on a config, with one clear line, before anything compiles."""
+def validate(config: ml_collections.ConfigDict) -> dict[str, np.ndarray]:
+  """Every check that can fail on a config, with one clear line, before anything compiles;
+  returns the grid's points."""
   g = config.grid
   check_string("task.name", config.task.name)
   check_task_name(config.task.name)
@@ -126,7 +121,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
   check_numbers("grid.mu_max", g.mu_max, low=0.0, high=1.0, high_open=True)
   check_numbers("grid.learning_rates", g.learning_rates, low=0.0, low_open=True, high=FLOAT32_MAX)
   check_numbers("grid.seeds", g.seeds, integer=True, low=0, high=2**31 - 1)
-  for axis in extra_axes(g):  # the program reads them as float32
+  for axis in grid_axes(g):  # the program reads them as float32
     check_numbers(f"grid.{axis}", g[axis], low=-FLOAT32_MAX, high=FLOAT32_MAX)
   bad_points = [p for p in g.get("points") or () if not (
       isinstance(p, (tuple, list)) and len(p) == 3 and isinstance(p[0], str)
@@ -139,19 +134,13 @@ def validate(config: ml_collections.ConfigDict) -> None:
     check_number("grid.points (learning_rate)", lr, low=0.0, low_open=True)
     if mu and not family(opt).uses_momentum:
       raise ConfigError(f"grid.points: {opt} has no momentum argument; its points take μ_max 0")
-  points = build(g)
-  if len(points["mu_max"]) == 0:
+  grid = points(g)
+  if len(grid["mu_max"]) == 0:
     raise ConfigError("the grid is empty: every axis needs at least one value")
   for field in ("num_updates", "chunk_size"):
     check_number(field, config[field], integer=True, low=1)
   for field in ("eval_every", "checkpoint_every"):
     check_number(field, config[field], integer=True, low=0)
-  check_string("schedule.kind", config.schedule.kind, SCHEDULES)
-  for field, value in config.schedule.items():
-    if field.endswith("_steps") or field == "period":
-      check_number(f"schedule.{field}", value, integer=True, low=1 if field == "period" else 0)
-    elif field.endswith("_momentum"):
-      check_number(f"schedule.{field}", value, low=0.0, high=1.0, high_open=True)
   check_string("selection", config.get("selection", "final_train_error"), SELECTIONS)
   check_string("precision", config.precision, PRECISIONS)
   n, chunk = config.num_updates, config.chunk_size
@@ -161,7 +150,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
     if config[field] % chunk:
       raise ConfigError(f"{field} ({config[field]}) must be a multiple of chunk_size ({chunk})")
   for args_of, args in (config.get("optimizer_args") or {}).items():
-    if args_of not in set(points["optimizer"]):
+    if args_of not in set(grid["optimizer"]):
       raise ConfigError(f"config field optimizer_args.{args_of}: no optimizer {args_of!r} in the grid")
     for k, v in (args or {}).items():
       if not isinstance(v, (bool, int, float, str, type(None))):
@@ -169,17 +158,16 @@ def validate(config: ml_collections.ConfigDict) -> None:
                           "string, bool or None")
       if isinstance(v, float):
         check_number(f"optimizer_args.{args_of}.{k}", v)
-  for group in groups(points):
+  for group in groups(grid):
     group.family.validate(config)
-  if finetune_start(config) is not None and finetune_start(config) % chunk:
-    raise ConfigError(f"the finetuning tail starts at update {finetune_start(config)}, "
-                      f"which must be a multiple of chunk_size ({chunk})")
+  return grid
 
 
-def check_axes(config, task) -> None:
+def check_axes(config, task, grid: dict[str, np.ndarray]) -> None:
   """Every extra grid axis is a hyperparameter of the task or of an optimizer in the grid."""
-  for axis in extra_axes(config.grid):
-    takers = [g.family for g in groups(build(config.grid)) if g.family.takes_axis(axis)]
+  families = [g.family for g in groups(grid)]
+  for axis in grid_axes(config.grid):
+    takers = [f for f in families if f.takes_axis(axis)]
     if axis not in task.hparam_axes and not takers:
       raise ConfigError(f"grid axis {axis!r} is not a hyperparameter of task {task.name!r} "
                         f"(it has: {', '.join(task.hparam_axes) or 'none'}) nor an argument of an "

@@ -7,9 +7,9 @@ from ``fold_in(fold_in(key(seed), 1), t)``, so a run resumed from a checkpoint c
 exactly what an uninterrupted one does.
 
 Points of one optimizer family are vmapped together; the program holds one vmapped branch
-per family (a grid of NAG, Adam and a user's factory is one program of three branches), and
+per family (a grid of a registered family, Adam and a user's factory is one program of three branches), and
 its state is a tuple of the branches' states. All of it is built by :func:`build`, which
-``sweep.run``, ``sweep.load_final_state`` and the benchmark share.
+``train.run``, ``train.load_final_state`` and the benchmark share.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ import numpy as np
 import optax
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
-from nesterov_jax.engine import grid as grid_lib
+from nesterov_jax.engine import grid
+from nesterov_jax.engine.config import ConfigError
 from nesterov_jax.engine.optimizers import Family
 from nesterov_jax.engine.tasks import Task
-from nesterov_jax.momentum import evaluation_params
 
 
 class TrainState(NamedTuple):
@@ -48,6 +48,10 @@ def family_programs(task: Task, config, fam: Family, phase, phase_start: int):
   def init_point(hp) -> TrainState:
     params = task.init(jax.random.fold_in(jax.random.key(hp["seed"]), 0), _task_hparams(task, hp))
     opt_state = fam.make(config, hp, phase, phase_start).init(params)
+    try:  # the reported point must exist (a look-ahead method last in its chain): say so before training
+      fam.evaluation_params(params, opt_state)
+    except ValueError as e:
+      raise ConfigError(f"optimizer family {fam.key!r}: {e}") from e
     return TrainState(params, opt_state, jnp.array(False), jnp.array(-1, jnp.int32))
 
   def train_chunk(state: TrainState, hp, data, start) -> tuple[TrainState, dict]:
@@ -79,7 +83,7 @@ def family_programs(task: Task, config, fam: Family, phase, phase_start: int):
     return state, summary
 
   def evaluate_point(state: TrainState, data):
-    return task.evaluate(evaluation_params(state.params, state.opt_state), data)
+    return task.evaluate(fam.evaluation_params(state.params, state.opt_state), data)
 
   return (jax.vmap(init_point),
           jax.vmap(train_chunk, in_axes=(0, 0, None, None)),
@@ -90,7 +94,7 @@ def make_programs(task: Task, config, families: list[Family], phase_index: int =
   """The grid's (init, train chunk, evaluate) for phase ``phase_index``: each maps a tuple
   of per-family values (hyperparameter dicts, states) to a tuple of results, one branch per
   family, in one program."""
-  phase_start, _, phase = grid_lib.phases(config, families)[phase_index]
+  phase_start, _, phase = grid.phases(config, families)[phase_index]
   branches = [family_programs(task, config, fam, phase, phase_start) for fam in families]
 
   def init(hps):
@@ -125,12 +129,12 @@ def to_global(x, sharding) -> jax.Array:
   return jax.make_array_from_callback(x.shape, sharding, lambda idx: x[idx])
 
 
-def distinct_initializations(task: Task, grid: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def distinct_initializations(task: Task, points: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
   """(rows, of): ``rows`` the first point of each distinct initialization (a seed and the
   task's own hyperparameters: points that differ only in optimizer, μ_max or ε start from
   the same parameters), and ``of[i]`` the index in ``rows`` of point i's."""
-  axes = [k for k in task.hparam_axes if k in grid]
-  keys = [(int(grid["seed"][i]), *(float(grid[k][i]) for k in axes)) for i in range(len(grid["seed"]))]
+  axes = [k for k in task.hparam_axes if k in points]
+  keys = [(int(points["seed"][i]), *(float(points[k][i]) for k in axes)) for i in range(len(points["seed"]))]
   first: dict[tuple, int] = {}
   for i, key in enumerate(keys):
     first.setdefault(key, i)
@@ -161,7 +165,7 @@ class Programs(NamedTuple):
   distinct initializations, ``initial_of`` each point's among them.
   """
 
-  groups: list[grid_lib.Group]
+  groups: list[grid.Group]
   slots: tuple[int, ...]
   hps: tuple[dict, ...]
   init: Any
@@ -192,24 +196,24 @@ class Programs(NamedTuple):
     return out
 
 
-def build(task: Task, config, grid: dict[str, np.ndarray], mesh: Mesh | None = None,
+def build(task: Task, config, points: dict[str, np.ndarray], mesh: Mesh | None = None,
           slots: tuple[int, ...] | None = None, jit: bool = True) -> Programs:
-  """The compiled programs of ``grid`` (``grid.build``'s points) on ``mesh`` (default: the
+  """The compiled programs of a grid's ``points`` (``grid.points``) on ``mesh`` (default: the
   devices ``grid_mesh`` picks); ``slots``: each group's padded size (default: the next
   multiple of the mesh size), as a checkpoint recorded it."""
-  groups = grid_lib.groups(grid)
+  groups = grid.groups(points)
   families = [g.family for g in groups]
   mesh = mesh or grid_mesh(max(len(g.rows) for g in groups))
   slots = tuple(slots or (-(-len(g.rows) // mesh.size) * mesh.size for g in groups))
   by_point, replicated = NamedSharding(mesh, P("grid")), NamedSharding(mesh, P())
-  hps = tuple({k: to_global(v, by_point) for k, v in grid_lib.arrays(grid, g, s).items()}
+  hps = tuple({k: to_global(v, by_point) for k, v in grid.arrays(points, g, s).items()}
               for g, s in zip(groups, slots))
   init, _, evaluate = make_programs(task, config, families)
   chunks = [(start, end, make_programs(task, config, families, i)[1])
-            for i, (start, end, _) in enumerate(grid_lib.phases(config, families))]
-  rows, initial_of = distinct_initializations(task, grid)
+            for i, (start, end, _) in enumerate(grid.phases(config, families))]
+  rows, initial_of = distinct_initializations(task, points)
   padded = np.concatenate([rows, np.repeat(rows[:1], -len(rows) % mesh.size)])
-  initial_hps = {k: to_global(grid[k][padded], by_point) for k in ("seed", *task.hparam_axes) if k in grid}
+  initial_hps = {k: to_global(points[k][padded], by_point) for k in ("seed", *task.hparam_axes) if k in points}
   evaluate_initial = initial_program(task)
   if jit:
     init = jax.jit(init, out_shardings=by_point)

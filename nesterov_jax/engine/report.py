@@ -9,23 +9,29 @@
 - ``lr_mu_heatmap.png``: final training error over learning rate × μ_max, per optimizer (when
   the grid has more than one such cell).
 - ``best_per_optimizer.png``: training error against updates of each optimizer at its best
-  setting (when the run holds an optimizer besides the paper's: Adam beside SGD, CM and NAG).
-- the paper's tables this run reproduces, ours beside the paper's (see nesterov_jax/paper/tables.py),
-  and pictures of the trained networks (see figures.py) while the checkpoints are there.
+  setting (when the run holds more than one optimizer family: Adam beside SGD, CM and NAG);
+- whatever the task's ``report`` hook writes (``tasks.task_report``: a task's own tables,
+  findings and pictures).
+
+Every word a report uses for a setting (its label, what μ_max is, its line style) comes from
+its optimizer's family (:mod:`nesterov_jax.engine.optimizers`).
 """
 
 from __future__ import annotations
 
 import collections
-import json
 import pathlib
 
 import matplotlib.pyplot as plt
 import numpy as np
 
+import ml_collections
+
 from nesterov_jax.engine import files, provenance
-from nesterov_jax.engine.results import (PAPER_MOMENTUM, PAPER_OPTIMIZERS, hparam_keys, is_sgd, label, load_run,
-                                         select_best, selection_key, setting, tuning_seeds, with_spread)
+from nesterov_jax.engine.optimizers import family
+from nesterov_jax.engine.results import (hparam_keys, kind, label, load_run, select_best, selection_key, setting,
+                                         tuning_seeds, with_spread)
+from nesterov_jax.engine.tasks import task_report
 
 
 def seeds_phrase(records: list[dict]) -> str:
@@ -42,7 +48,7 @@ def without_momentum(records: list[dict]) -> set[str]:
   mus = collections.defaultdict(set)
   for r in records:
     mus[r["optimizer"]].add(r["mu_max"])
-  return {o for o, m in mus.items() if m == {0.0} and o not in PAPER_OPTIMIZERS}
+  return {o for o, m in mus.items() if m == {0.0} and not family(o).uses_momentum}
 
 
 def summary_markdown(records: list[dict]) -> str:
@@ -61,8 +67,7 @@ def summary_markdown(records: list[dict]) -> str:
            + ", mean over the seeds that ran every ε of the setting (the seeds that chose ε). "
              "Each value: the mean over all seeds run at that ε (min–max, n; and the mean over the "
              "fresh seeds, which did not choose ε, where there are any)."
-           + (" For HF, μ_max is the CG decay ζ and ε multiplies its step; `case_passes` in "
-              "results.json counts its compute." if records[0]["optimizer"] == "hf" else ""), "",
+           + "".join(f" {note}" for note in dict.fromkeys(family(o).note for o in _optimizers(records)) if note), "",
            "| optimizer | μ_max | " + "".join(f"{h} | " for h in hparams) + "best ε | "
            + " | ".join(outcome) + " | seeds | diverged at best ε |",
            "|---|---|" + "---|" * (len(hparams) + len(outcome) + 3)]
@@ -83,16 +88,23 @@ def summary_markdown(records: list[dict]) -> str:
   return "\n".join(lines) + "\n"
 
 
-def _mu_name(records: list[dict], workdir: pathlib.Path | None = None) -> str:
-  """What the grid's μ_max is in the paper's words: HF's CG decay ζ, Section 4's μ0 (after the
-  warm-up), or Eq. 5's μ_max."""
-  if records[0]["optimizer"] == "hf":
-    return "ζ"
-  config_path = workdir / "config.json" if workdir is not None else None
-  if config_path is not None and config_path.exists():
-    if json.loads(config_path.read_text())["schedule"]["kind"] == "rnn":
-      return "μ0"
-  return "μ_max"
+def _optimizers(records: list[dict]) -> list[str]:
+  return list(dict.fromkeys(r["optimizer"] for r in records))
+
+
+def run_config(workdir: pathlib.Path | None) -> ml_collections.ConfigDict | None:
+  """The run's config.json, or None where the folder has none."""
+  path = workdir / "config.json" if workdir is not None else None
+  if path is None or not path.exists():
+    return None
+  return ml_collections.ConfigDict(files.read_json(path))
+
+
+def mu_name(records: list[dict], workdir: pathlib.Path | None = None) -> str:
+  """What the grid's μ_max is to the run's first optimizer (its family says: Eq. 5's μ_max,
+  Section 4's μ0, HF's ζ, ...)."""
+  config = run_config(workdir)
+  return family(records[0]["optimizer"]).mu_name(config) if config is not None else "μ_max"
 
 
 def _curves(records: list[dict], metrics: list[dict]):
@@ -126,29 +138,34 @@ def _error_scale(ax, errors: np.ndarray) -> None:
     ax.set_yscale("symlog", linthresh=float(positive.min()) if positive.size else 1e-3)
 
 
-_LINE_STYLE = {"nag": "-", "cm": "--"}  # every other optimizer dash-dot
-
-
 def error_curves_figure(records: list[dict], metrics: list[dict], path: pathlib.Path) -> None:
   steps, curve, errors = _curves(records, metrics)
   hparams = hparam_keys(records)
-  # A colour per μ_max of the paper's CM/NAG (NAG solid, CM dashed), per other setting, or,
-  # when neither varies, per setting.
-  colour_of = lambda s: s["mu_max"] if s["optimizer"] in PAPER_MOMENTUM else (s["optimizer"], s["mu_max"])
+  # A colour per (family, μ_max): CM and NAG at one μ_max share it, told apart by their line
+  # styles; when neither varies, a colour per setting.
+  colour_of = lambda s: (family(s["optimizer"]).key, s["mu_max"])
   colours = list(dict.fromkeys(colour_of(r) for r in records))
-  mu = _mu_name(records, path.parent)
+  mu = mu_name(records, path.parent)
   fig, ax = plt.subplots(figsize=(6.5, 4.2))
   for k, s in enumerate(select_best(records)):
     if s["learning_rate"] is None:
       continue
     text = f"{label(s, mu)}, ε {s['learning_rate']:g}"
     text += "".join(f", {h} {s[h]:g}" for h in hparams if len({r[h] for r in records}) > 1)
-    _plot_curve(ax, steps, curve(s), _LINE_STYLE.get(s["optimizer"], "-."), label=text, lw=1.2,
+    _plot_curve(ax, steps, curve(s), family(s["optimizer"]).line_style(s["optimizer"]), label=text, lw=1.2,
                 color=f"C{colours.index(colour_of(s)) if len(colours) > 1 else k}")
   _error_scale(ax, errors)
-  others = ", others dash-dot" if any(r["optimizer"] not in PAPER_MOMENTUM for r in records) else ""
-  _save_error_plot(fig, ax, path, "update", f"{records[0]['task']}: training error at each setting's "
-                   f"best ε, {_over_seeds(records)}\n(NAG solid, CM dashed{others})")
+  save_error_plot(fig, ax, path, "update", f"{records[0]['task']}: training error at each setting's "
+                   f"best ε, {_over_seeds(records)}\n({_styles(records)})")
+
+
+def _styles(records: list[dict]) -> str:
+  """The plots' line styles in words: "NAG solid, CM dashed, adam dash-dot"."""
+  words = {"-": "solid", "--": "dashed", "-.": "dash-dot", ":": "dotted"}
+  by_style = collections.defaultdict(list)
+  for name in _optimizers(records):
+    by_style[family(name).line_style(name)].append(family(name).kind(name, 1.0))  # its name at μ > 0
+  return ", ".join(f"{'/'.join(dict.fromkeys(names))} {words.get(style, style)}" for style, names in by_style.items())
 
 
 def _over_seeds(records: list[dict]) -> str:
@@ -157,33 +174,31 @@ def _over_seeds(records: list[dict]) -> str:
 
 
 def best_of_each_optimizer(records: list[dict]) -> list[dict]:
-  """Each optimizer's best setting (the lowest selection key over its μ_max, ε and task axes;
-  the paper's SGD, CM or NAG at μ_max 0, counts as an optimizer of its own), in the order
-  SGD, CM, NAG, then the others by name. Optimizers whose every ε diverged are left out."""
-  by = selection_key(records)
+  """Each algorithm's best setting (the lowest selection key over its μ_max, ε and task axes;
+  algorithms as the families name them, so CM or NAG at μ_max 0 is "SGD", an algorithm of its
+  own), in the order the run first lists them. Those whose every ε diverged are left out."""
   groups = collections.defaultdict(list)
   for s in select_best(records):
     if s["learning_rate"] is not None:
-      groups["sgd (paper)" if is_sgd(s) else s["optimizer"]].append(s)
-  order = lambda name: ({"sgd (paper)": 0, "cm": 1, "nag": 2}.get(name, 3), name)
-  return [min(groups[name], key=lambda s: s[by]) for name in sorted(groups, key=order)]
+      groups[kind(s)].append(s)
+  order = list(dict.fromkeys(kind(r) for r in records))
+  return [min(groups[name], key=lambda s: s["selection_value"]) for name in sorted(groups, key=order.index)]
 
 
 def best_per_optimizer_figure(records: list[dict], metrics: list[dict], path: pathlib.Path) -> None:
   """Training error against updates, one line per optimizer at its best setting."""
   steps, curve, errors = _curves(records, metrics)
-  mu = _mu_name(records, path.parent)
+  mu = mu_name(records, path.parent)
   fig, ax = plt.subplots(figsize=(6.5, 4.2))
   for s in best_of_each_optimizer(records):
-    _plot_curve(ax, steps, curve(s), _LINE_STYLE.get(s["optimizer"], "-."), lw=1.4,
-                label=f"{label(s, mu)}, ε {s['learning_rate']:g}"
-                + ("" if s["optimizer"] in PAPER_OPTIMIZERS else " (not in the paper)"))
+    _plot_curve(ax, steps, curve(s), family(s["optimizer"]).line_style(s["optimizer"]), lw=1.4,
+                label=f"{label(s, mu)}, ε {s['learning_rate']:g}")
   _error_scale(ax, errors)
-  _save_error_plot(fig, ax, path, "update", f"{records[0]['task']}: training error of each optimizer "
+  save_error_plot(fig, ax, path, "update", f"{records[0]['task']}: training error of each optimizer "
                    f"at its best setting (lowest {selection_key(records).replace('_', ' ')})\n{_over_seeds(records)}")
 
 
-def _save_error_plot(fig, ax, path: pathlib.Path, xlabel: str, title: str) -> None:
+def save_error_plot(fig, ax, path: pathlib.Path, xlabel: str, title: str) -> None:
   """Labels, legend and the atomic save shared by the plots of training error."""
   ax.set_xlabel(xlabel)
   ax.set_ylabel("training error at θ")
@@ -200,7 +215,7 @@ def heatmap_figure(records: list[dict], path: pathlib.Path) -> None:
   lrs = sorted({r["learning_rate"] for r in records})
   varying = [h for h in hparam_keys(records) if len({r[h] for r in records}) > 1]
   column = varying[0] if len({r["mu_max"] for r in records}) == 1 and varying else "mu_max"
-  mu = _mu_name(records, path.parent)
+  mu = mu_name(records, path.parent)
   no_mu = without_momentum(records)
   by = selection_key(records)
   hparams, tuning = hparam_keys(records), tuning_seeds(records)
@@ -235,8 +250,8 @@ def heatmap_figure(records: list[dict], path: pathlib.Path) -> None:
   axes[0][0].set_ylabel("learning rate ε")
   what = "final training error" if by == "final_train_error" else "training objective, last 1000 updates"
   fig.colorbar(im, ax=axes[0].tolist(), label=f"log10 {what}")
-  once = (f"; {label({'optimizer': 'nag', 'mu_max': 0.0}, mu)} run once for CM and NAG"
-          if any(o in PAPER_MOMENTUM for o in optimizers) else "")
+  once = "".join(f"; {label(shared[0], mu)} run once for {' and '.join(sorted({s['optimizer'] for s in shared}))}"
+                 for shared in _run_once(records))
   choosers = sorted(set().union(*tuning.values()) or {r["seed"] for r in records})
   seeds = f"seed {choosers[0]}" if len(choosers) == 1 else f"mean over seeds {', '.join(map(str, choosers))}"
   fig.suptitle(f"{records[0]['task']}: {what}, {seeds} (the seeds that chose ε)\n"
@@ -245,63 +260,23 @@ def heatmap_figure(records: list[dict], path: pathlib.Path) -> None:
   plt.close(fig)
 
 
-HF_RUNS = {"classic": ("HF (Martens 2010)", "C3"), "hybrid": ("momentum-like HF (§5)", "C2"),
-           "nag": ("NAG", "C0")}
-
-
-def passes_figure(runs: dict[str, tuple[list[dict], list[dict]]], path: pathlib.Path) -> None:
-  """Training error against passes through the training set, for an hf experiment's runs."""
-  fig, ax = plt.subplots(figsize=(6.5, 4.2))
-  for name, (records, metrics) in runs.items():
-    title, color = HF_RUNS[name]
-    evals = [m for m in metrics if "train_error" in m and m["step"] > 0]  # log axis: from the first eval
-    styles = iter(["-", "--", ":", "-."])
-    hparams, best = hparam_keys(records), select_best(records)
-    for s in best:
-      if s["learning_rate"] is None:
-        continue
-      i = next(i for i, r in enumerate(records) if setting(r, hparams) == setting(s, hparams)
-               and r["learning_rate"] == s["learning_rate"])
-      passes = [m["case_passes"][i] / records[i]["num_train"] for m in evals]
-      label = (f"{title}, μ_max {s['mu_max']:g}, ε {s['learning_rate']:g}" if name == "nag" else
-               title + ("" if len(best) == 1 else f", ζ {s['mu_max']:g}, ε {s['learning_rate']:g}"))
-      ax.plot(passes, [m["train_error"][i] for m in evals], next(styles), color=color, label=label, lw=1.2)
-  ax.set_yscale("log")
-  ax.set_xscale("log")
-  _save_error_plot(fig, ax, path, "passes through the training set (gradient = 2, G·v = 2 per case)",
-                   f"{records[0]['task']}: HF, momentum-like HF and NAG against compute\n"
-                   "(each run's evaluations, from its first after the start)")
-
-
-def write_hf_report(workdir: pathlib.Path) -> None:
-  """An hf experiment's comparison: table1.md (HF columns) and error_vs_passes.png."""
-  from nesterov_jax.paper import tables as paper_tables
-
-  runs = {name: load_run(workdir / name) for name in HF_RUNS}
-  configs = {name: json.loads((workdir / name / "config.json").read_text()) for name in HF_RUNS}
-  from nesterov_jax.engine import findings
-  from nesterov_jax.paper import findings as paper_findings
-
-  passes_figure(runs, workdir / "error_vs_passes.png")
-  files.write_text(workdir / "table1.md", paper_tables.table1_hf(
-      {name: (runs[name][0], configs[name]) for name in HF_RUNS}))
-  # One record set of the three runs, each record's optimizer named by its run.
-  joined = [{**r, "optimizer": name} for name in HF_RUNS for r in runs[name][0]]
-  task = joined[0]["task"]
-  evaluations = findings.evaluate_all(paper_findings.hf_findings(task), joined)
-  files.write_text(workdir / "findings.md", findings.markdown(
-      evaluations, joined, f"{task}: Section 5's findings on this run (HF*, HF† and NAG)"))
-  print(f"wrote {workdir}/table1.md, error_vs_passes.png, findings.md")
+def _run_once(records: list[dict]) -> list[list[dict]]:
+  """Algorithms that several of the run's optimizers share at one μ_max, which the grid runs
+  once under the first name (CM and NAG at μ_max 0: plain SGD)."""
+  names = _optimizers(records)
+  out, seen = [], set()
+  for r in records:
+    fam, algorithm = family(r["optimizer"]), (kind(r), r["mu_max"])
+    sharers = [n for n in names if family(n).key == fam.key and family(n).kind(n, r["mu_max"]) == algorithm[0]]
+    if len(sharers) > 1 and algorithm not in seen:
+      seen.add(algorithm)
+      out.append([{"optimizer": n, "mu_max": r["mu_max"]} for n in sharers])
+  return out
 
 
 def write_report(workdir: pathlib.Path) -> None:
-  """Writes summary.md, error_curves.png and lr_mu_heatmap.png into ``workdir`` (for an hf
-  experiment's folder: its comparison, see :func:`write_hf_report`)."""
+  """Writes summary.md, the plots and the task's own files into a sweep's run directory."""
   workdir = pathlib.Path(workdir)
-  config_path = workdir / "config.json"
-  if config_path.exists() and json.loads(config_path.read_text()).get("experiment") == "hf":
-    write_hf_report(workdir)
-    return
   records, metrics = load_run(workdir)
   files.write_text(workdir / "summary.md", summary_markdown(records))
   error_curves_figure(records, metrics, workdir / "error_curves.png")
@@ -309,16 +284,10 @@ def write_report(workdir: pathlib.Path) -> None:
   if len({(r["optimizer"], r["learning_rate"], r["mu_max"]) for r in records}) > 1:  # else one cell
     heatmap_figure(records, workdir / "lr_mu_heatmap.png")
     plots.append("lr_mu_heatmap.png")
-  if any(r["optimizer"] not in PAPER_OPTIMIZERS for r in records) and len(best_of_each_optimizer(records)) > 1:
+  if len({family(o).key for o in _optimizers(records)}) > 1 and len(best_of_each_optimizer(records)) > 1:
     best_per_optimizer_figure(records, metrics, workdir / "best_per_optimizer.png")
     plots.append("best_per_optimizer.png")
-  try:  # the paper's tables, findings and pictures, for its tasks
-    from nesterov_jax.paper import figures, findings as paper_findings, tables as paper_tables
-  except ImportError:  # installed without the [paper] extra: none of its tasks has run
-    tables, pictures = [], []
-  else:
-    tables = paper_tables.write_paper_tables(workdir, records)
-    if config_path.exists():
-      tables += paper_findings.write_findings(workdir, records, json.loads(config_path.read_text()))
-    pictures = figures.write_figures(workdir, records)
-  print(f"wrote {workdir}/" + ", ".join(["summary.md", *plots, *tables, *pictures]))
+  config = run_config(workdir)
+  hook = task_report(config.task.name) if config is not None else None
+  extra = hook(workdir, records, config) if hook is not None else []
+  print(f"wrote {workdir}/" + ", ".join(["summary.md", *plots, *extra]))

@@ -8,20 +8,19 @@ import pathlib
 
 import numpy as np
 
+from nesterov_jax.engine import files
+
 CORE = ("task", "optimizer", "mu_max", "learning_rate", "seed")
 
 
 METRICS, RESULTS = "metrics.jsonl", "results.json"
 
 
-def metric_lines(workdir: pathlib.Path) -> list[str]:
-  """The run's metrics.jsonl, one JSON text per chunk ([] before the first chunk)."""
-  path = pathlib.Path(workdir) / METRICS
-  return [line for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
-
-
 def load_metrics(workdir: pathlib.Path) -> list[dict]:
-  return [json.loads(line) for line in metric_lines(workdir)]
+  """The run's metrics.jsonl, one dict per chunk ([] before the first chunk); a line that does
+  not parse is an error naming the file and the line."""
+  path = pathlib.Path(workdir) / METRICS
+  return files.read_json_lines(path) if path.exists() else []
 
 
 def load_run(workdir: pathlib.Path) -> tuple[list[dict], list[dict]]:
@@ -29,7 +28,7 @@ def load_run(workdir: pathlib.Path) -> tuple[list[dict], list[dict]]:
   results = pathlib.Path(workdir) / RESULTS
   if not results.exists():
     raise FileNotFoundError(f"{results} not found: is {workdir} a finished sweep's run directory?")
-  return json.loads(results.read_text()), load_metrics(workdir)
+  return files.read_json(results), load_metrics(workdir)
 
 
 def hparam_keys(records: list[dict]) -> list[str]:
@@ -43,28 +42,20 @@ def setting(record: dict, hparams: list[str]) -> tuple:
   return (record["optimizer"], record["mu_max"], *(record[k] for k in hparams))
 
 
-PAPER_MOMENTUM = ("cm", "nag")
-PAPER_OPTIMIZERS = (*PAPER_MOMENTUM, "hf")  # the methods the paper ran; any other is "not in the paper"
-
-
 def label(summary: dict, mu_name: str = "μ_max") -> str:
-  """A setting in words: "SGD" (CM/NAG at μ_max 0), "NAG, μ_max 0.99", "HF, ζ 0.95",
-  "adam", "sgd, μ 0.9" (an optax alias or a factory, at its momentum argument). On the RNN
-  schedule (``mu_name`` "μ0") μ0 = 0 is not plain SGD, as its first 1000 updates run at μ = 0.9:
-  it reads "μ0 = 0", the paper's column name."""
-  name, mu = summary["optimizer"], summary["mu_max"]
-  if name in PAPER_MOMENTUM and mu == 0:
-    return "μ0 = 0" if mu_name == "μ0" else "SGD"
-  if name in PAPER_MOMENTUM:
-    return f"{name.upper()}, {mu_name} {mu:g}"
-  if name == "hf":
-    return f"HF, ζ {mu:g}"
-  return name + (f", μ {mu:g}" if mu else "")
+  """A setting in words, as its optimizer's family says it ("adam", "sgd, μ 0.9", ...);
+  ``mu_name`` is what the grid's μ_max is in the run."""
+  from nesterov_jax.engine.optimizers import label as family_label
+
+  return family_label(summary["optimizer"], summary["mu_max"], mu_name)
 
 
-def is_sgd(summary: dict) -> bool:
-  """The paper's SGD: CM or NAG at μ_max 0."""
-  return summary["optimizer"] in PAPER_MOMENTUM and summary["mu_max"] == 0
+def kind(summary: dict) -> str:
+  """The algorithm a setting runs, in its family's words (several optimizer names of one
+  family may run one algorithm at some μ_max)."""
+  from nesterov_jax.engine.optimizers import family
+
+  return family(summary["optimizer"]).kind(summary["optimizer"], summary["mu_max"])
 
 
 def selection_key(records: list[dict]) -> str:
@@ -86,7 +77,9 @@ def tuning_seeds(records: list[dict]) -> dict[tuple, set[int]]:
 
 
 def outcome_keys(records: list[dict]) -> list[str]:
-  return [k for k in records[0] if k.startswith("final_") or k == "train_error_before_finetune"]
+  """The outcomes of a record: ``final_*`` and the errors at a family's milestones
+  (``train_error_NAME``)."""
+  return [k for k in records[0] if k.startswith(("final_", "train_error_"))]
 
 
 def seed_statistics(values: list[float], seeds: list[int], fresh: set[int]) -> dict:
@@ -105,7 +98,7 @@ def select_best(records: list[dict]) -> list[dict]:
 
   A learning rate at which a seed that chose ε diverged is not eligible (the paper reports
   settings that trained). Returns one summary per setting, sorted by optimizer then μ_max,
-  with, for every ``final_*`` and ``train_error_before_finetune`` field, its mean (``k``)
+  with, for every outcome (:func:`outcome_keys`), its mean (``k``)
   over all the seeds run at that ε, ``k_std``, ``k_min``, ``k_max`` and ``k_fresh`` (the mean
   over the seeds that did not choose ε, or None); ``seeds`` (n), ``seed_list``,
   ``fresh_seeds`` and ``diverged`` (how many of them diverged). ``learning_rate`` is None
@@ -178,21 +171,17 @@ def merge_runs(workdirs: list[pathlib.Path], out: pathlib.Path) -> list[dict]:
   ``config.json`` is the first run's, with the union of the grids as ``grid.points`` and
   ``grid.seeds`` and the runs' folders as ``merged_from``.
   """
-  from nesterov_jax.engine import files  # noqa: PLC0415 -- results.py itself stays free of writers
-
   configs = []
   for w in workdirs:
     path = pathlib.Path(w) / "config.json"
     if not path.exists():
       raise FileNotFoundError(f"{path} not found: is {w} a run directory?")
-    configs.append(json.loads(path.read_text()))
+    configs.append(files.read_json(path))
   strip = lambda c: {k: v for k, v in c.items() if k not in MERGEABLE + ("merged_from",)}
   for w, c in zip(workdirs[1:], configs[1:]):
     if strip(c) != strip(configs[0]):
       differ = sorted(k for k in set(strip(c)) | set(strip(configs[0])) if strip(c).get(k) != strip(configs[0]).get(k))
       raise ValueError(f"{w} is not the same protocol as {workdirs[0]} (fields that differ: {', '.join(differ)})")
-  if any("hf" in c["grid"]["optimizers"] for c in configs):
-    raise ValueError("HF runs keep per-phase diagnostics; merge sweeps of CM/NAG only")
   runs = [load_run(w) for w in workdirs]
   records = [r for recs, _ in runs for r in recs]
   keys = [(r["optimizer"], r["mu_max"], r["learning_rate"], r["seed"], *(r[h] for h in hparam_keys(records)))

@@ -7,11 +7,19 @@ function and its matching loss stay separate because Gauss-Newton curvature (Hes
 needs both.
 
 Every function is written for one grid point; the engine vmaps them over the grid.
+
+Tasks are found by name: those :func:`register` adds (``teacher_mlp``, below), the
+``nesterov_jax.tasks`` entry points of installed packages (this package's are listed in its
+pyproject.toml), or a user's ``"MODULE:FUNCTION"``. A task's report hook,
+``(workdir, records, config) -> [file names]``, which ``nesterov-jax report`` calls after its
+own tables and plots (a task's own tables go there), is a ``nesterov_jax.reports`` entry point
+of the task's name, or a ``report`` attribute on a user's builder.
 """
 
 from __future__ import annotations
 
-import importlib
+import functools
+import importlib.metadata
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
@@ -24,6 +32,12 @@ from nesterov_jax.engine.config import ConfigError, check_number, check_string, 
 
 Params = Any
 Batch = tuple[chex.Array, chex.Array]
+ENTRY_POINTS = "nesterov_jax.tasks"  # group: name = "module:builder", builder(task_config) -> Task
+REPORT_ENTRY_POINTS = "nesterov_jax.reports"  # group: task name = "module:function", its report hook
+
+
+class DataError(ValueError):
+  """A data file that is missing or malformed; the message names the file and what is wrong."""
 
 
 class Task(NamedTuple):
@@ -76,31 +90,41 @@ class Task(NamedTuple):
 
 
 TASKS: dict[str, Callable[[ml_collections.ConfigDict], Task]] = {}
-# The modules that register the paper's tasks, imported the first time a task is looked up
-# by name (so that ``import nesterov_jax`` stays free of flax and the data code).
-PACKAGE_TASK_MODULES = ("nesterov_jax.paper.autoencoders", "nesterov_jax.paper.rnn")
 
 
 def register(name: str):
+  """A decorator that makes its builder ``(task_config) -> Task`` the task ``name``."""
   def decorator(builder):
     TASKS[name] = builder
     return builder
   return decorator
 
 
+@functools.lru_cache(maxsize=None)
+def _entry_points(group: str = ENTRY_POINTS) -> dict[str, Any]:
+  return {ep.name: ep for ep in importlib.metadata.entry_points(group=group)}
+
+
 def task_builder(name: str) -> Callable[[ml_collections.ConfigDict], Task]:
-  """The builder of task ``name``: a registered task (``teacher_mlp``, the paper's tasks), or
+  """The builder of task ``name``: a registered task, an installed package's entry point, or
   ``"MODULE:FUNCTION"``, a user's function ``(task_config) -> Task`` in a module found on
   ``sys.path`` (the CLI adds the config file's folder); one-line ConfigError otherwise."""
   if ":" in name:
     return load_object("task.name", name)
+  if name not in TASKS and name in _entry_points():
+    TASKS[name] = _entry_points()[name].load()
   if name not in TASKS:
-    for module in PACKAGE_TASK_MODULES:
-      importlib.import_module(module)
-  if name not in TASKS:
-    raise ConfigError(f"unknown task {name!r}; known tasks: {', '.join(sorted(TASKS))}, "
+    known = sorted({*TASKS, *_entry_points()})
+    raise ConfigError(f"unknown task {name!r}; known tasks: {', '.join(known)}, "
                       "or MODULE:FUNCTION for your own")
   return TASKS[name]
+
+
+def task_report(name: str) -> Callable | None:
+  """The report hook of task ``name`` (see the module's docstring), or None."""
+  if name in _entry_points(REPORT_ENTRY_POINTS):
+    return _entry_points(REPORT_ENTRY_POINTS)[name].load()
+  return getattr(task_builder(name), "report", None)
 
 
 def check_task_name(name: str) -> None:
@@ -129,8 +153,6 @@ def check_task_fields(config: ml_collections.ConfigDict) -> None:
 def make_task(config: ml_collections.ConfigDict) -> Task:
   """Builds the task ``config.name`` from its config section; a field its builder rejects
   becomes a one-line ConfigError (data problems stay DataErrors, which name the file)."""
-  from nesterov_jax.paper.data import DataError
-
   builder = task_builder(config.name)
   check_task_fields(config)
   try:

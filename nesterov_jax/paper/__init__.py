@@ -5,3 +5,7 @@ and figures that put ours beside them, Section 2's quadratics, and the benchmark
 
 Imported when used; it needs flax and the data packages besides the engine's dependencies.
 """
+
+from nesterov_jax.paper.protocols import sweep_config
+
+__all__ = ["sweep_config"]

@@ -21,7 +21,7 @@ import optax
 
 from nesterov_jax.paper import data as datasets
 from nesterov_jax.paper.models import Autoencoder, dense_squared_gradients
-from nesterov_jax.engine.tasks import Task, dataset_mean, minibatch, register
+from nesterov_jax.engine.tasks import Task, dataset_mean, minibatch
 
 ARCHITECTURES = {
     "curves_ae": ((400, 200, 100, 50, 25, 6), 784, "logistic"),
@@ -84,7 +84,3 @@ def autoencoder_task(config: ml_collections.ConfigDict) -> Task:
               sample, evaluate, hparam_axes=("init_scale",), provenance=dataset.provenance,
               predict=reconstruct, train_set=lambda data: (data["train"], data["train"]),
               num_train=int(dataset.train.shape[0]), squared_gradients=squared_gradients)
-
-
-for _name in ARCHITECTURES:
-  register(_name)(autoencoder_task)

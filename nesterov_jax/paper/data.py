@@ -24,12 +24,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from nesterov_jax.engine.tasks import DataError
+
 DATA_ENV = "NESTEROV_JAX_DATA"
 CACHE_ENV = "NESTEROV_JAX_CACHE"
-
-
-class DataError(ValueError):
-  """A data file that is missing or not what was expected; the message names it."""
 
 
 class Dataset(NamedTuple):
@@ -181,17 +179,27 @@ def render_curves(key: jax.Array, num: int, size: int = 28, thickness: float = 0
   return jax.lax.map(one, curve, batch_size=256)
 
 
+def _original_file(directory, name: str, what: str, default: str) -> pathlib.Path | None:
+  """The paper's original file ``name`` in the data directory (task.data_dir or
+  $NESTEROV_JAX_DATA), None when no directory is set (the default data then), and a DataError
+  naming it when the directory lacks it."""
+  directory = data_dir(directory)
+  if directory is None:
+    return None
+  path = directory / name
+  if not path.exists():
+    raise DataError(f"{path} not found; the original {what} file is {name} "
+                    f"(unset task.data_dir and $NESTEROV_JAX_DATA to use {default})")
+  return path
+
+
 def load_curves(directory: str = "", num_train: int = 20_000, num_test: int = 10_000, seed: int = 0) -> Dataset:
   """Curves: the original ``digs3pts_1.mat`` when a data directory holds it, else generated.
 
   Generated sets are cached under $NESTEROV_JAX_CACHE (default ~/.cache/nesterov_jax).
   """
-  directory = data_dir(directory)
-  if directory is not None:
-    mat = directory / "digs3pts_1.mat"
-    if not mat.exists():
-      raise DataError(f"{mat} not found; the original Curves file is digs3pts_1.mat "
-                      "(unset task.data_dir and $NESTEROV_JAX_DATA to use generated curves)")
+  mat = _original_file(directory, "digs3pts_1.mat", "Curves", "generated curves")
+  if mat is not None:
     contents = _loadmat(mat)
     if "bdata" not in contents or "bdatatest" not in contents:
       raise DataError(f"{mat} lacks bdata / bdatatest (found {', '.join(contents)})")
@@ -244,12 +252,8 @@ def load_faces(directory: str = "", num_train: int = 103_500, num_test: int = 41
   test (``num_train``/``num_test`` are ignored; a subset file splits 5/8 and 1/4 alike). Built set: faces 0–79 make the training
   images and faces 80–99 the test images, so the test error is on unseen people.
   """
-  directory = data_dir(directory)
-  if directory is not None:
-    mat = directory / "newfaces_rot_single.mat"
-    if not mat.exists():
-      raise DataError(f"{mat} not found; the original Faces file is newfaces_rot_single.mat "
-                      "(unset task.data_dir and $NESTEROV_JAX_DATA to use the built set)")
+  mat = _original_file(directory, "newfaces_rot_single.mat", "Faces", "the built set")
+  if mat is not None:
     arrays = [v for v in _loadmat(mat).values() if isinstance(v, np.ndarray) and 625 in v.shape]
     if len(arrays) != 1:
       raise DataError(f"{mat}: expected one array of 625-pixel cases, found {len(arrays)}")

@@ -17,14 +17,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from nesterov_jax.engine import files
-from nesterov_jax.momentum import evaluation_params
-from nesterov_jax.engine.results import PAPER_OPTIMIZERS, is_sgd, label as setting_label
-from nesterov_jax.engine.sweep import load_final_state
+from nesterov_jax.engine.optimizers import family
+from nesterov_jax.engine.results import label as setting_label
+from nesterov_jax.engine.train import load_final_state
+from nesterov_jax.paper.optimizers import PAPER_OPTIMIZERS, is_sgd
 
 
-def _point(point, i):
+def _point(point, records, i):
+  """Grid point i's trained parameters at the point its family reports (NAG's θ, ...)."""
   s = point(i)
-  return evaluation_params(s.params, s.opt_state)
+  return family(records[i]["optimizer"]).evaluation_params(s.params, s.opt_state)
 
 
 def _pick(records, predicate, key=lambda r: r["final_train_error"], worst=False):
@@ -52,7 +54,7 @@ def reconstructions_figure(workdir: pathlib.Path, records: list[dict], num_cases
   side = int(round(np.sqrt(x.shape[1])))
   fig, axes = plt.subplots(len(rows), num_cases, figsize=(num_cases * 0.9, len(rows) * 1.05), squeeze=False)
   for row, (label, i) in zip(axes, rows):
-    images = x if i is None else task.predict(_point(point, i), x)
+    images = x if i is None else task.predict(_point(point, records, i), x)
     for ax, image in zip(row, np.asarray(images)):
       ax.imshow(image.reshape(side, side), cmap="gray", vmin=0, vmax=1)
       ax.set_xticks([])
@@ -78,7 +80,7 @@ def hidden_states_figure(workdir: pathlib.Path, records: list[dict], num_units: 
   fig, axes = plt.subplots(2, 1, figsize=(7, 5), sharex=True)
   for ax, i, label in ((axes[0], solved, "lowest error"), (axes[1], unsolved, "highest error")):
     r = records[i]
-    _, hidden_TxBxH = task.predict(_point(point, i), x_T1I)
+    _, hidden_TxBxH = task.predict(_point(point, records, i), x_T1I)
     ax.plot(np.asarray(hidden_TxBxH[:, 0, :num_units]), lw=0.8)
     # Marker steps (addition, multiplication) or shown symbols and go signal (memorization).
     events = np.nonzero(inputs[:, 1] > 0.5)[0] if inputs.shape[1] == 2 else \

@@ -14,8 +14,7 @@ import pathlib
 from nesterov_jax.engine import files
 from nesterov_jax.engine.findings import Finding, Setting, evaluate_all, markdown
 from nesterov_jax.paper import numbers as paper
-
-PAPER_MOMENTUM = ("cm", "nag")
+from nesterov_jax.paper.optimizers import PAPER_MOMENTUM
 SGD = Setting("SGD", {"optimizer": PAPER_MOMENTUM, "mu_max": 0.0})
 NAMES = {"nag": "NAG", "cm": "CM"}
 OURS = "ours (not in the paper)"

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import ml_collections
 
-from nesterov_jax.engine.config import sweep_config
+from nesterov_jax.engine import config as engine_config
+from nesterov_jax.paper.optimizers import schedule_config
 
 MU_MAX = (0.0, 0.9, 0.99, 0.995, 0.999)
 AE_LEARNING_RATES = (0.05, 0.01, 0.005, 0.001, 0.0005, 0.0001)
@@ -21,6 +22,17 @@ RNN_MU0 = (0.0, 0.9, 0.98, 0.995)
 RNN_LEARNING_RATES = (1e-3, 1e-4, 1e-5, 1e-6)
 RNN_UPDATES = 50_000
 PRESETS = ("full", "cpu", "smoke")
+
+
+def sweep_config(task: str, num_updates: int, **intervals) -> ml_collections.ConfigDict:
+  """The engine's sweep config (:func:`nesterov_jax.engine.config.sweep_config`: every field,
+  commented there) with the paper's optimizers: NAG and CM on Eq. 5 (period 250, the last
+  1000 updates at μ = 0.9, ``config.schedule``), μ_max 0.9 and 0.99."""
+  config = engine_config.sweep_config(task, num_updates, **intervals)
+  config.schedule = schedule_config()
+  config.grid.optimizers = ("nag", "cm")
+  config.grid.mu_max = (0.9, 0.99)
+  return config
 
 
 def check_preset(preset: str, presets: tuple[str, ...] = PRESETS) -> None:
@@ -52,14 +64,9 @@ def rnn(problem: str, length: int) -> ml_collections.ConfigDict:
   """Section 4's protocol for one problem at T = ``length``, exactly."""
   config = sweep_config("rnn", RNN_UPDATES, chunk_size=1000, eval_every=5000, checkpoint_every=5000)
   config.schedule.kind = "rnn"
-  config.task.problem = problem
-  config.task.length = length
-  config.task.batch_size = 100
-  config.task.hidden_size = 100
-  config.task.num_eval_sequences = 10_000
-  config.task.eval_batch_size = 1000
-  config.task.unroll = 8
-  config.task.data_seed = 0
+  # 100 hidden units, minibatches of 100 fresh sequences; errors on 10,000 fixed ones.
+  config.task.update(dict(problem=problem, length=length, batch_size=100, hidden_size=100,
+                          num_eval_sequences=10_000, eval_batch_size=1000, unroll=8, data_seed=0))
   config.grid.mu_max = RNN_MU0
   config.grid.learning_rates = RNN_LEARNING_RATES
   config.grid.seeds = (0, 1, 2, 3)
@@ -294,7 +301,7 @@ def hf_comparison(task_name: str, preset: str, hybrid: list[ml_collections.Confi
   classic = hf(task_name, [hf_phase(classic_updates, 0, curvature_batch_size, 10 if smoke else 250,
                                     weight_cost=HF_WEIGHT_COST[task_name])])
   config = ml_collections.ConfigDict()
-  config.experiment = "hf"
+  config.experiment = "hf_comparison"
   config.classic, config.hybrid = classic, hf(task_name, hybrid)
   config.nag = _hf_reference_nag(task_name, nag_updates, nag_learning_rates)
   chunk = 2 if smoke else 10

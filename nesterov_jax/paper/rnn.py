@@ -50,7 +50,7 @@ import ml_collections
 import optax
 
 from nesterov_jax.paper.models import TanhRNN
-from nesterov_jax.engine.tasks import Task, dataset_mean, register
+from nesterov_jax.engine.tasks import Task, dataset_mean
 
 PROBLEMS = ("addition", "multiplication", "memorization5", "memorization20")
 MEMORY = {"memorization5": (2, 5), "memorization20": (5, 10)}  # (n_values, n_pos)
@@ -158,7 +158,6 @@ def biases_baseline(config: ml_collections.ConfigDict) -> float:
   return float(jnp.mean(problem.error(outputs, y)))
 
 
-@register("rnn")
 def rnn_engine_task(config: ml_collections.ConfigDict, gradient: str = "through_time") -> Task:
   """An RNN problem for the sweep engine. Config fields: ``problem``, ``length``,
   ``batch_size`` (100), ``hidden_size`` (100), ``num_eval_sequences``, ``eval_batch_size``,

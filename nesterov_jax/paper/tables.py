@@ -8,14 +8,14 @@ learning rate of that column, as the paper selects it.
 
 from __future__ import annotations
 
-import json
 import pathlib
 
 import ml_collections
 
 from nesterov_jax.engine import files, provenance
 from nesterov_jax.paper import numbers as paper, rnn
-from nesterov_jax.engine.results import PAPER_OPTIMIZERS, is_sgd, label, select_best, with_spread
+from nesterov_jax.engine.results import label, select_best, with_spread
+from nesterov_jax.paper.optimizers import PAPER_OPTIMIZERS, is_sgd
 
 TASK_TITLES = {"curves_ae": "Curves", "mnist_ae": "MNIST", "faces_ae": "Faces"}
 HF_CONFIGS = {"curves_ae": "configs/hf_curves.py", "mnist_ae": "configs/hf_mnist.py"}
@@ -243,12 +243,8 @@ def table1_hf(runs: dict[str, tuple[list[dict], dict]]) -> str:
   return "\n".join(lines) + "\n"
 
 
-def write_paper_tables(workdir: pathlib.Path, records: list[dict]) -> list[str]:
+def write_paper_tables(workdir: pathlib.Path, records: list[dict], config: dict) -> list[str]:
   """Writes whichever of the paper's tables this run reproduces; returns their file names."""
-  config_path = workdir / "config.json"
-  if not config_path.exists():
-    return []
-  config = json.loads(config_path.read_text())
   task = config["task"]["name"]
   written = {}
   if "hf" in config["grid"]["optimizers"]:
