@@ -1,32 +1,103 @@
-#!/bin/bash
-# One GPU session's checks, in one call: the benchmark, then Table 5's addition row at the
-# paper's full protocol (T = 80, 50,000 updates, 4 ε × 7 settings × 4 seeds = 112 runs in one
-# compiled program).
+#!/usr/bin/env bash
+# A GPU machine's checks, in one call, each step a few minutes at most:
 #
-#   bash scripts/gpu_check.sh OUT [PRESET]     # PRESET: full (default), or smoke to try it on a CPU
+#   bash scripts/gpu_check.sh OUT [full|smoke]     # smoke: every step at tiny sizes, on a CPU too
 #
-# Runs from the repository root without installing the package. Wheels of anything the
-# machine lacks (e.g. ml_collections) may wait in .whl/: they are installed into a private
-# folder first. Writes OUT/bench.md, bench.json, table5.md, summary.md, error_curves.png,
-# results.json and log.txt; the run directory itself stays in runs/.
-set -uo pipefail
-out=${1:?usage: gpu_check.sh OUT [PRESET]}
+#   install  the package in place (pip install --no-deps --no-build-isolation -e .), after the
+#            wheels of what the machine lacks, from .whl/ (bash scripts/gpu_wheels.sh makes them)
+#   a        devices, versions, and the fast tests (pytest -m "not slow"; smoke: two test files),
+#            matmul precision pinned by tests/conftest.py
+#   b        the benchmark, trimmed to fit (nesterov-jax bench --preset gpu_check; smoke: quick):
+#            MNIST autoencoder at 1, 4, 54 configs, RNN T = 200 at 16, 64, 256, both precisions
+#   c        Table 5's addition row at the paper's protocol: the 112 runs of configs/rnn_addition.py:full
+#            if step b predicts they take <= 4 minutes, else the 7 settings x 4 seeds at the chosen
+#            learning rates (28 runs); smoke: the smoke preset
+#
+# Each step writes its files into OUT as it ends (a timeout loses only the step that was running):
+# OUT/log.txt (everything printed), OUT/bench.md, OUT/bench.json, OUT/table5.md and
+# OUT/rnn_addition_gpu.tar.gz (the run directory, checkpoints left out). It stops at the first
+# failure and names the step. STEP_TIMEOUT (seconds, default 240) bounds each step;
+# GPU_CHECK_PYTHON (default python3) is the interpreter.
+set -euo pipefail
+out=${1:?usage: gpu_check.sh OUT [full|smoke]}
 preset=${2:-full}
+case "$preset" in full|smoke) ;; *) echo "gpu_check: preset must be full or smoke, not $preset" >&2; exit 2 ;; esac
+cd "$(dirname "$0")/.."
 mkdir -p "$out"
-if compgen -G ".whl/*.whl" > /dev/null; then
-  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
-  export PYTHONPATH=/tmp/site:${PYTHONPATH:-}
-fi
-export PYTHONPATH=$PWD:${PYTHONPATH:-} PYTHONUNBUFFERED=1
-{
-  echo "== $(date -u +%FT%TZ) $(python3 -c 'import jax; print(jax.__version__, jax.devices())')"
-  nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null || true
-  quick=$([ "$preset" = smoke ] && echo --quick)
-  python3 -m nesterov_jax bench --out "$out" $quick
-  workdir=runs/gpu_rnn_addition_$preset
-  rm -rf "$workdir"
+out=$(cd "$out" && pwd)
+export PYTHONUNBUFFERED=1
+limit=${STEP_TIMEOUT:-240}
+py=${GPU_CHECK_PYTHON:-python3}  # the interpreter every step runs (the tests give it a stand-in)
+: > "$out/log.txt"
+
+step() {  # NAME FUNCTION: runs FUNCTION (below) with its output in log.txt; stops the script if it fails
+  local name=$1 function=$2 start rc=0
   start=$(date +%s)
-  python3 -m nesterov_jax run "configs/rnn_addition.py:$preset" --workdir "$workdir"
-  echo "== addition $preset: $(( $(date +%s) - start )) s"
-  cp "$workdir"/{table5.md,summary.md,error_curves.png,results.json} "$out"/ 2>/dev/null
-} 2>&1 | tr '\r' '\n' | grep -v "upd/s" | tee "$out/log.txt"
+  echo "== step $name: $function" | tee -a "$out/log.txt"
+  timeout "$limit" bash -euo pipefail -c "$function" > >(tr '\r' '\n' | grep --line-buffered -v "upd/s" | tee -a "$out/log.txt") 2>&1 || rc=$?
+  sleep 0.2  # let the log's pipe drain
+  if [ "$rc" -ne 0 ]; then
+    echo "gpu_check: step $name failed (exit $rc$([ "$rc" -eq 124 ] && echo ", after its ${limit} s limit"))" | tee -a "$out/log.txt" >&2
+    exit 1
+  fi
+  echo "== step $name: $(( $(date +%s) - start )) s" | tee -a "$out/log.txt"
+}
+
+install() {
+  if compgen -G ".whl/*.whl" > /dev/null; then
+    "$py" -m pip install -q --no-index --no-deps --no-compile .whl/*.whl
+  fi
+  "$py" -m pip install -q --no-deps --no-build-isolation -e .
+  "$py" -c "import nesterov_jax.experiments.sweep, nesterov_jax.paper.bench, ml_collections, mlxtend"
+}
+
+environment() {
+  "$py" -c "import sys, jax, optax, flax, chex; print(sys.version.split()[0], 'jax', jax.__version__, 'optax', optax.__version__, 'flax', flax.__version__, 'chex', chex.__version__); print(jax.devices())"
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || echo "no nvidia-smi"
+  if [ "$preset" = smoke ]; then
+    "$py" -m pytest -q -p no:cacheprovider tests/test_momentum.py tests/test_compositions.py
+  else
+    "$py" -m pytest -q -p no:cacheprovider -m "not slow"
+  fi
+}
+
+benchmark() {
+  "$py" -m nesterov_jax bench --preset "$([ "$preset" = smoke ] && echo quick || echo gpu_check)" --out "$out/bench_dir"
+  cp "$out/bench_dir/bench.md" "$out/bench_dir/bench.json" "$out/"
+  rm -r "$out/bench_dir"
+}
+
+# Table 5's addition: the full 112 runs when the benchmark says they fit in the step, else 28.
+addition_spec() {
+  if [ "$preset" = smoke ]; then echo "configs/rnn_addition.py:smoke"; return; fi
+  "$py" - "$out/bench.json" "$limit" <<'EOF'
+import json, sys
+rows = json.load(open(sys.argv[1]))["rows"]
+rnn = [r for r in rows if r["workload"].startswith("rnn") and r["method"].startswith("engine") and r["precision"] == "default"]
+best = max(rnn, key=lambda r: r["configs"])
+length = int(best["workload"].removeprefix("rnn_T"))
+seconds = 112 * 50_000 * best["us_per_config_update"] * 1e-6 * 80 / length  # T = 80 costs 80/T of the bench's
+fits = seconds <= 0.8 * float(sys.argv[2])
+print("configs/rnn_addition.py:full" if fits else "configs/rnn_addition.py:seeds --config.grid.seeds=(0,1,2,3)")
+print(f"predicted {seconds:.0f} s for the 112 runs from {best['configs']} configs at T = {length}: "
+      + ("run them" if fits else "too long for the step, so the 7 settings x 4 seeds at the chosen ε"), file=sys.stderr)
+EOF
+}
+
+table5() {
+  local spec workdir=runs/gpu_rnn_addition_$preset
+  spec=$(addition_spec)
+  rm -rf "$workdir"
+  # shellcheck disable=SC2086 -- the spec holds the preset and its override
+  "$py" -m nesterov_jax run $spec --workdir "$workdir"
+  cp "$workdir/table5.md" "$out/"
+  tar czf "$out/rnn_addition_gpu.tar.gz" --exclude=checkpoints -C "$(dirname "$workdir")" "$(basename "$workdir")"
+}
+
+export out preset limit py
+export -f install environment benchmark addition_spec table5
+step install install
+step a environment
+step b benchmark
+step c table5
+echo "gpu_check: every step passed; files in $out" | tee -a "$out/log.txt"
