@@ -5,7 +5,7 @@
 #
 #   install  the package in place (pip install --no-deps --no-build-isolation -e .), after the
 #            wheels of what the machine lacks, from .whl/ (bash scripts/gpu_wheels.sh makes them)
-#   a        devices, versions, and the fast tests (pytest -m "not slow"; smoke: two test files),
+#   a        devices, versions, and the fast tests (pytest -m "not slow"; smoke: two quick files),
 #            matmul precision pinned by tests/conftest.py
 #   b        the benchmark, trimmed to fit (nesterov-jax bench --preset gpu_check; smoke: quick):
 #            MNIST autoencoder at 1, 4, 54 configs, RNN T = 200 at 16, 64, 256, both precisions
@@ -55,7 +55,7 @@ environment() {
   "$py" -c "import sys, jax, optax, flax, chex; print(sys.version.split()[0], 'jax', jax.__version__, 'optax', optax.__version__, 'flax', flax.__version__, 'chex', chex.__version__); print(jax.devices())"
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || echo "no nvidia-smi"
   if [ "$preset" = smoke ]; then
-    "$py" -m pytest -q -p no:cacheprovider tests/test_momentum.py tests/test_compositions.py
+    "$py" -m pytest -q -p no:cacheprovider tests/test_schedules.py tests/test_layers.py
   else
     "$py" -m pytest -q -p no:cacheprovider -m "not slow"
   fi
