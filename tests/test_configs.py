@@ -93,43 +93,44 @@ def _shrunk(run):
   return run
 
 
-def _distinct_runs():
-  """Every sweep of every preset, shrunk, once per distinct (task, HF or not): presets
-  that differ only in their grid, length or HF phase numbers build the same data and compile
-  the same program once shrunk."""
-  seen, out = set(), []
-  # The sweeps of the configs whose presets are not the paper's protocol run through too.
-  others = {"teacher_mlp": ("full", "scaled_schedule", "smoke"), "demo": ("paper_schedule", "smoke")}
-  for name, presets in {**PRESETS, **others}.items():
-    for preset in presets:
-      try:
-        config = load_config(f"{CONFIGS / name}.py:{preset}")
-      except ConfigError:  # needs its pilot's results first (checked above)
-        continue
-      for run in sweeps(config):
-        run = _shrunk(run)
-        key = run.task.to_json(sort_keys=True) + str("hf" in run.grid.optimizers)
-        if key not in seen:
-          seen.add(key)
-          out.append(pytest.param(run, id=f"{name}:{preset}:{run.task.get('problem', run.task.name)}"))
-  return out
-
-
-def _distinct_tasks():
-  """Every preset's task section at its own size, once per distinct section."""
-  seen, out = set(), []
-  for name, presets in PRESETS.items():
+def _preset_sweeps(configs):
+  """(name, preset, run) for every sweep of every preset of ``configs`` that loads on its own
+  (a preset that needs its pilot's results first is checked above)."""
+  for name, presets in configs.items():
     for preset in presets:
       try:
         config = load_config(f"{CONFIGS / name}.py:{preset}")
       except ConfigError:
         continue
       for run in sweeps(config):
-        key = run.task.to_json(sort_keys=True)
-        if key not in seen:
-          seen.add(key)
-          out.append(pytest.param(run.task, id=f"{name}:{preset}:{run.task.get('problem', run.task.name)}"))
+        yield name, preset, run
+
+
+def _distinct(items):
+  """pytest params of (key, value, id) triples, once per key."""
+  seen, out = set(), []
+  for key, value, id_ in items:
+    if key not in seen:
+      seen.add(key)
+      out.append(pytest.param(value, id=id_))
   return out
+
+
+def _distinct_runs():
+  """Every sweep of every preset, shrunk, once per distinct (task, HF or not): presets
+  that differ only in their grid, length or HF phase numbers build the same data and compile
+  the same program once shrunk."""
+  # The sweeps of the configs whose presets are not the paper's protocol run through too.
+  others = {"teacher_mlp": ("full", "scaled_schedule", "smoke"), "demo": ("paper_schedule", "smoke")}
+  shrunk = ((name, preset, _shrunk(run)) for name, preset, run in _preset_sweeps({**PRESETS, **others}))
+  return _distinct((run.task.to_json(sort_keys=True) + str("hf" in run.grid.optimizers), run,
+                    f"{name}:{preset}:{run.task.get('problem', run.task.name)}") for name, preset, run in shrunk)
+
+
+def _distinct_tasks():
+  """Every preset's task section at its own size, once per distinct section."""
+  return _distinct((run.task.to_json(sort_keys=True), run.task, f"{name}:{preset}:{run.task.get('problem', run.task.name)}")
+                   for name, preset, run in _preset_sweeps(PRESETS))
 
 
 @pytest.mark.slow
