@@ -158,6 +158,18 @@ def per_seed(records: list[dict], summary: dict, key: str = "final_train_error")
 # optimizers' fixed arguments (each record names its own), and how often a run evaluated and
 # checkpointed (the evaluations they share are kept).
 MERGEABLE = ("grid", "optimizer_args", "eval_every", "checkpoint_every")
+# Task fields that say how a run computed, not what: the cases per evaluation batch (only the
+# summation order of an error changes) and the scan's unroll. Runs made before and after the
+# autoencoders' evaluation batch went from 2000 to 500 cases merge.
+MERGEABLE_TASK = ("eval_batch_size", "unroll")
+
+
+def _protocol(config: dict) -> dict:
+  """A run's config.json less what may differ between runs merged into one table."""
+  out = {k: v for k, v in config.items() if k not in MERGEABLE + ("merged_from",)}
+  if isinstance(out.get("task"), dict):
+    out["task"] = {k: v for k, v in out["task"].items() if k not in MERGEABLE_TASK}
+  return out
 
 
 def merge_runs(workdirs: list[pathlib.Path], out: pathlib.Path) -> list[dict]:
@@ -165,7 +177,8 @@ def merge_runs(workdirs: list[pathlib.Path], out: pathlib.Path) -> list[dict]:
   run later, or a grid split over sessions or machines. Returns the merged records.
 
   The runs must agree on everything but their grids (task, data, updates, schedule,
-  precision: every config field but ``MERGEABLE``) and share no grid point. The merged
+  precision: every config field but ``MERGEABLE`` and the task's ``MERGEABLE_TASK``) and share
+  no grid point. The merged
   ``results.json`` keeps each record's own provenance; ``metrics.jsonl`` holds the steps
   every run logged, with each per-point list concatenated in the order of the records;
   ``config.json`` is the first run's, with the union of the grids as ``grid.points`` and
@@ -177,10 +190,14 @@ def merge_runs(workdirs: list[pathlib.Path], out: pathlib.Path) -> list[dict]:
     if not path.exists():
       raise FileNotFoundError(f"{path} not found: is {w} a run directory?")
     configs.append(files.read_json(path))
-  strip = lambda c: {k: v for k, v in c.items() if k not in MERGEABLE + ("merged_from",)}
+  first = _protocol(configs[0])
   for w, c in zip(workdirs[1:], configs[1:]):
-    if strip(c) != strip(configs[0]):
-      differ = sorted(k for k in set(strip(c)) | set(strip(configs[0])) if strip(c).get(k) != strip(configs[0]).get(k))
+    if _protocol(c) != first:
+      c = _protocol(c)
+      differ = sorted(k for k in set(c) | set(first) if c.get(k) != first.get(k))
+      if "task" in differ and isinstance(c.get("task"), dict) and isinstance(first.get("task"), dict):
+        differ = [k for k in differ if k != "task"] + sorted(
+            f"task.{k}" for k in set(c["task"]) | set(first["task"]) if c["task"].get(k) != first["task"].get(k))
       raise ValueError(f"{w} is not the same protocol as {workdirs[0]} (fields that differ: {', '.join(differ)})")
   runs = [load_run(w) for w in workdirs]
   records = [r for recs, _ in runs for r in recs]
