@@ -2,6 +2,9 @@
 
     nesterov-jax run configs/curves_ae.py:updates_50k  # 50,000 updates, the pilot's ε and its neighbours
     nesterov-jax run configs/curves_ae.py:modern_50k   # Adam, RMSProp (not in the paper) on updates_50k's protocol
+    nesterov-jax run configs/curves_ae.py:seeds        # seeds 1, 2 at each setting's 50,000-update best ε, to merge
+    nesterov-jax run configs/curves_ae.py:modern_seeds # Adam, RMSProp at seeds 1, 2, to merge
+    nesterov-jax run configs/curves_ae.py:updates_250k # 250,000 updates: μ_max 0.99-0.999 long enough to apply
     nesterov-jax run configs/curves_ae.py:pilot        # the paper's six ε, 10,000 updates
     nesterov-jax run configs/curves_ae.py:full         # the paper's protocol exactly (GPU: hours)
     nesterov-jax run configs/curves_ae.py:smoke        # seconds, for the tests
@@ -22,6 +25,16 @@ grid.points one step lower for those six, and `nesterov-jax merge` joins the two
         "--config.grid.points=(('cm', 0.995, 0.0005), ('cm', 0.999, 0.0005), ('nag', 0.9, 0.001),
                                 ('nag', 0.99, 0.001), ('nag', 0.995, 0.001), ('nag', 0.999, 0.001))"
     nesterov-jax merge runs/curves_merged runs/curves_ae_updates_50k runs/curves_edges
+
+updates_250k: 250,000 updates on the same schedule (Eq. 5 reaches 0.99 at update 12,250,
+0.995 at 24,750 and 0.999 at 124,750, and holds each until the last 1000 updates at μ = 0.9),
+NAG and CM at μ_max 0.99, 0.995 and 0.999, each at its 50,000-update best ε
+(BEST_LEARNING_RATES) and one step lower: 12 points, seed 0. One point takes about 30 to 60
+minutes of two CPU cores, so split the grid, not the updates (each run whole, as a fresh machine
+has no checkpoints), and merge the parts:
+
+    nesterov-jax run configs/curves_ae.py:updates_250k --workdir runs/curves_250k_nag099 \
+        "--config.grid.points=(('nag', 0.99, 0.005), ('nag', 0.99, 0.001))"
 """
 
 from nesterov_jax.paper import protocols
@@ -32,7 +45,17 @@ from nesterov_jax.paper import protocols
 CHOSEN_LEARNING_RATES = {("nag", 0.0): 0.05, ("nag", 0.9): 0.01, ("nag", 0.99): 0.01,
                          ("cm", 0.9): 0.01, ("cm", 0.99): 0.005}
 
+# Each setting's ε at 50,000 updates on seed 0 (results/curves_ae_updates_50k_merged, every one
+# bracketed), at which the seeds preset runs seeds 1 and 2 and updates_250k starts its band.
+BEST_LEARNING_RATES = {("nag", 0.0): 0.05, ("nag", 0.9): 0.005, ("nag", 0.99): 0.005, ("nag", 0.995): 0.005,
+                       ("nag", 0.999): 0.001, ("cm", 0.9): 0.01, ("cm", 0.99): 0.005, ("cm", 0.995): 0.001,
+                       ("cm", 0.999): 0.0005}
+# Adam's and RMSProp's (results/curves_ae_updates_50k_with_modern).
+MODERN_LEARNING_RATES = {("adam", 0.0): 0.003, ("rmsprop", 0.0): 0.003}
+
 
 def get_config(preset: str = "updates_50k"):
   return protocols.autoencoder_preset("curves_ae", preset, pilot_updates=10_000, run_updates=50_000,
-                                      chosen_learning_rates=CHOSEN_LEARNING_RATES)
+                                      chosen_learning_rates=CHOSEN_LEARNING_RATES,
+                                      best_learning_rates=BEST_LEARNING_RATES,
+                                      modern_learning_rates=MODERN_LEARNING_RATES, long_updates=250_000)

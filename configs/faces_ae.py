@@ -2,6 +2,7 @@
 
     nesterov-jax run configs/faces_ae.py:updates_15k  # 15,000 updates, each setting at its pilot's ε
     nesterov-jax run configs/faces_ae.py:modern_15k   # Adam, RMSProp (not in the paper) on updates_15k's protocol
+    nesterov-jax run configs/faces_ae.py:seeds        # seeds 1, 2 at each setting's 15,000-update best ε, to merge
     nesterov-jax run configs/faces_ae.py:pilot        # the paper's six ε, 3,000 updates
     nesterov-jax run configs/faces_ae.py:full         # the paper's protocol exactly
     nesterov-jax run configs/faces_ae.py:smoke        # seconds, for the tests
@@ -27,8 +28,14 @@ from nesterov_jax.paper import protocols
 CHOSEN_LEARNING_RATES = {("nag", 0.0): 0.001, ("nag", 0.9): 0.001, ("nag", 0.99): 0.001,
                          ("cm", 0.9): 0.001, ("cm", 0.99): 0.001}
 
+# Each setting's ε at 15,000 updates on seed 0 (results/faces_ae_updates_15k_merged), at which the
+# seeds preset runs seeds 1 and 2.
+BEST_LEARNING_RATES = {("nag", 0.0): 0.001, ("nag", 0.9): 0.001, ("nag", 0.99): 0.001,
+                       ("cm", 0.9): 0.001, ("cm", 0.99): 0.001}
+
 
 def get_config(preset: str = "updates_15k"):
   return protocols.autoencoder_preset("faces_ae", preset, pilot_updates=3_000, run_updates=15_000,
                                       chosen_learning_rates=CHOSEN_LEARNING_RATES,
+                                      best_learning_rates=BEST_LEARNING_RATES,
                                       run_mu_max=(0.0, 0.9, 0.99), band=False)

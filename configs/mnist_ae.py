@@ -2,6 +2,8 @@
 
     nesterov-jax run configs/mnist_ae.py:updates_30k  # 30,000 updates, each setting at its pilot's ε
     nesterov-jax run configs/mnist_ae.py:modern_30k   # Adam, RMSProp (not in the paper) on updates_30k's protocol
+    nesterov-jax run configs/mnist_ae.py:seeds        # seeds 1, 2 at each setting's 30,000-update best ε, to merge
+    nesterov-jax run configs/mnist_ae.py:modern_seeds # Adam at seeds 1, 2, to merge
     nesterov-jax run configs/mnist_ae.py:pilot        # the paper's six ε, 5,000 updates
     nesterov-jax run configs/mnist_ae.py:full         # the paper's protocol exactly (set task.data_dir)
     nesterov-jax run configs/mnist_ae.py:smoke        # seconds, for the tests
@@ -34,10 +36,19 @@ from nesterov_jax.paper import protocols
 CHOSEN_LEARNING_RATES = {("nag", 0.0): 0.05, ("nag", 0.9): 0.05, ("nag", 0.99): 0.01,
                          ("cm", 0.9): 0.05, ("cm", 0.99): 0.01}
 
+# Each setting's ε at 30,000 updates on seed 0 (results/mnist_ae_updates_30k_merged), at which the
+# seeds preset runs seeds 1 and 2: SGD, 0.9N, 0.99N, 0.995N, 0.9M, 0.99M, 0.995M; and Adam's
+# (results/mnist_ae_updates_30k_with_modern) for modern_seeds.
+BEST_LEARNING_RATES = {("nag", 0.0): 0.05, ("nag", 0.9): 0.05, ("nag", 0.99): 0.01, ("nag", 0.995): 0.01,
+                       ("cm", 0.9): 0.05, ("cm", 0.99): 0.01, ("cm", 0.995): 0.01}
+MODERN_LEARNING_RATES = {("adam", 0.0): 0.001}
+
 
 def get_config(preset: str = "updates_30k"):
   config = protocols.autoencoder_preset("mnist_ae", preset, pilot_updates=5_000, run_updates=30_000,
                                         chosen_learning_rates=CHOSEN_LEARNING_RATES,
+                                        best_learning_rates=BEST_LEARNING_RATES,
+                                        modern_learning_rates=MODERN_LEARNING_RATES,
                                         run_mu_max=(0.0, 0.9, 0.99, 0.995), band=False)
   config.task.num_test = 1_000  # the embedded digits' held-out share (the original files have their own)
   return config

@@ -15,9 +15,9 @@ from nesterov_jax.engine.optimizers import family
 
 CONFIGS = pathlib.Path(__file__).parents[1] / "configs"
 PRESETS = {
-    "curves_ae": ("full", "pilot", "updates_50k", "modern_50k", "smoke"),
-    "mnist_ae": ("full", "pilot", "updates_30k", "modern_30k", "smoke"),
-    "faces_ae": ("full", "pilot", "updates_15k", "modern_15k", "smoke"),
+    "curves_ae": ("full", "pilot", "updates_50k", "modern_50k", "seeds", "modern_seeds", "updates_250k", "smoke"),
+    "mnist_ae": ("full", "pilot", "updates_30k", "modern_30k", "seeds", "modern_seeds", "smoke"),
+    "faces_ae": ("full", "pilot", "updates_15k", "modern_15k", "seeds", "smoke"),
     "curves_init_scale": ("full", "updates_50k", "smoke"),
     "rnn_addition": ("full", "pilot", "paper_length", "paper_length_nag", "paper_length_cm", "modern_paper_length",
                      "seeds", "modern_seeds", "smoke"),
@@ -166,3 +166,36 @@ def test_every_preset_builds_its_data_and_trains_one_chunk(run, tmp_path):
   np.testing.assert_allclose(record["final_train_error"], float(task.evaluate(theta, task.data)["train_error"]),
                              rtol=1e-5)
   assert np.isfinite(record["final_train_loss"])
+
+
+# Each seeds preset and the committed seed-0 results it joins (results/).
+SEED_RUNS = [("curves_ae", "seeds", "curves_ae_updates_50k_merged"),
+             ("curves_ae", "modern_seeds", "curves_ae_updates_50k_with_modern"),
+             ("mnist_ae", "seeds", "mnist_ae_updates_30k_merged"),
+             ("mnist_ae", "modern_seeds", "mnist_ae_updates_30k_with_modern"),
+             ("faces_ae", "seeds", "faces_ae_updates_15k_merged"),
+             ("rnn_addition", "seeds", "rnn_addition_paper_length_merged"),
+             ("rnn_addition", "modern_seeds", "rnn_addition_paper_length_with_modern"),
+             ("rnn_multiplication", "seeds", "rnn_multiplication_paper_length_merged"),
+             ("rnn_multiplication", "modern_seeds", "rnn_multiplication_paper_length_with_modern"),
+             ("rnn_memorization5", "seeds", "rnn_memorization5_paper_length_merged"),
+             ("rnn_memorization20", "seeds", "rnn_memorization20_paper_length_merged")]
+
+
+@pytest.mark.parametrize("name, preset, folder", SEED_RUNS, ids=[f"{n}:{p}" for n, p, _ in SEED_RUNS])
+def test_every_seeds_preset_runs_the_committed_best_eps_on_the_committed_protocol(name, preset, folder):
+  """A seeds run is only worth its hours if it merges with the seed-0 run that chose its ε:
+  the same protocol (nesterov-jax merge's test) and, for each setting, that run's best ε."""
+  import json
+
+  from nesterov_jax.engine import results
+
+  committed = pathlib.Path(__file__).parents[1] / "results" / folder
+  config = load_config(f"{CONFIGS / name}.py:{preset}")
+  ours = json.loads(config.to_json_best_effort(sort_keys=True))
+  assert results._protocol(ours) == results._protocol(json.loads((committed / "config.json").read_text()))
+  best = {(s["optimizer"], s["mu_max"]): s["learning_rate"]
+          for s in results.select_best(results.load_run(committed)[0])}
+  points = {(o, float(m)): float(lr) for o, m, lr in config.grid.points}
+  assert points and {k: best.get(k) for k in points} == points
+  assert 0 not in config.grid.seeds

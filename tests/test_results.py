@@ -67,3 +67,24 @@ def test_merge_accepts_runs_that_differ_only_in_how_they_computed(tmp_path):
   for name, field in (("bigger", "fields that differ: task.num_train"), ("longer", "fields that differ: num_updates")):
     with pytest.raises(ValueError, match=field + r"\)"):
       results.merge_runs([tmp_path / "a", tmp_path / name], tmp_path / "out")
+
+
+def test_error_curves_mark_where_eq5_reaches_each_mu_max_within_the_run():
+  """A 250,000-update Curves run marks 12,250, 24,750 and 124,750; a 50,000-update one never
+  reaches 0.999, so it has no mark there."""
+  import matplotlib.pyplot as plt
+  import ml_collections
+
+  from nesterov_jax.engine import report
+  from nesterov_jax.paper.optimizers import schedule_config
+
+  config = ml_collections.ConfigDict({"schedule": schedule_config()})
+  for updates, expected in ((250_000, [12_250, 24_750, 124_750]), (50_000, [12_250, 24_750])):
+    records = [{"optimizer": o, "mu_max": mu, "num_updates": updates} for o in ("nag", "cm") for mu in (0.99, 0.995, 0.999)]
+    fig, ax = plt.subplots()
+    assert report._mark_momentum(ax, records, config)
+    assert sorted(line.get_xdata()[0] for line in ax.get_lines()) == expected
+    plt.close(fig)
+  fig, ax = plt.subplots()
+  assert not report._mark_momentum(ax, [{"optimizer": "adam", "mu_max": 0.0, "num_updates": 1000}], config)
+  plt.close(fig)

@@ -66,3 +66,21 @@ def test_rnn_schedule_is_point_nine_for_a_thousand_updates_then_mu0():
     schedule = rnn_momentum_schedule(mu0)
     np.testing.assert_allclose([float(schedule(t)) for t in (0, 999, 1000, 49_999)],
                                [0.9, 0.9, mu0, mu0], rtol=1e-6)
+
+
+def test_the_update_a_report_marks_is_where_eq5_first_reaches_mu_max():
+  """The error curves' marks (paper.optimizers.mu_reached_at) against the schedule itself; an
+  off-by-one period, or 1/(2(1 − μ)) rounded the wrong way for 0.99 (50.0000000004), fails."""
+  import ml_collections
+
+  from nesterov_jax.paper.optimizers import mu_reached_at, schedule_config
+
+  config = ml_collections.ConfigDict({"schedule": schedule_config()})
+  expected = {0.9: 1_000, 0.99: 12_250, 0.995: 24_750, 0.9975: 49_750, 0.999: 124_750}
+  assert {mu: mu_reached_at(config, mu) for mu in expected} == expected
+  mu = np.asarray(momentum_schedule(1.0)(np.arange(0, 200_000)), np.float64)
+  for mu_max, t in expected.items():
+    assert mu[t] >= mu_max - 1e-6 > mu[t - 1]
+  assert mu_reached_at(config, 0.0) is None
+  config.schedule.kind = "rnn"
+  assert mu_reached_at(config, 0.99) is None

@@ -100,6 +100,8 @@ class Family(NamedTuple):
     mu_name: ``(config) -> str``: what the grid's μ_max is to this family ("μ_max" unless
       it says otherwise).
     line_style: ``(name) -> str``: its lines in plots.
+    reaches: ``(config, mu_max) -> update | None``: the first update at which its schedule
+      gives μ = μ_max, marked on the error curves (None: nothing to mark).
     milestones: ``(config) -> {name: update}``: updates where every point's errors are
       also measured and recorded as ``train_error_{name}`` (the start of a schedule's phase).
     note: a sentence for summary.md about what the grid's axes mean to it ("" for none).
@@ -124,6 +126,7 @@ class Family(NamedTuple):
   label: Callable = _plain_label
   mu_name: Callable = lambda config: "μ_max"
   line_style: Callable = lambda name: "-."
+  reaches: Callable = lambda config, mu_max: None
   milestones: Callable = _no_args
   note: str = ""
 

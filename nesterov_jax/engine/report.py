@@ -155,8 +155,27 @@ def error_curves_figure(records: list[dict], metrics: list[dict], path: pathlib.
     _plot_curve(ax, steps, curve(s), family(s["optimizer"]).line_style(s["optimizer"]), label=text, lw=1.2,
                 color=f"C{colours.index(colour_of(s)) if len(colours) > 1 else k}")
   _error_scale(ax, errors)
+  marked = _mark_momentum(ax, records, run_config(path.parent))
   save_error_plot(fig, ax, path, "update", f"{records[0]['task']}: training error at each setting's "
-                   f"best ε, {_over_seeds(records)}\n({_styles(records)})")
+                   f"best ε, {_over_seeds(records)}\n({_styles(records)}"
+                   + ("; dotted: the update where μ first reaches μ_max)" if marked else ")"))
+
+
+def _mark_momentum(ax, records: list[dict], config) -> bool:
+  """A dotted line at each update where a setting's schedule first reaches its μ_max (Eq. 5:
+  0.99 at 12,250, 0.995 at 24,750, 0.999 at 124,750), within the run; whether it drew any."""
+  if config is None:
+    return False
+  marks = {}
+  for r in records:
+    update = family(r["optimizer"]).reaches(config, r["mu_max"])
+    if update is not None and 0 < update < r["num_updates"]:
+      marks.setdefault(update, r["mu_max"])
+  for update, mu in sorted(marks.items()):
+    ax.axvline(update, color="0.6", lw=0.8, ls=":", zorder=0)
+    ax.annotate(f"μ = {mu:g}", (update, 1.0), xycoords=("data", "axes fraction"), xytext=(2, -10),
+                textcoords="offset points", fontsize=6, color="0.4")
+  return bool(marks)
 
 
 def _styles(records: list[dict]) -> str:

@@ -16,6 +16,8 @@ HF (:func:`nesterov_jax.hessian_free`) runs in the phases of ``config.hf`` (see
 
 from __future__ import annotations
 
+import math
+
 import ml_collections
 import numpy as np
 
@@ -68,6 +70,18 @@ def finetune_start(config) -> int | None:
   return None
 
 
+def mu_reached_at(config, mu_max: float) -> int | None:
+  """The first update at which Eq. 5 gives μ = ``mu_max`` (0.99 at 12,250, 0.995 at 24,750,
+  0.999 at 124,750 with the paper's period of 250), or None when the schedule is not Eq. 5
+  or ``mu_max`` is 0."""
+  s = config.get("schedule")
+  if s is None or s.kind != "eq5" or mu_max <= 0:
+    return None
+  # μ[t] = 1 − 1/(2(⌊t/period⌋ + 1)) ≥ μ_max  ⇔  ⌊t/period⌋ + 1 ≥ 1/(2(1 − μ_max)).
+  steps = math.ceil(1.0 / (2.0 * (1.0 - mu_max)) - 1e-6)
+  return int(math.ceil((steps - 1) * s.period))
+
+
 def _validate_schedule(config) -> None:
   if "schedule" not in config:
     raise ConfigError("optimizers cm and nag need a config.schedule section "
@@ -106,6 +120,7 @@ def momentum_family(name: str) -> Family:
       kind=lambda name, mu: "SGD" if mu == 0 else NAMES[name], label=_momentum_label,
       mu_name=lambda config: "μ0" if config.schedule.kind == "rnn" else "μ_max",
       line_style=lambda name: "-" if name == "nag" else "--",
+      reaches=mu_reached_at,
       milestones=lambda config: ({"before_finetune": finetune_start(config)}
                                  if finetune_start(config) is not None else {}))
 

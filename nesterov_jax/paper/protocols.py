@@ -85,9 +85,25 @@ def learning_rate_band(lr: float, ladder: tuple[float, ...] = AE_LEARNING_RATE_L
   return tuple(ladder[max(0, i - 1):i + 2])
 
 
+# The seeds that join an autoencoder protocol's seed-0 runs at each setting's best ε.
+AE_MORE_SEEDS = (1, 2)
+# μ_max whose Eq. 5 schedule a long Curves run is for: 0.999 first applies at update 124,750.
+LONG_MU_MAX = (0.99, 0.995, 0.999)
+
+
+def one_step_lower(lr: float, ladder: tuple[float, ...] = AE_LEARNING_RATE_LADDER) -> float:
+  """The next ε below ``lr`` on ``ladder``."""
+  i = min(range(len(ladder)), key=lambda j: abs(ladder[j] - lr))
+  if i + 1 == len(ladder):
+    raise ValueError(f"no learning rate below {lr:g} on the ladder {ladder}")
+  return ladder[i + 1]
+
+
 def autoencoder_preset(task_name: str, preset: str, *, pilot_updates: int, run_updates: int,
                        chosen_learning_rates: dict | None = None, run_mu_max: tuple = MU_MAX,
-                       band: bool = True) -> ml_collections.ConfigDict:
+                       band: bool = True, best_learning_rates: dict | None = None,
+                       modern_learning_rates: dict | None = None,
+                       long_updates: int | None = None) -> ml_collections.ConfigDict:
   """A Table 1 config on the paper's own schedule: every preset keeps Eq. 5 with period 250
   and the last 1000 updates at μ = 0.9, minibatches of 200, and only shortens the run.
 
@@ -101,9 +117,37 @@ def autoencoder_preset(task_name: str, preset: str, *, pilot_updates: int, run_u
     each at the ε its pilot chose (``chosen_learning_rates``: {(optimizer, μ_max): ε}; 0.995
     and 0.999 take 0.99's) and, with ``band``, that ε's two neighbours on the paper's grid,
     so that the selection at the run's end shows whether the optimum is bracketed.
+  - ``seeds`` and ``modern_seeds``: ``updates_{N}k``'s and ``modern_{N}k``'s protocols at
+    seeds :data:`AE_MORE_SEEDS`, each setting at the ε its seed-0 runs chose
+    (``best_learning_rates``, ``modern_learning_rates``: {(optimizer, μ_max): ε}), to merge
+    with them (``nesterov-jax merge``); ``--config.grid.seeds=(1,)`` splits them.
+  - ``updates_{L}k`` (with ``long_updates`` L): NAG and CM at μ_max :data:`LONG_MU_MAX`,
+    each at its ``best_learning_rates`` ε and one step lower, seed 0, for ``long_updates``
+    updates on the same schedule, so that Eq. 5 reaches every μ_max and holds it.
   """
-  check_preset(preset, ("full", "pilot", f"updates_{run_updates // 1000}k",
-                        f"modern_{run_updates // 1000}k", "smoke"))
+  long_preset = f"updates_{long_updates // 1000}k" if long_updates else None
+  check_preset(preset, ("full", "pilot", f"updates_{run_updates // 1000}k", f"modern_{run_updates // 1000}k",
+                        *(("seeds",) if best_learning_rates else ()), *(("modern_seeds",) if modern_learning_rates else ()),
+                        *((long_preset,) if long_preset else ()), "smoke"))
+  if preset in ("seeds", "modern_seeds"):
+    chosen = best_learning_rates if preset == "seeds" else modern_learning_rates
+    if not chosen:
+      raise ValueError(f"{task_name} has no chosen learning rates for {preset} yet")
+    config = autoencoder_preset(task_name, f"{'updates' if preset == 'seeds' else 'modern'}_{run_updates // 1000}k",
+                                pilot_updates=pilot_updates, run_updates=run_updates,
+                                chosen_learning_rates=chosen_learning_rates, run_mu_max=run_mu_max, band=band)
+    config.grid.points = tuple((opt, mu, lr) for (opt, mu), lr in chosen.items())
+    config.grid.seeds = AE_MORE_SEEDS
+    return config
+  if preset == long_preset:
+    config = autoencoder_preset(task_name, f"updates_{run_updates // 1000}k", pilot_updates=pilot_updates,
+                                run_updates=run_updates, chosen_learning_rates=chosen_learning_rates,
+                                run_mu_max=run_mu_max, band=band)
+    config.num_updates = long_updates
+    config.chunk_size, config.eval_every, config.checkpoint_every = 1000, 5000, 5000
+    config.grid.points = tuple((opt, mu, lr) for opt in ("nag", "cm") for mu in LONG_MU_MAX
+                               for lr in (best_learning_rates[(opt, mu)], one_step_lower(best_learning_rates[(opt, mu)])))
+    return config
   config = autoencoder(task_name)
   if preset.startswith("modern_"):
     return modern(config, run_updates, AE_MODERN_LEARNING_RATES)
