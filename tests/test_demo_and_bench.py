@@ -65,5 +65,9 @@ def test_benchmark_quick_preset_runs_every_method_and_writes_its_table(tmp_path)
   assert ("rnn_T20", "engine, autodiff BPTT") in methods
   text = (tmp_path / "bench.md").read_text()
   assert "Made by `" in text and "interleaved windows" in text
+  (rung,) = result["halving"]  # what a rung of successive halving costs: the gather and the compile
+  assert rung["configs"] == 2 and rung["kept"] == 1 and rung["gather_s"] > 0 and rung["compile_s"] >= 0
+  assert rung["gather_in_chunks"] == pytest.approx(rung["gather_s"] / rung["chunk_s_kept"], rel=1e-9)
+  assert "## Successive halving: what a rung costs" in text
   (gn,) = result["gauss_newton"]  # the Hessian-free row: one G·v against one gradient
   assert gn["gv_over_gradient"] == pytest.approx(gn["gv_us"] / gn["gradient_us"], rel=1e-9)

@@ -49,13 +49,16 @@ def test_best_learning_rate_excludes_one_where_a_seed_that_chose_it_diverged():
 
 
 def test_merge_accepts_runs_that_differ_only_in_how_they_computed(tmp_path):
-  """A run made with another evaluation batch (or scan unroll) is the same protocol; another
-  task size, update count or schedule is not, and the refusal names the field."""
+  """A run made with another evaluation batch (or scan unroll), or with halving's section off (a
+  run made before it existed has none), is the same protocol; another task size, update
+  count or halving on is not, and the refusal names the field."""
   from nesterov_jax.engine import files
   base = {"task": {"name": "t", "num_train": 100, "eval_batch_size": 500, "unroll": 1}, "num_updates": 10,
           "grid": {"seeds": [0]}, "eval_every": 5}
   variants = {"same": {"grid": {"seeds": [1]}, "eval_every": 10,
-                       "task": {**base["task"], "eval_batch_size": 2000, "unroll": 8}},
+                       "task": {**base["task"], "eval_batch_size": 2000, "unroll": 8},
+                       "halving": {"eta": 0.0, "rungs": []}},
+              "halved": {"halving": {"eta": 3.0, "rungs": [5]}},
               "bigger": {"task": {**base["task"], "num_train": 200}},
               "longer": {"num_updates": 20}}
   for name, config in [("a", base)] + [(n, {**base, **change}) for n, change in variants.items()]:
@@ -64,7 +67,8 @@ def test_merge_accepts_runs_that_differ_only_in_how_they_computed(tmp_path):
   assert results._protocol({**base, **variants["same"]}) == results._protocol(base)
   with pytest.raises(FileNotFoundError, match="results.json"):  # past the protocol check, to the records
     results.merge_runs([tmp_path / "a", tmp_path / "same"], tmp_path / "out")
-  for name, field in (("bigger", "fields that differ: task.num_train"), ("longer", "fields that differ: num_updates")):
+  for name, field in (("bigger", "fields that differ: task.num_train"), ("longer", "fields that differ: num_updates"),
+                      ("halved", "fields that differ: halving")):
     with pytest.raises(ValueError, match=field + r"\)"):
       results.merge_runs([tmp_path / "a", tmp_path / name], tmp_path / "out")
 

@@ -156,6 +156,9 @@ def sweep_config(task: str, num_updates: int, *, chunk_size: int | None = None,
   # Fixed (not swept) arguments per optimizer, recorded with every result, e.g.
   # optimizer_args.adam = dict(b2=0.999); --config.optimizer_args.adam.b2=0.99 works too.
   config.optimizer_args = ml_collections.ConfigDict()
+  from nesterov_jax.engine import halving  # (it imports this module)
+
+  halving.add_section(config)  # successive halving, off: see engine/halving.py
   return config
 
 

@@ -30,7 +30,7 @@ import ml_collections
 from nesterov_jax.engine import files, provenance
 from nesterov_jax.engine.optimizers import family
 from nesterov_jax.engine.results import (hparam_keys, kind, label, load_run, select_best, selection_key, setting,
-                                         tuning_seeds, with_spread)
+                                         stopped, tuning_seeds, with_spread)
 from nesterov_jax.engine.tasks import task_report
 
 
@@ -51,6 +51,19 @@ def without_momentum(records: list[dict]) -> set[str]:
   return {o for o, m in mus.items() if m == {0.0} and not family(o).uses_momentum}
 
 
+def halving_markdown(records: list[dict]) -> list[str]:
+  """For a run with successive halving: how many points it stopped early, and the
+  config-updates it ran against the whole grid's ([] for a run without)."""
+  if not any("stopped_at" in r for r in records):
+    return []
+  ran = sum(min(r.get("stopped_at", r["num_updates"]), r["num_updates"]) for r in records)
+  full = sum(r["num_updates"] for r in records)
+  early = sum(stopped(r) for r in records)
+  return [f"Successive halving stopped {early} of {len(records)} points early (`stopped_at` in every "
+          f"record; the best ε is chosen among the points that finished): {ran:,} config-updates "
+          f"against the whole grid's {full:,} ({ran / full:.0%}).", ""]
+
+
 def summary_markdown(records: list[dict]) -> str:
   hparams = hparam_keys(records)
   no_mu = without_momentum(records)
@@ -68,6 +81,7 @@ def summary_markdown(records: list[dict]) -> str:
              "Each value: the mean over all seeds run at that ε (min–max, n; and the mean over the "
              "fresh seeds, which did not choose ε, where there are any)."
            + "".join(f" {note}" for note in dict.fromkeys(family(o).note for o in _optimizers(records)) if note), "",
+           *halving_markdown(records),
            "| optimizer | μ_max | " + "".join(f"{h} | " for h in hparams) + "best ε | "
            + " | ".join(outcome) + " | seeds | diverged at best ε |",
            "|---|---|" + "---|" * (len(hparams) + len(outcome) + 3)]
@@ -82,6 +96,9 @@ def summary_markdown(records: list[dict]) -> str:
             "|---|---|---|---|" + "---|" * (len(hparams) + len(outcome) + 1)]
   for r in records:
     div = f"at {r['diverged_at']}" if r["diverged"] else "no"
+    if stopped(r):
+      metric = "" if r.get("stopped_metric") is None else f", metric {r['stopped_metric']:.4g}"
+      div += f"; halving stopped it at {r['stopped_at']}{metric}"
     lines.append(f"| {r['optimizer']} | {mu_text(r)} | {r['learning_rate']:g} | {r['seed']} | "
                  + "".join(f"{r[h]:g} | " for h in hparams)
                  + " | ".join(f"{r[k]:.4g}" for k in outcome) + f" | {div} |")
@@ -238,10 +255,12 @@ def heatmap_figure(records: list[dict], path: pathlib.Path) -> None:
   no_mu = without_momentum(records)
   by = selection_key(records)
   hparams, tuning = hparam_keys(records), tuning_seeds(records)
-  cells = collections.defaultdict(list)
+  cells, halted = collections.defaultdict(list), {}
   for r in records:  # over the seeds that chose ε, where a setting ran several
     if not tuning[setting(r, hparams)] or r["seed"] in tuning[setting(r, hparams)]:
-      cells[(r["optimizer"], r["learning_rate"], r[column])].append(np.nan if r["diverged"] else r[by])
+      cells[(r["optimizer"], r["learning_rate"], r[column])].append(np.nan if r["diverged"] or stopped(r) else r[by])
+      if stopped(r) and not r["diverged"]:  # successive halving stopped it: no final value
+        halted[(r["optimizer"], r["learning_rate"], r[column])] = r["stopped_at"]
   means = {k: float(np.mean(v)) for k, v in cells.items()}
   finite = np.array([v for v in means.values() if np.isfinite(v) and v > 0])
   vmin = finite.min() if finite.size else 1e-3
@@ -257,7 +276,9 @@ def heatmap_figure(records: list[dict], path: pathlib.Path) -> None:
     for (i, j), v in np.ndenumerate(table):
       if (o, lrs[i], mus[j]) not in means:
         continue  # not on the grid (a grid of points gives each setting its own ε)
-      ax.text(j, i, "div" if np.isnan(v) else f"{v:.3g}", ha="center", va="center", fontsize=7,
+      stop = halted.get((o, lrs[i], mus[j]))
+      text = f"stop\n{stop:,}" if stop is not None and np.isnan(v) else "div" if np.isnan(v) else f"{v:.3g}"
+      ax.text(j, i, text, ha="center", va="center", fontsize=7,
               color="k" if np.isnan(v) or v >= np.sqrt(vmin * vmax) else "w")  # NaN cells are blank
     ax.set_xticks(range(len(mus)), [f"{m:g}" for m in mus])
     ax.set_yticks(range(len(lrs)), [f"{lr:g}" for lr in lrs])
@@ -274,7 +295,8 @@ def heatmap_figure(records: list[dict], path: pathlib.Path) -> None:
   choosers = sorted(set().union(*tuning.values()) or {r["seed"] for r in records})
   seeds = f"seed {choosers[0]}" if len(choosers) == 1 else f"mean over seeds {', '.join(map(str, choosers))}"
   fig.suptitle(f"{records[0]['task']}: {what}, {seeds} (the seeds that chose ε)\n"
-               f"(div = diverged; empty = not run{once})", fontsize=9)
+               f"(div = diverged; {'stop N = stopped by successive halving at update N; ' if halted else ''}"
+               f"empty = not run{once})", fontsize=9)
   files.save_figure(fig, path, dpi=130)
   plt.close(fig)
 

@@ -34,7 +34,7 @@ def load_run(workdir: pathlib.Path) -> tuple[list[dict], list[dict]]:
 def hparam_keys(records: list[dict]) -> list[str]:
   """The task's own grid axes: numeric fields besides the core ones and the outcomes."""
   skip = set(CORE) | {"optimizer_args", "diverged", "diverged_at", "num_updates", "precision", "data", "provenance",
-                      "case_passes", "num_train", "selected_by"}
+                      "case_passes", "num_train", "selected_by", "stopped_at", "stopped_metric"}
   return sorted(k for k in records[0] if k not in skip and not k.startswith(("final_", "train_error")))
 
 
@@ -91,13 +91,19 @@ def seed_statistics(values: list[float], seeds: list[int], fresh: set[int]) -> d
           "fresh": float(fresh_x.mean()) if 0 < len(fresh_x) < len(x) else None}
 
 
+def stopped(record: dict) -> bool:
+  """Whether successive halving stopped the point before the end (its finals are NaN)."""
+  return record.get("stopped_at", record["num_updates"]) < record["num_updates"]
+
+
 def select_best(records: list[dict]) -> list[dict]:
   """Per setting, the learning rate with the lowest mean of the run's selection key
   (:func:`selection_key`: the final training error, as the paper selects) over the seeds
   that chose ε (:func:`tuning_seeds`; all seeds where the setting ran one ε).
 
-  A learning rate at which a seed that chose ε diverged is not eligible (the paper reports
-  settings that trained). Returns one summary per setting, sorted by optimizer then μ_max,
+  A learning rate at which a seed that chose ε diverged, or was stopped early by successive
+  halving (``stopped_at`` before ``num_updates``), is not eligible (the paper reports
+  settings that trained, and a stopped point has no final value). Returns one summary per setting, sorted by optimizer then μ_max,
   with, for every outcome (:func:`outcome_keys`), its mean (``k``)
   over all the seeds run at that ε, ``k_std``, ``k_min``, ``k_max`` and ``k_fresh`` (the mean
   over the seeds that did not choose ε, or None); ``seeds`` (n), ``seed_list``,
@@ -125,7 +131,7 @@ def select_best(records: list[dict]) -> list[dict]:
       stats = seed_statistics([r[k] for r in group], seeds, fresh if tuning[key] else set())
       summary.update({k: stats["mean"], **{f"{k}_{name}": v for name, v in stats.items() if name != "mean"}})
     selection = float(np.mean([r[by] for r in choosers]))
-    eligible = not any(r["diverged"] for r in choosers) and np.isfinite(selection)
+    eligible = not any(r["diverged"] or stopped(r) for r in choosers) and np.isfinite(selection)
     summary["selection_value"] = selection if eligible else None
     incumbent = best.get(key)
     if incumbent is None or (eligible and (incumbent["learning_rate"] is None
@@ -166,7 +172,9 @@ MERGEABLE_TASK = ("eval_batch_size", "unroll")
 
 def _protocol(config: dict) -> dict:
   """A run's config.json less what may differ between runs merged into one table."""
-  out = {k: v for k, v in config.items() if k not in MERGEABLE + ("merged_from",)}
+  from nesterov_jax.engine.halving import comparable
+
+  out = {k: v for k, v in comparable(config).items() if k not in MERGEABLE + ("merged_from",)}
   if isinstance(out.get("task"), dict):
     out["task"] = {k: v for k, v in out["task"].items() if k not in MERGEABLE_TASK}
   return out

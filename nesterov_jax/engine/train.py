@@ -30,7 +30,7 @@ import orbax.checkpoint as ocp
 import tqdm
 from jax.experimental import multihost_utils
 
-from nesterov_jax.engine import files, grid, programs, provenance, results
+from nesterov_jax.engine import files, grid, halving, programs, provenance, results
 from nesterov_jax.engine.config import ConfigError, search_from_run
 from nesterov_jax.engine.optimizers import family
 from nesterov_jax.engine.tasks import make_task
@@ -50,7 +50,7 @@ def prepare_workdir(workdir: pathlib.Path, config: ml_collections.ConfigDict) ->
       (workdir / "checkpoints").glob("*"))
   if saved.exists() and started:
     previous = files.read_json(saved)
-    if previous != resolved:
+    if halving.comparable(previous) != halving.comparable(resolved):
       changed = sorted(k for k in set(previous) | set(resolved) if previous.get(k) != resolved.get(k))
       raise ConfigError(
           f"workdir {workdir} holds a different run (fields that differ: {', '.join(changed)}); "
@@ -117,7 +117,7 @@ def _to_host(x) -> np.ndarray:
 
 def fingerprint(config: ml_collections.ConfigDict) -> str:
   """What a checkpoint must match to be resumed from: everything that changes results."""
-  relevant = {k: v for k, v in json.loads(config.to_json_best_effort(sort_keys=True)).items()
+  relevant = {k: v for k, v in halving.comparable(json.loads(config.to_json_best_effort(sort_keys=True))).items()
               if k not in ("checkpoint_every", "eval_every")}
   return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -135,6 +135,7 @@ class _Metrics:
     self.previous_case_passes = None  # and their compute, per grid point
     kept = [m for m in results.load_metrics(path.parent) if resume_step > 0 and m["step"] <= resume_step]
     self.lines = [json.dumps(m) for m in kept]
+    self.records = kept  # the same, parsed (halving's rung metric reads them)
     if kept:
       self.previous_wall_s = kept[-1]["wall_s"]
       self.previous_case_passes = kept[-1].get("case_passes")
@@ -143,13 +144,15 @@ class _Metrics:
 
   def append(self, record: dict) -> None:
     self.lines.append(json.dumps(record))
+    self.records.append(record)
     if self.writer:
       files.write_text(self.path, "".join(line + "\n" for line in self.lines))
 
 
-def _resume(manager, state, config, slots: tuple[int, ...], num_devices: int,
-            workdir: pathlib.Path, writer: bool) -> tuple[int, tuple]:
-  """(update, state) of the newest readable checkpoint, or (0, ``state``) when there is none.
+def _resume(manager, layout_for, config, num_devices: int, workdir: pathlib.Path, writer: bool):
+  """(update, state, meta) of the newest readable checkpoint, or (0, None, None) when there is
+  none; ``layout_for(meta)`` gives the (programs, abstract state) the checkpoint was written
+  for (the whole grid, or the points halving had left running).
 
   A checkpoint that cannot be read (a torn or corrupted write) is reported in one line,
   deleted, and the one before it is used; a run whose every checkpoint is unreadable stops
@@ -158,7 +161,6 @@ def _resume(manager, state, config, slots: tuple[int, ...], num_devices: int,
   """
   where = workdir / "checkpoints"
   steps = sorted(manager.all_steps(), reverse=True)
-  abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, state)
   for i, step in enumerate(steps):
     try:
       meta = manager.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore())).meta
@@ -168,10 +170,11 @@ def _resume(manager, state, config, slots: tuple[int, ...], num_devices: int,
       if meta["fingerprint"] != fingerprint(config):
         raise ConfigError(f"checkpoint at {where} was written by a different "
                           "config; pass another --workdir or delete the checkpoints")
-      if tuple(meta.get("slots", ())) != slots:
+      compiled, abstract = layout_for(meta)
+      if tuple(meta.get("slots", ())) != compiled.slots:
         raise ConfigError(f"checkpoint at {where} holds {meta.get('slots')} grid slots per optimizer "
-                          f"family (its run's device count); this run has {list(slots)} on {num_devices} "
-                          "devices: resume on the same number of devices")
+                          f"family (its run's device count); this run has {list(compiled.slots)} on "
+                          f"{num_devices} devices: resume on the same number of devices")
       try:
         restored = manager.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract))).state
       except Exception as e:  # noqa: BLE001
@@ -179,7 +182,7 @@ def _resume(manager, state, config, slots: tuple[int, ...], num_devices: int,
       else:
         if writer:
           print(f"resuming {workdir} from update {step}", file=sys.stderr)
-        return step, tuple(restored)
+        return step, tuple(restored), meta
     reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
     if i + 1 == len(steps):
       raise ConfigError(f"no readable checkpoint in {where} (update {step}: {reason}); "
@@ -188,7 +191,13 @@ def _resume(manager, state, config, slots: tuple[int, ...], num_devices: int,
       print(f"checkpoint at update {step} is unreadable ({reason}); resuming from update {steps[i + 1]}",
             file=sys.stderr)
     manager.delete(step)
-  return 0, state
+  return 0, None, None
+
+
+def _abstract_state(compiled: programs.Programs):
+  """The shapes, dtypes and shardings of ``compiled``'s state, without computing it."""
+  return jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=compiled.by_point),
+                      jax.eval_shape(compiled.init, compiled.hps))
 
 
 def _host(x) -> np.ndarray:
@@ -203,19 +212,83 @@ def _in_grid_order(compiled: programs.Programs, per_group: tuple[dict, ...]) -> 
                               for d, s in zip(per_group, compiled.slots)], _host) for k in keys}
 
 
+class _Stops:
+  """Successive halving's bookkeeping on the host, per grid point (the whole grid's order):
+  where each point stopped and its rung metric there, and, for points gathered out of the
+  compiled grid, whether they had diverged; with the layouts the run went through. It goes
+  into every checkpoint's metadata, so a resumed run carries on from the same state."""
+
+  def __init__(self, num_points: int, meta: dict | None):
+    meta = (meta or {}).get("halving") or {}
+    none_nan = lambda v: np.nan if v is None else v
+    self.stopped_at = np.array(meta.get("stopped_at", [-1] * num_points), np.int64)
+    self.metric = np.array([none_nan(v) for v in meta.get("metric", [None] * num_points)], np.float64)
+    self.diverged = np.array(meta.get("diverged", [False] * num_points), bool)
+    self.diverged_at = np.array(meta.get("diverged_at", [-1] * num_points), np.int64)
+    self.layouts = list(meta.get("layouts", []))  # [{"from": update, "points": n, "slots": [...]}]
+
+  def running(self) -> np.ndarray:
+    return self.stopped_at < 0
+
+  def meta(self) -> dict:
+    nan_none = lambda v: None if not np.isfinite(v) else float(v)
+    return {"stopped_at": self.stopped_at.tolist(), "metric": [nan_none(v) for v in self.metric],
+            "diverged": self.diverged.tolist(), "diverged_at": self.diverged_at.tolist(), "layouts": self.layouts}
+
+
+def _sub_grid(points: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, np.ndarray]:
+  return {k: v[rows] for k, v in points.items()}
+
+
+def _regather(state, old: programs.Programs, old_rows: np.ndarray, new: programs.Programs, new_rows: np.ndarray):
+  """The states of ``new_rows`` (grid indices), held by ``old`` for ``old_rows``, laid out as
+  ``new``'s smaller grid (each family's rows padded with copies of its first) on ``new``'s
+  devices: every value copied, none recomputed."""
+  where = {int(old_rows[i]): (g, j) for g, group in enumerate(old.groups) for j, i in enumerate(group.rows)}
+  on_host = [jax.tree.map(_to_host, s) for s in state]
+  out = []
+  for group, slots in zip(new.groups, new.slots):
+    picks = [where[int(new_rows[i])] for i in group.rows]
+    g = picks[0][0]  # one family: one of the old groups
+    take = np.array([j for _, j in picks] + [picks[0][1]] * (slots - len(picks)))
+    out.append(jax.tree.map(lambda x: programs.to_global(x[take], new.by_point), on_host[g]))
+  return tuple(out)
+
+
+def _full(values: np.ndarray, rows: np.ndarray, running: np.ndarray, fill) -> np.ndarray:
+  """A compiled grid's values (in ``rows``' order) as the whole grid's, ``fill`` for every point
+  not running."""
+  values = np.asarray(values)
+  out = np.full((len(running),) + values.shape[1:], fill, values.dtype if fill == 0 else np.float64)
+  out[rows] = values
+  out[~running] = fill
+  return out
+
+
 def run(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> list[dict]:
-  """Trains the whole grid; returns (and writes to results.json) one record per grid point."""
+  """Trains the whole grid; returns (and writes to results.json) one record per grid point.
+
+  With ``config.halving`` on, the points that lose at a rung (and those that diverge) stop at
+  that chunk boundary: their records say where (``stopped_at``), and the survivors' states
+  go on in a smaller compiled grid (see engine/halving.py).
+  """
   points = grid.validate(config)
+  plan = halving.plan(config, tuple(points))
   wall_start = time.perf_counter()
   task = make_task(config.task)
   grid.check_axes(config, task, points)
   num_points = len(points["mu_max"])
-  compiled = programs.build(task, config, points)  # builds; compiles at the first call
-  families = [g.family for g in compiled.groups]
+  everything = np.arange(num_points)
+  whole = programs.build(task, config, points)  # builds; compiles at the first call
+  families = [g.family for g in whole.groups]
   for fam in families:
     fam.check_task(config, task)
-  mesh = compiled.by_point.mesh
-  data = jax.tree.map(lambda x: programs.to_global(np.asarray(x), compiled.replicated), task.data)
+  data = jax.tree.map(lambda x: programs.to_global(np.asarray(x), whole.replicated), task.data)
+
+  def layout_for(meta):
+    rows = np.array(meta["rows"]) if meta and "rows" in meta else everything
+    compiled = whole if len(rows) == num_points else programs.build(task, config, _sub_grid(points, rows))
+    return compiled, _abstract_state(compiled)
 
   writer = jax.process_index() == 0
   manager = ocp.CheckpointManager(
@@ -224,16 +297,25 @@ def run(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> list[dict]:
       # writers fail in threads that print a traceback each); a save takes a second or so.
       options=ocp.CheckpointManagerOptions(max_to_keep=2, create=True, enable_async_checkpointing=False))
   with jax.default_matmul_precision(config.precision):
-    state = compiled.init(compiled.hps)
-    start, state = _resume(manager, state, config, compiled.slots, mesh.size, workdir, writer)
+    start, state, meta = _resume(manager, layout_for, config, whole.by_point.mesh.size, workdir, writer)
+    rows = np.array(meta["rows"]) if meta and "rows" in meta else everything
+    compiled = layout_for(meta)[0] if len(rows) < num_points else whole
+    if state is None:
+      state = compiled.init(compiled.hps)
+    stops = _Stops(num_points, meta)
+    if plan and not stops.layouts:
+      stops.layouts.append({"from": 0, "points": num_points, "slots": list(compiled.slots)})
     metrics = _Metrics(workdir / results.METRICS, start, writer)
     wall_start -= metrics.previous_wall_s  # wall times count every session of the run
     case_passes = np.asarray(metrics.previous_case_passes or np.zeros(num_points), np.float64)
     milestones = grid.milestones(config, families)
-    eval_steps = {config.num_updates, *milestones.values()}
+    eval_steps = {config.num_updates, *milestones.values(), *(plan.rungs if plan and plan.metric == "train_error" else ())}
     progress = tqdm.tqdm(total=config.num_updates, initial=start, unit="upd", disable=not writer,
                          desc=f"{task.name} x{num_points}", file=sys.stderr, dynamic_ncols=True)
-    diverged_of = lambda state: compiled.gather([s.diverged for s in state], _host)
+    diverged_of = lambda state: _full(compiled.gather([s.diverged for s in state], _host), rows,
+                                      np.ones(num_points, bool), False).astype(bool)
+    in_grid = lambda per_group, fill: {k: _full(v, rows, stops.running(), fill)
+                                       for k, v in _in_grid_order(compiled, per_group).items()}
     # Every process runs this loop identically: each call below is a collective.
     checkpoints = workdir / "checkpoints"
     try:
@@ -243,35 +325,97 @@ def run(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> list[dict]:
                         "case_passes": case_passes.tolist(), **{k: v.tolist() for k, v in errors.items()}})
       for chunk_start in range(start, config.num_updates, config.chunk_size):
         state, logs = compiled.chunk_at(chunk_start)(state, compiled.hps, data, jnp.int32(chunk_start))
-        logs = _in_grid_order(compiled, logs)
-        case_passes = case_passes + logs.pop("case_passes")
+        passes = in_grid([{"case_passes": d["case_passes"]} for d in logs], 0.0)["case_passes"]
+        logs = in_grid([{k: v for k, v in d.items() if k != "case_passes"} for d in logs], np.nan)
+        case_passes = case_passes + passes
         step = chunk_start + config.chunk_size
         record = {"step": step, "wall_s": round(time.perf_counter() - wall_start, 3),
                   "case_passes": case_passes.tolist(), **{k: v.tolist() for k, v in logs.items()}}
+        errors = None
         if step in eval_steps or (config.eval_every and step % config.eval_every == 0):
-          errors = _in_grid_order(compiled, compiled.evaluate(state, data))
+          errors = in_grid(compiled.evaluate(state, data), np.nan)
           record.update({k: v.tolist() for k, v in errors.items()})
           diverged = diverged_of(state)
           best = np.nanmin(np.where(diverged, np.nan, errors["train_error"]), initial=np.inf)
-          progress.set_postfix(best_train_error=f"{best:.4g}", diverged=int(diverged.sum()))
+          progress.set_postfix(best_train_error=f"{best:.4g}", diverged=int(diverged.sum()),
+                               **({"running": int(stops.running().sum())} if plan else {}))
         metrics.append(record)
+        if plan and step < config.num_updates:
+          state, compiled, rows = _halve(plan, step, stops, state, compiled, rows, diverged_of(state),
+                                         points, metrics.records, errors, task, config)
         if step == config.num_updates or (config.checkpoint_every and step % config.checkpoint_every == 0):
           _save(manager, step, ocp.args.Composite(
               state=ocp.args.StandardSave(state),
               meta=ocp.args.JsonSave({"fingerprint": fingerprint(config), "step": step,
-                                      "slots": list(compiled.slots)})), checkpoints)
+                                      "slots": list(compiled.slots),
+                                      **({"rows": rows.tolist(), "halving": stops.meta()} if plan else {})})),
+                checkpoints)
         progress.update(config.chunk_size)
     finally:  # on any failure too: the bar ends before the error line, and a checkpoint in
       progress.close()  # flight is finished, so the rerun can resume from it
       _finish_saving(manager, checkpoints)
     diverged = diverged_of(state)
-    diverged_at = compiled.gather([s.diverged_at for s in state], _host)
+    diverged_at = _full(compiled.gather([s.diverged_at for s in state], _host), rows,
+                        np.ones(num_points, bool), -1).astype(np.int64)
   if not writer:
     return []
+  if plan:  # the points gathered out of the grid keep what they had when they left
+    gone = np.setdiff1d(everything, rows)
+    diverged[gone], diverged_at[gone] = stops.diverged[gone], stops.diverged_at[gone]
+    files.write_json(workdir / HALVING, _halving_summary(plan, stops, config))
   prov = provenance.record(time.perf_counter() - wall_start)
-  records = _records(config, task, points, results.load_metrics(workdir), diverged, diverged_at, prov, milestones)
+  records = _records(config, task, points, results.load_metrics(workdir), diverged, diverged_at, prov, milestones,
+                     stops if plan else None)
   files.write_json(workdir / results.RESULTS, records)
   return records
+
+
+HALVING = "halving.json"  # in a run directory with halving on: its rungs, layouts and compute
+
+
+def _halve(plan: halving.Plan, step: int, stops: _Stops, state, compiled: programs.Programs, rows: np.ndarray,
+           diverged: np.ndarray, points, lines: list[dict], errors, task, config):
+  """At a chunk boundary: the points that diverged stop, and at a rung the losers of every
+  group; the survivors go on in a program compiled for their number when it needs fewer
+  slots than the one they are in (else the stopped points stay in their slots, frozen and
+  unreported). Returns (state, programs, rows)."""
+  running = stops.running()
+  leaving = running & diverged
+  metric = np.full(len(running), np.nan)
+  if step in plan.rungs:
+    metric = halving.rung_metric(plan, step, lines, errors)
+    keep = halving.survivors(points, metric, diverged, running, plan.eta, plan.axes)
+    leaving = running & ~keep
+  if not leaving.any():
+    return state, compiled, rows
+  stops.stopped_at[leaving] = step
+  stops.metric[leaving] = np.where(diverged[leaving], np.inf, metric[leaving])
+  stops.diverged[leaving] = diverged[leaving]
+  left_at = _full(compiled.gather([s.diverged_at for s in state], _host), rows, np.ones(len(running), bool), -1)
+  stops.diverged_at[leaving] = left_at[leaving]
+  new_rows = np.flatnonzero(stops.running())
+  if len(new_rows) == 0:  # nothing left to run: the frozen grid runs out its updates
+    return state, compiled, rows
+  smaller = programs.build(task, config, _sub_grid(points, new_rows))
+  if smaller.slots == compiled.slots and [g.family.key for g in smaller.groups] == [g.family.key for g in compiled.groups]:
+    return state, compiled, rows
+  stops.layouts.append({"from": step, "points": int(len(new_rows)), "slots": list(smaller.slots)})
+  return _regather(state, compiled, rows, smaller, new_rows), smaller, new_rows
+
+
+def _halving_summary(plan: halving.Plan, stops: _Stops, config) -> dict:
+  """What halving did: the plan, every layout (from which update, how many points, their
+  slots), and the compute: the points' config-updates and the compiled slots' (padding and
+  frozen points included), against the whole grid's."""
+  n, num = config.num_updates, len(stops.stopped_at)
+  run_for = np.where(stops.stopped_at < 0, n, stops.stopped_at)
+  ends = [layout["from"] for layout in stops.layouts[1:]] + [n]
+  slot_updates = sum(sum(layout["slots"]) * (end - layout["from"]) for layout, end in zip(stops.layouts, ends))
+  return {"rungs": list(plan.rungs), "eta": plan.eta, "metric": plan.metric, "window": plan.window,
+          "groups": list(plan.axes or ()), "layouts": stops.layouts,
+          "config_updates": int(run_for.sum()), "slot_updates": int(slot_updates),
+          "full_grid_config_updates": int(n * num), "full_grid_slot_updates": int(n * sum(stops.layouts[0]["slots"])),
+          "finished": int((stops.stopped_at < 0).sum()), "points": num}
 
 
 def load_final_state(workdir: pathlib.Path):
@@ -293,15 +437,20 @@ def load_final_state(workdir: pathlib.Path):
                             "nesterov_jax (one grid layout for all optimizers); rerun to draw from it")
   task = make_task(config.task)
   points = grid.points(config.grid)
-  compiled = programs.build(task, config, points, programs.grid_mesh(1), tuple(meta["slots"]), jit=False)
+  rows = np.array(meta.get("rows", range(len(points["seed"]))))  # halving: the points still running
+  compiled = programs.build(task, config, _sub_grid(points, rows), programs.grid_mesh(1), tuple(meta["slots"]),
+                            jit=False)
   # On this host's first device, whatever devices the run had.
   here = jax.sharding.SingleDeviceSharding(jax.devices()[0])
   abstract = jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=here),
                           jax.eval_shape(compiled.init, compiled.hps))
   state = manager.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract))).state
-  where = {int(i): (g, j) for g, group in enumerate(compiled.groups) for j, i in enumerate(group.rows)}
+  where = {int(rows[i]): (g, j) for g, group in enumerate(compiled.groups) for j, i in enumerate(group.rows)}
 
   def point(i: int) -> programs.TrainState:
+    if i not in where:
+      raise FileNotFoundError(f"grid point {i} of {workdir} was stopped by successive halving; the last "
+                              "checkpoint holds only the points that ran to its update")
     g, j = where[i]
     return jax.tree.map(lambda x: x[j], programs.TrainState(*state[g]))
 
@@ -311,7 +460,7 @@ def load_final_state(workdir: pathlib.Path):
 LOSS_WINDOW = 1000  # final_train_loss: the mean training objective over the last this-many updates
 
 
-def _records(config, task, points, metrics, diverged, diverged_at, prov, milestones) -> list[dict]:
+def _records(config, task, points, metrics, diverged, diverged_at, prov, milestones, stops=None) -> list[dict]:
   evals = {r["step"]: r for r in metrics if "train_error" in r}
   final = evals[config.num_updates]
   window = [m["train_loss"] for m in metrics
@@ -336,5 +485,9 @@ def _records(config, task, points, metrics, diverged, diverged_at, prov, milesto
               "case_passes": final["case_passes"][i], "num_train": task.num_train,
               "num_updates": config.num_updates, "precision": config.precision,
               "data": task.provenance, "provenance": prov})
+    if stops is not None:  # halving: where the point stopped (num_updates: it finished) and its metric there
+      stopped = int(stops.stopped_at[i])
+      r["stopped_at"] = config.num_updates if stopped < 0 else stopped
+      r["stopped_metric"] = None if stopped < 0 or not np.isfinite(stops.metric[i]) else float(stops.metric[i])
     records.append(r)
   return records

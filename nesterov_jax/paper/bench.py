@@ -284,15 +284,70 @@ def interleaved_seconds(runners: dict, chunk: int, repeats: int, windows: int) -
   return seconds
 
 
+def halving_overhead(task, config, num_configs: int, keep: int, chunk: int, windows: int) -> dict:
+  """What a rung of successive halving costs (``train._halve``): gathering ``keep`` of
+  ``num_configs`` points' states into a smaller grid, and compiling that grid's chunk, each
+  against the time of one chunk. Times: medians over ``windows`` (the gather, and a chunk of
+  each size, repeated); the compile: the smaller chunk's first call less its median."""
+  from nesterov_jax.engine import train
+
+  config = ml_collections.ConfigDict(config.to_dict())
+  config.chunk_size = chunk
+  points = _grid(num_configs)
+  big = programs.build(task, config, points)
+  data = jax.device_put(task.data, big.replicated)
+  state = big.init(big.hps)
+
+  def timed(f):
+    begin = time.perf_counter()
+    out = f()
+    jax.block_until_ready(out)
+    return out, time.perf_counter() - begin
+
+  step = [0]
+
+  def chunk_of(compiled):
+    def call():
+      nonlocal state
+      step[0] += chunk
+      return compiled.chunk_at(0)(state, compiled.hps, data, jnp.int32(step[0]))
+    return call
+
+  (state, _), _ = timed(chunk_of(big))  # compiles
+  rows = np.linspace(0, num_configs - 1, keep).round().astype(int)
+  small = programs.build(task, config, {k: v[rows] for k, v in points.items()})
+  full_s, gather_s = [], []
+  for _ in range(windows):
+    (state, _), seconds = timed(chunk_of(big))
+    full_s.append(seconds)
+    _, seconds = timed(lambda: train._regather(state, big, np.arange(num_configs), small, rows))
+    gather_s.append(seconds)
+  state = train._regather(state, big, np.arange(num_configs), small, rows)
+  (state, _), first = timed(chunk_of(small))
+  small_s = []
+  for _ in range(windows):
+    (state, _), seconds = timed(chunk_of(small))
+    small_s.append(seconds)
+  full, small_t, gather = (float(np.median(x)) for x in (full_s, small_s, gather_s))
+  compile_s = max(first - small_t, 0.0)
+  return {"configs": num_configs, "kept": keep, "chunk": chunk, "chunk_s_full": full, "chunk_s_kept": small_t,
+          "gather_s": gather, "gather_s_min": float(min(gather_s)), "gather_s_max": float(max(gather_s)),
+          "compile_s": compile_s, "gather_in_chunks": gather / small_t, "compile_in_chunks": compile_s / small_t,
+          "kept_over_full": small_t / full}
+
+
 def run_bench(grid_sizes: dict[str, list[int]], precisions: list[str], chunk: int, repeats: int,
               rnn_length: int, matmul_size: int, methods: list[str] | None = None,
               rnn_unrolls: tuple[int, ...] = (8,), windows: int = 5,
-              workload_names: tuple[str, ...] | None = None) -> dict:
+              workload_names: tuple[str, ...] | None = None,
+              halving: tuple[tuple[str, int, int], ...] = ()) -> dict:
   """Measures every (workload, precision, grid size, method); returns the rows and ceilings.
 
   ``grid_sizes`` maps a workload (or its kind, "rnn") to its grid sizes. The RNN's engine
   runs once per ``rnn_unrolls`` value (the scan's unroll factor). The one-device engine runs
-  only where there is more than one device; PyTorch where it is importable.
+  only where there is more than one device; PyTorch where it is importable. ``halving``:
+  (workload or "rnn", grid size, points kept) of which to measure a rung's overhead
+  (:func:`halving_overhead`), at the first precision.
   """
   start = time.perf_counter()
   ceilings = {p: matmul_ceiling(p, matmul_size) for p in precisions}
@@ -330,7 +385,18 @@ def run_bench(grid_sizes: dict[str, list[int]], precisions: list[str], chunk: in
           for row in cell:
             print(_row_line(row), flush=True)
           rows += cell
-  return {"rows": rows, "gauss_newton": gauss_newton, "matmul_ceiling_tflops": ceilings,
+  rungs = []
+  for name, (task, config, _) in workloads(rnn_length, rnn_unrolls[0]).items():
+    for wanted, num_configs, keep in halving:
+      if wanted in (name, "rnn" if name.startswith("rnn") else name):
+        with jax.default_matmul_precision(precisions[0]):
+          rungs.append({"workload": name, "precision": precisions[0],
+                        **halving_overhead(task, config, num_configs, keep, chunk, windows)})
+        r = rungs[-1]
+        print(f"{name:>9} halving {num_configs} → {keep}: gather {r['gather_s'] * 1e3:.1f} ms "
+              f"({r['gather_in_chunks']:.2f} chunks), compile {r['compile_s']:.2f} s "
+              f"({r['compile_in_chunks']:.1f} chunks of {chunk} updates)", flush=True)
+  return {"rows": rows, "gauss_newton": gauss_newton, "halving": rungs, "matmul_ceiling_tflops": ceilings,
           "matmul_size": matmul_size, "windows": windows, "repeats": repeats, "chunk": chunk,
           "provenance": provenance.record(time.perf_counter() - start)}
 
@@ -397,6 +463,19 @@ def markdown(result: dict) -> str:
   for r in result.get("gauss_newton", []):
     lines.append(f"| {r['workload']} | {r['precision']} | {r['gradient_us']:.0f} | {r['gv_us']:.0f} | "
                  f"{r['gv_over_gradient']:.2f} | {r['gv_first_over_gradient']:.2f} |")
+  if result.get("halving"):
+    lines += ["", "## Successive halving: what a rung costs", "",
+              "At a rung the survivors' states are gathered into a smaller grid (`train._regather`: every "
+              "array to the host and back, resharded), whose chunk program compiles once. Each cost against "
+              "one chunk of the smaller grid; medians over the windows (the gather's range in brackets).", "",
+              "| workload | precision | configs → kept | chunk (updates) | chunk s, full | chunk s, kept | "
+              "gather ms (range) | gather / chunk | compile s | compile / chunk |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in result["halving"]:
+      lines.append(f"| {r['workload']} | {r['precision']} | {r['configs']} → {r['kept']} | {r['chunk']} | "
+                   f"{r['chunk_s_full']:.3g} | {r['chunk_s_kept']:.3g} | {r['gather_s'] * 1e3:.1f} "
+                   f"({r['gather_s_min'] * 1e3:.1f}–{r['gather_s_max'] * 1e3:.1f}) | {r['gather_in_chunks']:.2f} | "
+                   f"{r['compile_s']:.2f} | {r['compile_in_chunks']:.1f} |")
   return "\n".join(lines) + "\n"
 
 
@@ -404,11 +483,13 @@ def markdown(result: dict) -> str:
 PRESETS = {
     # seconds, for the tests and the GPU script's dry run
     "quick": ({"mnist_ae": [2], "rnn": [2]},
-              dict(chunk=2, repeats=1, windows=2, rnn_length=20, matmul_size=256, precisions=["highest"])),
+              dict(chunk=2, repeats=1, windows=2, rnn_length=20, matmul_size=256, precisions=["highest"],
+                   halving=(("rnn", 2, 1),))),
     # a CPU: the grid sizes the committed CPU runs use (RNN 7-22 points, autoencoders 5-30);
     # one precision, as the CPU computes fp32 at either
     "cpu": ({"mnist_ae": [1, 4, 30], "curves_ae": [4, 30], "rnn": [1, 16]},
-            dict(chunk=10, repeats=2, windows=5, rnn_length=80, matmul_size=1024, precisions=["highest"])),
+            dict(chunk=10, repeats=2, windows=5, rnn_length=80, matmul_size=1024, precisions=["highest"],
+                 halving=(("rnn", 16, 8), ("curves_ae", 30, 10)))),
     # a GPU, everything
     "gpu": ({"mnist_ae": [1, 54, 128], "curves_ae": [54], "rnn": [1, 32, 256]},
             dict(chunk=50, repeats=3, windows=5, rnn_length=200, matmul_size=8192, rnn_unrolls=(8, 1, 32),
