@@ -6,6 +6,7 @@
     nesterov-jax run configs/curves_ae.py:modern_seeds # Adam, RMSProp at seeds 1, 2, to merge
     nesterov-jax run configs/curves_ae.py:updates_250k # 250,000 updates: μ_max 0.99-0.999 long enough to apply
     nesterov-jax run configs/curves_ae.py:pilot        # the paper's six ε, 10,000 updates
+    nesterov-jax run configs/curves_ae.py:pilot_halving # the pilot, losing ε stopped at rungs (successive halving)
     nesterov-jax run configs/curves_ae.py:full         # the paper's protocol exactly (GPU: hours)
     nesterov-jax run configs/curves_ae.py:smoke        # seconds, for the tests
 

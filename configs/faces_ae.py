@@ -4,6 +4,7 @@
     nesterov-jax run configs/faces_ae.py:modern_15k   # Adam, RMSProp (not in the paper) on updates_15k's protocol
     nesterov-jax run configs/faces_ae.py:seeds        # seeds 1, 2 at each setting's 15,000-update best ε, to merge
     nesterov-jax run configs/faces_ae.py:pilot        # the paper's six ε, 3,000 updates
+    nesterov-jax run configs/faces_ae.py:pilot_halving # the pilot, losing ε stopped at rungs (successive halving)
     nesterov-jax run configs/faces_ae.py:full         # the paper's protocol exactly
     nesterov-jax run configs/faces_ae.py:smoke        # seconds, for the tests
 

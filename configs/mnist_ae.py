@@ -5,6 +5,7 @@
     nesterov-jax run configs/mnist_ae.py:seeds        # seeds 1, 2 at each setting's 30,000-update best ε, to merge
     nesterov-jax run configs/mnist_ae.py:modern_seeds # Adam at seeds 1, 2, to merge
     nesterov-jax run configs/mnist_ae.py:pilot        # the paper's six ε, 5,000 updates
+    nesterov-jax run configs/mnist_ae.py:pilot_halving # the pilot, losing ε stopped at rungs (successive halving)
     nesterov-jax run configs/mnist_ae.py:full         # the paper's protocol exactly (set task.data_dir)
     nesterov-jax run configs/mnist_ae.py:smoke        # seconds, for the tests
 

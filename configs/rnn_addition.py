@@ -8,6 +8,7 @@
     nesterov-jax run configs/rnn_addition.py:seeds         # seeds 1-3 at CHOSEN_LEARNING_RATES, to merge
     nesterov-jax run configs/rnn_addition.py:modern_seeds  # Adam, RMSProp at seeds 1-3, to merge
     nesterov-jax run configs/rnn_addition.py:pilot         # 5 ε, 10,000 updates
+    nesterov-jax run configs/rnn_addition.py:pilot_halving # the pilot, losing ε stopped at rungs (successive halving)
     nesterov-jax run configs/rnn_addition.py:full          # the paper's protocol exactly (112 runs)
     nesterov-jax run configs/rnn_addition.py:smoke         # seconds, for the tests
 

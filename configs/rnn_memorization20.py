@@ -7,6 +7,7 @@
     nesterov-jax run configs/rnn_memorization20.py:modern_paper_length  # Adam, RMSProp (not in the paper), to merge
     nesterov-jax run configs/rnn_memorization20.py:seeds         # seeds 1-3 at CHOSEN_LEARNING_RATES, to merge
     nesterov-jax run configs/rnn_memorization20.py:pilot         # 5 ε, 10,000 updates
+    nesterov-jax run configs/rnn_memorization20.py:pilot_halving # the pilot, losing ε stopped at rungs (successive halving)
     nesterov-jax run configs/rnn_memorization20.py:full          # the paper's protocol exactly (112 runs)
     nesterov-jax run configs/rnn_memorization20.py:smoke         # seconds, for the tests
 

@@ -15,17 +15,17 @@ from nesterov_jax.engine.optimizers import family
 
 CONFIGS = pathlib.Path(__file__).parents[1] / "configs"
 PRESETS = {
-    "curves_ae": ("full", "pilot", "updates_50k", "modern_50k", "seeds", "modern_seeds", "updates_250k", "smoke"),
-    "mnist_ae": ("full", "pilot", "updates_30k", "modern_30k", "seeds", "modern_seeds", "smoke"),
-    "faces_ae": ("full", "pilot", "updates_15k", "modern_15k", "seeds", "smoke"),
+    "curves_ae": ("full", "pilot", "pilot_halving", "updates_50k", "modern_50k", "seeds", "modern_seeds", "updates_250k", "smoke"),
+    "mnist_ae": ("full", "pilot", "pilot_halving", "updates_30k", "modern_30k", "seeds", "modern_seeds", "smoke"),
+    "faces_ae": ("full", "pilot", "pilot_halving", "updates_15k", "modern_15k", "seeds", "smoke"),
     "curves_init_scale": ("full", "updates_50k", "smoke"),
-    "rnn_addition": ("full", "pilot", "paper_length", "paper_length_nag", "paper_length_cm", "modern_paper_length",
+    "rnn_addition": ("full", "pilot", "pilot_halving", "paper_length", "paper_length_nag", "paper_length_cm", "modern_paper_length",
                      "seeds", "modern_seeds", "smoke"),
-    "rnn_multiplication": ("full", "pilot", "paper_length", "paper_length_nag", "paper_length_cm", "modern_paper_length",
+    "rnn_multiplication": ("full", "pilot", "pilot_halving", "paper_length", "paper_length_nag", "paper_length_cm", "modern_paper_length",
                            "seeds", "modern_seeds", "smoke"),
-    "rnn_memorization5": ("full", "pilot", "paper_length", "paper_length_nag", "paper_length_cm", "modern_paper_length",
+    "rnn_memorization5": ("full", "pilot", "pilot_halving", "paper_length", "paper_length_nag", "paper_length_cm", "modern_paper_length",
                           "seeds", "smoke"),
-    "rnn_memorization20": ("full", "pilot", "paper_length", "paper_length_nag", "paper_length_cm", "modern_paper_length",
+    "rnn_memorization20": ("full", "pilot", "pilot_halving", "paper_length", "paper_length_nag", "paper_length_cm", "modern_paper_length",
                            "seeds", "smoke"),
     "hf_curves": ("full", "shortened", "smoke"),
     "hf_mnist": ("full", "shortened", "smoke"),
@@ -78,6 +78,8 @@ def _shrunk(run):
       if field in run.task:
         run.task[field] = min(run.task[field], size)
     run.num_updates = run.chunk_size = run.eval_every = run.checkpoint_every = 1
+    if "halving" in run:  # no rung fits in one update
+      run.halving.eta = 0.0
     g = run.grid
     if g.get("points"):
       g.points = tuple(g.points[:1])

@@ -40,6 +40,21 @@ def check_preset(preset: str, presets: tuple[str, ...] = PRESETS) -> None:
     raise ValueError(f"presets are {', '.join(presets)}")
 
 
+# The pilots with successive halving (``pilot_halving``): at updates 2,000 and 5,000 every
+# setting keeps the better half of its ε (at least one), ranked by the training objective over
+# the trailing 1,000 updates.
+HALVING_PILOT = dict(eta=2.0, rungs=(2000, 5000), window=1000, metric="train_loss")
+
+
+def with_halving(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+  """``config`` (a pilot) with :data:`HALVING_PILOT`'s successive halving (the rungs within
+  its updates: a 3,000- or 5,000-update pilot has one, at 2,000)."""
+  for field, value in HALVING_PILOT.items():
+    config.halving[field] = value
+  config.halving.rungs = tuple(r for r in HALVING_PILOT["rungs"] if r < config.num_updates)
+  return config
+
+
 def autoencoder(task_name: str) -> ml_collections.ConfigDict:
   """Section 3's protocol for ``task_name`` ∈ {curves_ae, mnist_ae, faces_ae}, exactly."""
   config = sweep_config(task_name, AE_UPDATES, chunk_size=1000, eval_every=25_000, checkpoint_every=25_000)
@@ -111,6 +126,7 @@ def autoencoder_preset(task_name: str, preset: str, *, pilot_updates: int, run_u
   - ``pilot``: the first ``pilot_updates`` updates' worth of protocol, the paper's six ε,
     μ_max ∈ {0, 0.9, 0.99}: below 12,250 updates μ_max 0.995 and 0.999 follow 0.99's
     schedule exactly, so their runs would be 0.99's.
+  - ``pilot_halving``: ``pilot`` with successive halving (:data:`HALVING_PILOT`).
   - ``modern_{N}k``: the optimizers the paper did not run (:func:`modern`) for
     ``run_updates`` updates, beside ``updates_{N}k``.
   - ``updates_{N}k``: ``run_updates`` updates, the settings of ``run_mu_max`` (NAG and CM),
@@ -126,7 +142,7 @@ def autoencoder_preset(task_name: str, preset: str, *, pilot_updates: int, run_u
     updates on the same schedule, so that Eq. 5 reaches every μ_max and holds it.
   """
   long_preset = f"updates_{long_updates // 1000}k" if long_updates else None
-  check_preset(preset, ("full", "pilot", f"updates_{run_updates // 1000}k", f"modern_{run_updates // 1000}k",
+  check_preset(preset, ("full", "pilot", "pilot_halving", f"updates_{run_updates // 1000}k", f"modern_{run_updates // 1000}k",
                         *(("seeds",) if best_learning_rates else ()), *(("modern_seeds",) if modern_learning_rates else ()),
                         *((long_preset,) if long_preset else ()), "smoke"))
   if preset in ("seeds", "modern_seeds"):
@@ -139,6 +155,8 @@ def autoencoder_preset(task_name: str, preset: str, *, pilot_updates: int, run_u
     config.grid.points = tuple((opt, mu, lr) for (opt, mu), lr in chosen.items())
     config.grid.seeds = AE_MORE_SEEDS
     return config
+  if preset == "pilot_halving":
+    return with_halving(autoencoder_preset(task_name, "pilot", pilot_updates=pilot_updates, run_updates=run_updates))
   if preset == long_preset:
     config = autoencoder_preset(task_name, f"updates_{run_updates // 1000}k", pilot_updates=pilot_updates,
                                 run_updates=run_updates, chosen_learning_rates=chosen_learning_rates,
@@ -201,7 +219,7 @@ def modern(config: ml_collections.ConfigDict, num_updates: int,
 
 
 RNN_PRESETS = ("paper_length", "paper_length_nag", "paper_length_cm", "modern_paper_length", "seeds",
-               "modern_seeds", "pilot", "full", "smoke")
+               "modern_seeds", "pilot", "pilot_halving", "full", "smoke")
 # The seeds that join a protocol's seed-0 runs at each setting's chosen ε: the paper averaged
 # Table 5 over 4 seeds.
 MORE_SEEDS = (1, 2, 3)
@@ -220,6 +238,7 @@ def rnn_preset(problem: str, length: int, preset: str,
     first 10,000 updates, errors on 2,000 fixed sequences; its summary ranks each setting's
     ε by the training objective over the last 1000 updates. It shows which ε diverge, and
     whether 10,000 updates are enough to choose among the rest.
+  - ``pilot_halving``: ``pilot`` with successive halving (:data:`HALVING_PILOT`).
   - ``paper_length``: 50,000 updates, seed 0, ``paper_length_learning_rates`` (the paper's
     grid less what the pilot showed diverging), each setting's ε chosen at the end by the
     paper's rule (the lowest final training error).
@@ -235,6 +254,8 @@ def rnn_preset(problem: str, length: int, preset: str,
   - ``smoke``: seconds, for the tests.
   """
   check_preset(preset, RNN_PRESETS)
+  if preset == "pilot_halving":
+    return with_halving(rnn_preset(problem, length, "pilot", paper_length_learning_rates, smoke_length))
   config = rnn(problem, length)
   if preset.endswith("seeds"):
     chosen = chosen_learning_rates if preset == "seeds" else modern_learning_rates
