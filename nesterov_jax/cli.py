@@ -74,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
   distributed.add_argument("--process-id", type=int)
   report_cmd = commands.add_parser("report", help="tables and plots from a run directory")
   report_cmd.add_argument("workdir", type=pathlib.Path)
+  report_cmd.add_argument("--against", type=pathlib.Path, metavar="FULL_RUN",
+                          help="for a run with successive halving: the same grid run in full; writes "
+                               "halving_vs_full.md (the ε each chose, the compute, the wall time)")
   merge_cmd = commands.add_parser(
       "merge", help="one report from several finished runs of one protocol (more seeds, a split grid)")
   merge_cmd.add_argument("out", type=pathlib.Path, help="the merged run directory to write")
@@ -127,6 +130,10 @@ def _command(args, extra: list[str], parser) -> int:
     experiment = _experiment(files.read_json(config_path)) if config_path.exists() else None
     # An experiment with its own comparison (hf_comparison) reports it; a sweep gets the engine's.
     (getattr(experiment, "write_report", None) or report.write_report)(args.workdir)
+    if args.against is not None:
+      files.write_text(args.workdir / report.HALVING_COMPARISON,
+                       report.halving_comparison_markdown(args.workdir, args.against))
+      print(f"wrote {args.workdir / report.HALVING_COMPARISON}")
     return 0
   if args.command == "merge":
     from nesterov_jax.engine import results

@@ -258,3 +258,20 @@ def test_a_stopped_point_is_never_the_best_even_with_a_value():
              {**base, "learning_rate": 0.01, "stopped_at": 50, "final_train_error": 0.1}]
   (best,) = results.select_best(records)
   assert best["learning_rate"] == 0.1
+
+
+def test_the_comparison_with_the_full_grid_gives_each_settings_choice_and_the_compute(runs):
+  from nesterov_jax.engine.report import halving_comparison_markdown
+
+  full_dir, full, halved_dir, halved, _ = runs
+  text = halving_comparison_markdown(halved_dir, full_dir)
+  assert "share their protocol but for halving" in text
+  chosen = lambda recs: {s["optimizer"]: s["learning_rate"] for s in results.select_best(recs)}
+  same = sum(chosen(full)[o] == chosen(halved)[o] for o in chosen(full))
+  assert f"Same ε in {same} of 2 settings. Config-updates: 1,400 against 2,400 (58%)." in text
+  rows = [line for line in text.splitlines() if line.startswith(("| CM", "| NAG"))]
+  assert len(rows) == 2
+  for row in rows:
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert (cells[5] == "yes") == (cells[1] == cells[3])
+    assert (cells[6] == "—") == (cells[5] == "yes")  # a cost only where the choices differ

@@ -332,3 +332,60 @@ def write_report(workdir: pathlib.Path) -> None:
   hook = task_report(config.task.name) if config is not None else None
   extra = hook(workdir, records, config) if hook is not None else []
   print(f"wrote {workdir}/" + ", ".join(["summary.md", *plots, *extra]))
+
+
+HALVING_COMPARISON = "halving_vs_full.md"
+
+
+def halving_comparison_markdown(halved_dir: pathlib.Path, full_dir: pathlib.Path) -> str:
+  """A run with successive halving beside the same grid run in full: per setting, the ε each
+  chose, and where they differ what the halved choice costs, measured in the full run (the
+  full run's final value at halving's ε less its value at its own best ε: on CPU the two runs'
+  trajectories are the same up to each stop); then the compute and the wall time of each."""
+  from nesterov_jax.engine.halving import comparable
+  from nesterov_jax.engine.results import _protocol
+
+  halved, _ = load_run(halved_dir)
+  full, _ = load_run(full_dir)
+  configs = [files.read_json(pathlib.Path(d) / "config.json") for d in (halved_dir, full_dir)]
+  a, b = (_protocol({k: v for k, v in comparable(c).items() if k != "halving"}) for c in configs)
+  differ = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+  by = selection_key(full)
+  hparams = hparam_keys(full)
+  value_in_full = {(setting(r, hparams), r["learning_rate"], r["seed"]): r[by] for r in full}
+  best_full = {setting(s, hparams): s for s in select_best(full)}
+  lines = [f"# Successive halving against the full grid: {halved[0]['task']}", "",
+           f"Halving: `{halved_dir}`. {provenance.records_markdown(halved).strip()}", "",
+           f"Full grid: `{full_dir}`. {provenance.records_markdown(full).strip()}", "",
+           ("The two runs share their protocol but for halving." if not differ else
+            f"The runs' configs differ, besides halving, in: {', '.join(differ)}.")
+           + f" Each setting's ε is chosen by `{by}` (mean over seeds); where the two choose differently, "
+           f"the cost is the full run's `{by}` at halving's ε less at its own.", "",
+           "| setting | full: best ε | full: value | halving: best ε | halving: value | same ε | cost in the full run |",
+           "|---|---|---|---|---|---|---|"]
+  same = 0
+  for s in select_best(halved):
+    key = setting(s, hparams)
+    f = best_full.get(key)
+    if f is None:
+      continue
+    lr_h, lr_f = s["learning_rate"], f["learning_rate"]
+    show = lambda lr: "all diverged" if lr is None else f"{lr:g}"
+    agree = lr_h == lr_f
+    same += agree
+    if agree or lr_h is None or lr_f is None:
+      cost = "—" if agree else "n/a"
+    else:
+      at_h = np.mean([v for (k, lr, _), v in value_in_full.items() if k == key and lr == lr_h])
+      cost = f"{at_h - f['selection_value']:+.4g} ({at_h:.4g} against {f['selection_value']:.4g})"
+    value = lambda x: "—" if x.get("selection_value") is None else f"{x['selection_value']:.4g}"
+    lines.append(f"| {label(s, mu_name(halved, halved_dir))} | {show(lr_f)} | {value(f)} | {show(lr_h)} | "
+                 f"{value(s)} | {'yes' if agree else '**no**'} | {cost} |")
+  ran = sum(min(r.get("stopped_at", r["num_updates"]), r["num_updates"]) for r in halved)
+  whole = sum(r["num_updates"] for r in full)
+  wall_h, wall_f = halved[0]["provenance"]["wall_time_s"], full[0]["provenance"]["wall_time_s"]
+  lines += ["", f"Same ε in {same} of {len(best_full)} settings. Config-updates: {ran:,} against {whole:,} "
+            f"({ran / whole:.0%}). Wall time: {wall_h / 60:.1f} min against {wall_f / 60:.1f} min "
+            f"({wall_h / wall_f:.0%}; each run's own, on the machine its provenance names: a ratio of "
+            "two sessions, not one measurement).", ""]
+  return "\n".join(lines)
