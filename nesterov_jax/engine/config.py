@@ -8,7 +8,6 @@ A config file defines ``get_config(preset)`` returning an ``ml_collections.Confi
 from __future__ import annotations
 
 import ast
-import math
 import importlib
 import importlib.util
 import json
@@ -20,11 +19,10 @@ from collections.abc import Sequence
 
 import ml_collections
 
-from nesterov_jax.engine import files
-
-
-class ConfigError(ValueError):
-  """A config file, preset or override that cannot be used; the message says why."""
+from nesterov_jax.engine import files, halving
+# The one-line errors and field checks live in engine/checks.py (halving, below this module,
+# uses them too); they are re-exported here, where every other module imports them from.
+from nesterov_jax.engine.checks import ConfigError, check_number, check_numbers, check_string  # noqa: F401
 
 
 def _load_module(path: pathlib.Path):
@@ -156,8 +154,6 @@ def sweep_config(task: str, num_updates: int, *, chunk_size: int | None = None,
   # Fixed (not swept) arguments per optimizer, recorded with every result, e.g.
   # optimizer_args.adam = dict(b2=0.999); --config.optimizer_args.adam.b2=0.99 works too.
   config.optimizer_args = ml_collections.ConfigDict()
-  from nesterov_jax.engine import halving  # (it imports this module)
-
   halving.add_section(config)  # successive halving, off: see engine/halving.py
   return config
 
@@ -242,39 +238,3 @@ def load_object(field: str, spec: str):
   if not callable(target):
     raise ConfigError(f"config field {field} = {spec!r}: {attribute!r} is not callable")
   return target
-
-
-def _is_number(value) -> bool:
-  return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def check_number(field: str, value, *, integer: bool = False, low: float | None = None,
-                 high: float | None = None, low_open: bool = False, high_open: bool = False) -> None:
-  """Raises a one-line :class:`ConfigError` naming ``field`` unless ``value`` is a finite
-  number (an integer with ``integer``) in the range [``low``, ``high``] (ends open as asked)."""
-  ok = _is_number(value) and math.isfinite(value) and (not integer or float(value).is_integer())
-  ok = ok and (low is None or (value > low if low_open else value >= low))
-  ok = ok and (high is None or (value < high if high_open else value <= high))
-  if not ok:
-    kind = "an integer" if integer else "a finite number"
-    bounds = []
-    show = lambda b: f"{int(b):,}" if integer else f"{b:g}"
-    if low is not None:
-      bounds.append(f"{'>' if low_open else '≥'} {show(low)}")
-    if high is not None:
-      bounds.append(f"{'<' if high_open else '≤'} {show(high)}")
-    raise ConfigError(f"config field {field} = {value!r}: must be {kind}" + (f" {' and '.join(bounds)}" if bounds else ""))
-
-
-def check_numbers(field: str, values, **bounds) -> None:
-  """:func:`check_number` for each element of a tuple field (which must be a tuple or list)."""
-  if not isinstance(values, (tuple, list)):
-    raise ConfigError(f"config field {field} = {values!r}: must be a tuple of values")
-  for v in values:
-    check_number(field, v, **bounds)
-
-
-def check_string(field: str, value, choices: Sequence[str] | None = None) -> None:
-  if not isinstance(value, str) or (choices is not None and value not in choices):
-    allowed = f"one of {', '.join(map(repr, choices))}" if choices is not None else "a string"
-    raise ConfigError(f"config field {field} = {value!r}: must be {allowed}")

@@ -28,7 +28,7 @@ from typing import NamedTuple
 import ml_collections
 import numpy as np
 
-from nesterov_jax.engine.config import ConfigError, check_number, check_string
+from nesterov_jax.engine.checks import ConfigError, check_number, check_string
 
 COMPARED = ("learning_rate", "seed")  # the axes that do not separate one group from another
 
