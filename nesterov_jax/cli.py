@@ -77,13 +77,16 @@ def main(argv: list[str] | None = None) -> int:
   report_cmd.add_argument("--against", type=pathlib.Path, metavar="FULL_RUN",
                           help="for a run with successive halving: the same grid run in full; writes "
                                "halving_vs_full.md (the ε each chose, the compute, the wall time)")
+  report_cmd.add_argument("--timing", type=pathlib.Path, metavar="SHORT_FULL_RUN",
+                          help="with --against: a short run (three chunks or more) of the same full grid on the "
+                               "halving run's machine, whose chunk times estimate the full grid's wall time there")
   merge_cmd = commands.add_parser(
       "merge", help="one report from several finished runs of one protocol (more seeds, a split grid)")
   merge_cmd.add_argument("out", type=pathlib.Path, help="the merged run directory to write")
   merge_cmd.add_argument("workdirs", type=pathlib.Path, nargs="+", help="the finished run directories")
   bench_cmd = commands.add_parser("bench", help="engine vs naive optax vmap vs a sequential loop")
   bench_cmd.add_argument("--out", type=pathlib.Path, help="write bench.json and bench.md here")
-  bench_cmd.add_argument("--preset", choices=("quick", "cpu", "gpu", "gpu_check"),
+  bench_cmd.add_argument("--preset", choices=("quick", "cpu", "halving", "gpu", "gpu_check"),
                          help="what to measure (default: gpu on an accelerator, else cpu; quick: seconds)")
   args, extra = parser.parse_known_args(argv)
   if args.command != "run" and extra:
@@ -132,7 +135,7 @@ def _command(args, extra: list[str], parser) -> int:
     (getattr(experiment, "write_report", None) or report.write_report)(args.workdir)
     if args.against is not None:
       files.write_text(args.workdir / report.HALVING_COMPARISON,
-                       report.halving_comparison_markdown(args.workdir, args.against))
+                       report.halving_comparison_markdown(args.workdir, args.against, args.timing))
       print(f"wrote {args.workdir / report.HALVING_COMPARISON}")
     return 0
   if args.command == "merge":

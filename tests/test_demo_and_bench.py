@@ -71,3 +71,17 @@ def test_benchmark_quick_preset_runs_every_method_and_writes_its_table(tmp_path)
   assert "## Successive halving: what a rung costs" in text
   (gn,) = result["gauss_newton"]  # the Hessian-free row: one G·v against one gradient
   assert gn["gv_over_gradient"] == pytest.approx(gn["gv_us"] / gn["gradient_us"], rel=1e-9)
+
+
+def test_a_bench_of_halving_rows_alone_writes_only_its_own_table():
+  # The `halving` preset measures rungs and nothing else: no empty method table, no HF heading.
+  rung = {"workload": "rnn_T80", "precision": "highest", "configs": 35, "kept": 14, "chunk": 10,
+          "chunk_s_full": 2.0, "chunk_s_kept": 1.0, "gather_s": 0.05, "gather_s_min": 0.04, "gather_s_max": 0.06,
+          "compile_s": 3.0, "gather_in_chunks": 0.05, "compile_in_chunks": 3.0}
+  text = bench.markdown({"rows": [], "gauss_newton": [], "halving": [rung], "matmul_ceiling_tflops": {"highest": 0.2},
+                         "matmul_size": 1024, "windows": 5, "repeats": 2, "chunk": 10,
+                         "provenance": {"command": "nesterov-jax bench --preset halving", "commit": "abc",
+                                        "device": "2 x CPU", "wall_time_s": 1.0, "finished_utc": "now",
+                                        "versions": {"jax": "0", "optax": "0"}}})
+  assert "| rnn_T80 | highest | 35 → 14 | 10 | 2 | 1 | 50.0 (40.0–60.0) | 0.05 | 3.00 | 3.0 |" in text
+  assert "| workload | precision | configs | method |" not in text and "Hessian-free" not in text

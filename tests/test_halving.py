@@ -275,3 +275,24 @@ def test_the_comparison_with_the_full_grid_gives_each_settings_choice_and_the_co
     cells = [c.strip() for c in row.strip("|").split("|")]
     assert (cells[5] == "yes") == (cells[1] == cells[3])
     assert (cells[6] == "—") == (cells[5] == "yes")  # a cost only where the choices differ
+
+
+def test_the_full_grids_wall_time_is_estimated_from_the_halving_runs_own_full_size_chunks(tmp_path):
+  from nesterov_jax.engine.report import full_grid_wall_estimate
+
+  # Step 0 at 10 s; chunks of 100 at full size end at 110 s (the compile), 150 s, 200 s; the grid
+  # shrinks at update 300; the run's last chunk ends at 250 s and the run at 260 s.
+  walls = {0: 10, 100: 110, 200: 150, 300: 200, 400: 250}
+  (tmp_path / "metrics.jsonl").write_text("".join(f'{{"step": {s}, "wall_s": {w}}}\n' for s, w in walls.items()))
+  (tmp_path / "halving.json").write_text('{"layouts": [{"from": 0}, {"from": 300}]}')
+  (tmp_path / "results.json").write_text('[{"provenance": {"wall_time_s": 260}}]')
+  # 110 (as it ran) + 300 updates at 90 s per 200 + the 10 s after the last chunk.
+  assert full_grid_wall_estimate(tmp_path) == pytest.approx(110 + 3 * 45 + 10)
+  (tmp_path / "halving.json").write_text('{"layouts": [{"from": 0}, {"from": 100}]}')
+  assert full_grid_wall_estimate(tmp_path) is None  # one full-size chunk: its compile cannot be told apart
+  # Then a short run of the full grid on the same machine gives the time per update: 66 s per 200.
+  timing = tmp_path / "timing"
+  timing.mkdir()
+  (timing / "metrics.jsonl").write_text("".join(f'{{"step": {s}, "wall_s": {w}}}\n' for s, w in
+                                                {0: 5, 100: 80, 200: 110, 300: 146}.items()))
+  assert full_grid_wall_estimate(tmp_path, timing) == pytest.approx(110 + 3 * 33 + 10)

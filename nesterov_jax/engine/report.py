@@ -337,7 +337,8 @@ def write_report(workdir: pathlib.Path) -> None:
 HALVING_COMPARISON = "halving_vs_full.md"
 
 
-def halving_comparison_markdown(halved_dir: pathlib.Path, full_dir: pathlib.Path) -> str:
+def halving_comparison_markdown(halved_dir: pathlib.Path, full_dir: pathlib.Path,
+                                timing_dir: pathlib.Path | None = None) -> str:
   """A run with successive halving beside the same grid run in full: per setting, the ε each
   chose, and where they differ what the halved choice costs, measured in the full run (the
   full run's final value at halving's ε less its value at its own best ε: on CPU the two runs'
@@ -387,5 +388,54 @@ def halving_comparison_markdown(halved_dir: pathlib.Path, full_dir: pathlib.Path
   lines += ["", f"Same ε in {same} of {len(best_full)} settings. Config-updates: {ran:,} against {whole:,} "
             f"({ran / whole:.0%}). Wall time: {wall_h / 60:.1f} min against {wall_f / 60:.1f} min "
             f"({wall_h / wall_f:.0%}; each run's own, on the machine its provenance names: a ratio of "
-            "two sessions, not one measurement).", ""]
-  return "\n".join(lines)
+            "two sessions, not one measurement)."]
+  estimate = full_grid_wall_estimate(halved_dir, timing_dir)
+  own = estimate is not None and full_grid_wall_estimate(halved_dir) is not None
+  if estimate is not None:
+    source = ("its own chunks before the grid first shrank" if own else
+              f"the full grid's chunks in `{timing_dir}`, a short run of it on the same machine "
+              f"({provenance.records_markdown(files.read_json(pathlib.Path(timing_dir) / 'results.json')).strip()})")
+    lines.append(f"On the halving run's machine: {wall_h / 60:.1f} min against {estimate / 60:.1f} min for the "
+                 f"whole grid run to the end ({wall_h / estimate:.0%}), estimated from {source}: the halving run's "
+                 "first chunk (which pays the compile) as it ran, every later update at the full grid's mean time per "
+                 "update after its first chunk, evaluations included.")
+  return "\n".join(lines + [""])
+
+
+def full_grid_wall_estimate(halved_dir: pathlib.Path, timing_dir: pathlib.Path | None = None) -> float | None:
+  """What the halving run in ``halved_dir`` would have taken with every point run to the end,
+  on its own machine: its wall time up to the end of its first chunk, plus every later update at
+  the full grid's mean time per update after its first chunk (the first pays the compile;
+  evaluations count where they fell), plus the run's own time after its last chunk.
+
+  The full grid's chunk times come from the halving run itself, from its chunks before the grid
+  first shrank, or, where that leaves fewer than two (points that diverge in the first chunk
+  leave at its end), from ``timing_dir``: a run of the same full grid on the same machine, as
+  short as three chunks. None when neither has two full-size chunks or halving.json is missing.
+  """
+  summary_path = pathlib.Path(halved_dir) / "halving.json"
+  if not summary_path.is_file():
+    return None
+  layouts = files.read_json(summary_path).get("layouts", [])
+  if len(layouts) < 2:
+    return None
+  wall = _chunk_walls(halved_dir)
+  steps = sorted(wall)
+  full_size = [s for s in steps if 0 < s <= layouts[1]["from"]]
+  def per_update(walls: dict[int, float], logged: list[int]) -> float | None:
+    return (walls[logged[-1]] - walls[logged[0]]) / (logged[-1] - logged[0]) if len(logged) >= 2 else None
+
+  rate = per_update(wall, full_size)
+  if rate is None and timing_dir is not None:
+    timed = _chunk_walls(timing_dir)
+    rate = per_update(timed, [s for s in sorted(timed) if s > 0])
+  if rate is None:
+    return None
+  last = files.read_json(pathlib.Path(halved_dir) / "results.json")[0]["provenance"]["wall_time_s"]
+  return float(wall[full_size[0]] + (steps[-1] - full_size[0]) * rate + last - wall[steps[-1]])
+
+
+def _chunk_walls(workdir: pathlib.Path) -> dict[int, float]:
+  """Each logged step's wall time, from a run directory's metrics.jsonl."""
+  lines = files.read_json_lines(pathlib.Path(workdir) / "metrics.jsonl")
+  return {m["step"]: m["wall_s"] for m in lines if "wall_s" in m}

@@ -450,12 +450,14 @@ def markdown(result: dict) -> str:
              "`torch, sequential` is one PyTorch config's time × the grid size.", "",
            "| workload | precision | configs | method | µs / config-update (range) | config-updates/s | TFLOP/s "
            "| % of ceiling | engine speed-up (range) |", "|---|---|---|---|---|---|---|---|---|"]
+  if not rows:  # a preset of halving rows alone
+    lines = lines[:2] + [provenance.markdown(result["provenance"])]
   for r in rows:
     lines.append(f"| {r['workload']} | {r['precision']} | {r['configs']} | {r['method']} | "
                  f"{r['us_per_config_update']:.1f} ({r['us_min']:.0f}–{r['us_max']:.0f}) | "
                  f"{r['config_updates_per_s']:.1f} | {r['tflops']:.3g} | "
                  f"{100 * r['fraction_of_ceiling']:.1f} | {_speedup(r)} |")
-  lines += ["", "## Hessian-free: one Gauss-Newton product G·v against one gradient", "",
+  lines += [] if not result.get("gauss_newton") else ["", "## Hessian-free: one Gauss-Newton product G·v against one gradient", "",
             "On one minibatch of the workload. A CG iteration pays one G·v on the linearized network; "
             "the first of an update also pays the linearization's forward pass. Goal: G·v ≤ 2 gradients.", "",
             "| workload | precision | gradient µs | G·v µs | G·v / gradient | first G·v (with linearization) / gradient |",
@@ -490,6 +492,10 @@ PRESETS = {
     "cpu": ({"mnist_ae": [1, 4, 30], "curves_ae": [4, 30], "rnn": [1, 16]},
             dict(chunk=10, repeats=2, windows=5, rnn_length=80, matmul_size=1024, precisions=["highest"],
                  halving=(("rnn", 16, 8), ("curves_ae", 30, 10)))),
+    # a rung's gather and compile at the shapes of the committed halving pilots (configs/*.py:pilot_halving):
+    # the RNN's 35 points to 14 at its first rung, Curves' 30 to 15
+    "halving": ({}, dict(chunk=10, repeats=2, windows=5, rnn_length=80, matmul_size=1024, precisions=["highest"],
+                        halving=(("rnn", 35, 14), ("curves_ae", 30, 15)))),
     # a GPU, everything
     "gpu": ({"mnist_ae": [1, 54, 128], "curves_ae": [54], "rnn": [1, 32, 256]},
             dict(chunk=50, repeats=3, windows=5, rnn_length=200, matmul_size=8192, rnn_unrolls=(8, 1, 32),
