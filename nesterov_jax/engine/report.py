@@ -389,10 +389,10 @@ def halving_comparison_markdown(halved_dir: pathlib.Path, full_dir: pathlib.Path
             f"({ran / whole:.0%}). Wall time: {wall_h / 60:.1f} min against {wall_f / 60:.1f} min "
             f"({wall_h / wall_f:.0%}; each run's own, on the machine its provenance names: a ratio of "
             "two sessions, not one measurement)."]
-  estimate = full_grid_wall_estimate(halved_dir, timing_dir)
-  own = estimate is not None and full_grid_wall_estimate(halved_dir) is not None
+  own = full_grid_wall_estimate(halved_dir)
+  estimate = own if own is not None else full_grid_wall_estimate(halved_dir, timing_dir)
   if estimate is not None:
-    source = ("its own chunks before the grid first shrank" if own else
+    source = ("its own chunks before the grid first shrank" if own is not None else
               f"the full grid's chunks in `{timing_dir}`, a short run of it on the same machine "
               f"({provenance.records_markdown(files.read_json(pathlib.Path(timing_dir) / 'results.json')).strip()})")
     lines.append(f"On the halving run's machine: {wall_h / 60:.1f} min against {estimate / 60:.1f} min for the "
@@ -410,8 +410,8 @@ def full_grid_wall_estimate(halved_dir: pathlib.Path, timing_dir: pathlib.Path |
 
   The full grid's chunk times come from the halving run itself, from its chunks before the grid
   first shrank, or, where that leaves fewer than two (points that diverge in the first chunk
-  leave at its end), from ``timing_dir``: a run of the same full grid on the same machine, as
-  short as three chunks. None when neither has two full-size chunks or halving.json is missing.
+  leave at its end), from ``timing_dir``: a run of the same full grid on the same machine, of
+  three chunks or more (its first, which pays the compile, is left out). None when neither has two full-size chunks or halving.json is missing.
   """
   summary_path = pathlib.Path(halved_dir) / "halving.json"
   if not summary_path.is_file():
