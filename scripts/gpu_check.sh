@@ -4,7 +4,8 @@
 #   bash scripts/gpu_check.sh OUT [full|smoke]     # smoke: every step at tiny sizes, on a CPU too
 #
 #   install  the package in place (pip install --no-deps --no-build-isolation -e .), after the
-#            wheels of what the machine lacks, from .whl/ (bash scripts/gpu_wheels.sh makes them)
+#            wheels of what the machine lacks, from .whl/ (bash scripts/gpu_wheels.sh makes them);
+#            smoke: pip's dry run of both, which installs nothing
 #   a        devices, versions, and the fast tests (pytest -m "not slow"; smoke: two quick files),
 #            matmul precision pinned by tests/conftest.py
 #   b        the benchmark, trimmed to fit (nesterov-jax bench --preset gpu_check; smoke: quick):
@@ -44,10 +45,14 @@ step() {  # NAME FUNCTION: runs FUNCTION (below) with its output in log.txt; sto
 }
 
 install() {
+  # smoke: pip's dry run (it resolves and builds, and installs nothing), so that the test suite,
+  # which runs this step, leaves the environment it runs in as it was
+  local dry=""
+  if [ "$preset" = smoke ]; then dry="--dry-run"; fi
   if compgen -G ".whl/*.whl" > /dev/null; then
-    "$py" -m pip install -q --no-index --no-deps --no-compile .whl/*.whl
+    "$py" -m pip install -q $dry --no-index --no-deps --no-compile .whl/*.whl
   fi
-  "$py" -m pip install -q --no-deps --no-build-isolation -e .
+  "$py" -m pip install -q $dry --no-deps --no-build-isolation -e .
   "$py" -c "import nesterov_jax.experiments.sweep, nesterov_jax.paper.bench, ml_collections, mlxtend"
 }
 
