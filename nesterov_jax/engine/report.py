@@ -210,15 +210,22 @@ def _over_seeds(records: list[dict]) -> str:
 
 
 def best_of_each_optimizer(records: list[dict]) -> list[dict]:
-  """Each algorithm's best setting (the lowest selection key over its μ_max, ε and task axes;
-  algorithms as the families name them, so CM or NAG at μ_max 0 is "SGD", an algorithm of its
-  own), in the order the run first lists them. Those whose every ε diverged are left out."""
+  """Each algorithm's best setting (algorithms as the families name them, so CM or NAG at
+  μ_max 0 is "SGD", an algorithm of its own), in the order the run first lists them; those
+  whose every ε diverged are left out.
+
+  Each setting is at its best ε (``select_best``: chosen by the seeds that chose ε); among an
+  algorithm's settings (μ_max, task axes) the best is the lowest mean of the selection key
+  over all the seeds each ran at that ε, the mean the summary's table shows, and the rule by
+  which findings.md resolves "best CM" (``findings.resolve``), so the plot and the findings
+  name one setting."""
+  by = selection_key(records)
   groups = collections.defaultdict(list)
   for s in select_best(records):
     if s["learning_rate"] is not None:
       groups[kind(s)].append(s)
   order = list(dict.fromkeys(kind(r) for r in records))
-  return [min(groups[name], key=lambda s: s["selection_value"]) for name in sorted(groups, key=order.index)]
+  return [min(groups[name], key=lambda s: s[by]) for name in sorted(groups, key=order.index)]
 
 
 def best_per_optimizer_figure(records: list[dict], metrics: list[dict], path: pathlib.Path) -> None:
