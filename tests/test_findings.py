@@ -91,3 +91,19 @@ def test_the_plot_and_the_findings_take_one_best_setting_over_all_seeds():
   best = report.best_of_each_optimizer(rs)
   assert [(s["mu_max"], s["learning_rate"]) for s in best] == [(0.98, 0.01)]
   assert findings.resolve(rs, paper_findings.best_of("cm"))["mu_max"] == 0.98
+
+
+def test_a_run_no_finding_can_compare_still_writes_findings_md_saying_what_it_holds(tmp_path):
+  """An edge run (one setting) of a Table 5 problem: findings.md says that none of the
+  problem's findings applies and names the setting in the run's terms (μ0); a task the paper
+  makes no findings about writes nothing."""
+  config = {"task": {"name": "rnn", "problem": "addition"}, "grid": {}, "schedule": {"kind": "rnn"}}
+  assert paper_findings.write_findings(tmp_path, [rec("cm", 0.995, 1e-7, 0, 0.8)], config) == ["findings.md"]
+  text = (tmp_path / "findings.md").read_text()
+  n = len(paper_findings.rnn_findings("addition"))
+  assert f"This run holds CM, μ0 0.995: none of the {n} findings" in text
+  assert "**" not in text.split("| claim |")[1]  # no verdict in its table
+  other = tmp_path / "other"
+  other.mkdir()
+  assert paper_findings.write_findings(other, [rec("cm", 0.9, 0.1, 0, 1.0)], {"task": {"name": "teacher_mlp"}, "grid": {}}) == []
+  assert not (other / "findings.md").exists()

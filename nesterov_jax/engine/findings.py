@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from nesterov_jax.engine import provenance
-from nesterov_jax.engine.results import per_seed, select_best
+from nesterov_jax.engine.results import label, per_seed, select_best
 
 HOLDS_FRACTION = 0.75
 RULE = ("A claim \"A below B\" **holds** when A's mean over the seeds both settings ran is below "
@@ -109,8 +109,11 @@ def _paper(e: Evaluation) -> str:
   return f"{a:g} vs {b:g} ({shows})"
 
 
-def markdown(evaluations: list[Evaluation], records: list[dict], title: str) -> str:
-  """``findings.md``: each finding's verdict, paired seeds, means and the paper's numbers."""
+def markdown(evaluations: list[Evaluation], records: list[dict], title: str, considered: int | None = None,
+             mu_name: str = "μ_max") -> str:
+  """``findings.md``: each finding's verdict, paired seeds, means and the paper's numbers.
+  Where none applies, it says which settings the run holds (``mu_name``: what the run's μ_max
+  is, as in its report) and how many findings were tried (``considered``)."""
   seeds = sorted({s for e in evaluations for s in e.seeds})
   lines = [f"# {title}", "", provenance.records_markdown(records), RULE, "",
            f"Seeds compared: {', '.join(map(str, seeds)) or 'none'}. Written by `nesterov-jax report` "
@@ -124,6 +127,11 @@ def markdown(evaluations: list[Evaluation], records: list[dict], title: str) -> 
     lines.append(f"| {f.claim} | {f.source} | {what} | {e.wins} of {n} | {e.lower_mean:.3g} ({e.lower_lr:g}) | "
                  f"{e.higher_mean:.3g} ({e.higher_lr:g}) | {_paper(e)} |")
   if not evaluations:
-    lines.append("| (no finding applies to this run's settings) | | | | | | |")
+    held = ", ".join(dict.fromkeys(label(r, mu_name) for r in records))
+    tried = f"none of the {considered} findings" if considered else "no finding"
+    lines += ["| (no finding applies to this run's settings) | | | | | | |", "",
+              f"This run holds {held}: {tried} on this task compares two settings that both ran here "
+              "and share a seed. A run of one edge or of more seeds is read in the folder that merges it "
+              "with the rest of its protocol (`nesterov-jax merge`)."]
   return "\n".join(lines) + "\n"
 

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import pathlib
 
+import ml_collections
+
 from nesterov_jax.engine import files
 from nesterov_jax.engine.findings import Finding, Setting, evaluate_all, markdown
+from nesterov_jax.engine.optimizers import family
 from nesterov_jax.paper import numbers as paper
 from nesterov_jax.paper.optimizers import PAPER_MOMENTUM
 SGD = Setting("SGD", {"optimizer": PAPER_MOMENTUM, "mu_max": 0.0})
@@ -97,12 +100,15 @@ def findings_for(task: str, config: dict) -> list[Finding]:
 
 
 def write_findings(workdir: pathlib.Path, records: list[dict], config: dict) -> list[str]:
-  """Writes ``findings.md`` when a finding applies to the run; returns the file names written."""
-  evaluations = evaluate_all(findings_for(config["task"]["name"], config), records)
-  if not evaluations:
+  """Writes ``findings.md`` for every run of a task the paper makes findings about (one whose
+  settings none of them can compare, an edge run or a run of more seeds, says so and which
+  settings it holds: the folder that merges it has the verdicts); returns the names written."""
+  findings = findings_for(config["task"]["name"], config)
+  if not findings:
     return []
   files.write_text(workdir / "findings.md", markdown(
-      evaluations, records, f"{records[0]['task']}: the paper's findings on this run"))
+      evaluate_all(findings, records), records, f"{records[0]['task']}: the paper's findings on this run",
+      considered=len(findings), mu_name=family(records[0]["optimizer"]).mu_name(ml_collections.ConfigDict(config))))
   return ["findings.md"]
 
 
