@@ -8,7 +8,7 @@ import pytest
 
 from nesterov_jax import cli
 from nesterov_jax.engine import results
-from nesterov_jax.paper import numbers, rnn
+from nesterov_jax.paper import numbers, rnn, tables
 
 CONFIGS = pathlib.Path(__file__).parents[1] / "configs"
 
@@ -141,3 +141,23 @@ def test_settings_are_named_as_the_paper_names_them():
   assert label({"optimizer": "nag", "mu_max": 0.995}, "μ0") == "NAG, μ0 0.995"
   assert label({"optimizer": "hf", "mu_max": 0.95}, "ζ") == "HF, ζ 0.95"
   assert label({"optimizer": "adam", "mu_max": 0.0}) == "adam"
+
+
+def test_table1_says_where_eq5_reaches_each_mu_max_and_whether_the_run_got_there():
+  """Curves at 50,000 updates never runs at μ = 0.999 (Eq. 5 reaches it at 124,750); at
+  250,000 it holds there for 124,250 updates before the last 1,000 at μ = 0.9. The numbers are
+  the paper's period of 250 worked by hand: μ[t] = 1 − 1/(2(⌊t/250⌋ + 1))."""
+  provenance = {"command": "c", "commit": "x", "device": "d", "wall_time_s": 1.0, "finished_utc": "now",
+                "versions": {"jax": "j", "optax": "o"}}
+  rs = [{"task": "curves_ae", "optimizer": o, "mu_max": mu, "learning_rate": 0.001, "seed": 0,
+         "final_train_error": 1.0, "train_error_before_finetune": 1.1, "diverged": False, "diverged_at": -1,
+         "num_updates": 50_000, "precision": "highest", "data": "d", "provenance": provenance}
+        for o in ("nag", "cm") for mu in (0.0, 0.99, 0.999)]
+  config = {"task": {"name": "curves_ae"}, "num_updates": 50_000, "grid": {"learning_rates": [0.001]},
+            "schedule": {"kind": "eq5", "period": 250, "finetune_steps": 1000}}
+  text = tables.table1(rs, config)
+  assert ("Eq. 5 (period 250; the last 1,000 updates at μ = 0.9) first gives μ = μ_max at: 0.99 at update "
+          "12,250, then held for 36,750 updates; 0.999 at update 124,750, past update 49,000, where the last "
+          "1,000 at μ = 0.9 begin: that column never ran at μ = 0.999.") in text
+  text = tables.table1(rs, {**config, "num_updates": 250_000})
+  assert "0.999 at update 124,750, then held for 124,250 updates." in text

@@ -15,7 +15,7 @@ import ml_collections
 from nesterov_jax.engine import files, provenance
 from nesterov_jax.paper import numbers as paper, rnn
 from nesterov_jax.engine.results import label, select_best, with_spread
-from nesterov_jax.paper.optimizers import PAPER_OPTIMIZERS, is_sgd
+from nesterov_jax.paper.optimizers import PAPER_MOMENTUM, PAPER_OPTIMIZERS, finetune_start, is_sgd, mu_reached_at
 
 TASK_TITLES = {"curves_ae": "Curves", "mnist_ae": "MNIST", "faces_ae": "Faces"}
 HF_CONFIGS = {"curves_ae": "configs/hf_curves.py", "mnist_ae": "configs/hf_mnist.py"}
@@ -111,6 +111,25 @@ def _header(title: str, records: list[dict], ours: str = "final training error a
           "difference is stated on each line.", ""]
 
 
+def momentum_reached(records: list[dict], config: dict) -> list[str]:
+  """For a run on Eq. 5's schedule, a line saying at which update μ first reaches each μ_max
+  the run holds, and for how many updates it then held there before the last updates at
+  μ = 0.9, or that the run ended first (its column never trained at that μ)."""
+  c = ml_collections.ConfigDict(config)
+  mus = sorted({r["mu_max"] for r in records if r["optimizer"] in PAPER_MOMENTUM and r["mu_max"] > 0})
+  if c.schedule.kind != "eq5" or not mus:
+    return []
+  start = finetune_start(c)
+  end = start or c.num_updates
+  stop = f"update {start:,}, where the last {c.num_updates - start:,} at μ = 0.9 begin" if start else \
+      f"the run's end, update {end:,}"
+  parts = [f"{mu:g} at update {at:,}, then held for {end - at:,} updates" if at < end else
+           f"{mu:g} at update {at:,}, past {stop}: that column never ran at μ = {mu:g}"
+           for mu, at in ((mu, mu_reached_at(c, mu)) for mu in mus)]
+  finetune = f"; the last {c.num_updates - start:,} updates at μ = 0.9" if start else ""
+  return ["", f"Eq. 5 (period {c.schedule.period:g}{finetune}) first gives μ = μ_max at: " + "; ".join(parts) + "."]
+
+
 def table1(records: list[dict], config: dict) -> str:
   task = records[0]["task"]
   best = {_column(s): s for s in select_best(records)}
@@ -125,7 +144,8 @@ def table1(records: list[dict], config: dict) -> str:
             f"| {TASK_TITLES[task]} | " + " | ".join(cells)
             + f" | ours: {_our_protocol(config, records)}; paper: {paper.PROTOCOL['ae']}, "
               f"{paper.PAPER_DATA[task]} |", "",
-            _best_learning_rates(best, paper.TABLE1_COLUMNS, modern), *_fresh_line(best, [*paper.TABLE1_COLUMNS, *modern]), "",
+            _best_learning_rates(best, paper.TABLE1_COLUMNS, modern), *_fresh_line(best, [*paper.TABLE1_COLUMNS, *modern]),
+            *momentum_reached(records, config), "",
             "The paper's other columns, for reference: "
             + ", ".join(f"{k} {_num(v)}" for k, v in others.items())
             + (f"; HF* and HF† are run by `{HF_CONFIGS[task]}` (its table1.md), SGD_C is not run here."
