@@ -174,8 +174,8 @@ def error_curves_figure(records: list[dict], metrics: list[dict], path: pathlib.
   _error_scale(ax, errors)
   marked = _mark_momentum(ax, records, run_config(path.parent))
   save_error_plot(fig, ax, path, "update", f"{records[0]['task']}: training error at each setting's "
-                   f"best ε, {_over_seeds(records)}\n({_styles(records)}"
-                   + ("; dotted: the update where μ first reaches μ_max)" if marked else ")"))
+                   f"best ε\n{_over_seeds(records)}\n{_styles(records)}"
+                   + ("; dotted: the update where μ first reaches μ_max" if marked else ""))
 
 
 def _mark_momentum(ax, records: list[dict], config) -> bool:
