@@ -107,4 +107,3 @@ def test_a_run_no_finding_can_compare_still_writes_findings_md_saying_what_it_ho
   other.mkdir()
   assert paper_findings.write_findings(other, [rec("cm", 0.9, 0.1, 0, 1.0)], {"task": {"name": "teacher_mlp"}, "grid": {}}) == []
   assert not (other / "findings.md").exists()
-
