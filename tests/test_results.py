@@ -92,3 +92,17 @@ def test_error_curves_mark_where_eq5_reaches_each_mu_max_within_the_run():
   fig, ax = plt.subplots()
   assert not report._mark_momentum(ax, [{"optimizer": "adam", "mu_max": 0.0, "num_updates": 1000}], config)
   plt.close(fig)
+
+
+def test_summary_names_the_seeds_it_ran_by_id_beside_their_count():
+  from nesterov_jax.engine.report import summary_markdown
+  prov = {"command": "c", "commit": "0" * 40, "device": "d", "wall_time_s": 1.0, "finished_utc": "t",
+          "versions": {"jax": "j", "optax": "o"}}
+  with_prov = lambda records: [{**r, "provenance": prov} for r in records]
+  rows = [l for l in summary_markdown(with_prov(RECORDS)).splitlines() if l.startswith("| ")]
+  assert rows[0].endswith("| seed ids | diverged at best ε |")
+  nag = next(l for l in rows if l.startswith("| nag | 0.9 | 0.01 |"))
+  assert "(0.3–0.8, n = 4; 3 fresh: 0.6) | 0, 1, 2, 3 | 0 |" in nag
+  # one seed, seed 3: its id, not a count of three
+  one = summary_markdown(with_prov([rec("nag", 0.9, 0.1, 3, 0.25)])).splitlines()
+  assert any(l.endswith("| 0.25 (n = 1) | 3 | 0 |") for l in one)

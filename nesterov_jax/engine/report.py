@@ -83,7 +83,7 @@ def summary_markdown(records: list[dict]) -> str:
            + "".join(f" {note}" for note in dict.fromkeys(family(o).note for o in _optimizers(records)) if note), "",
            *halving_markdown(records),
            "| optimizer | μ_max | " + "".join(f"{h} | " for h in hparams) + "best ε | "
-           + " | ".join(outcome) + " | seeds | diverged at best ε |",
+           + " | ".join(outcome) + " | seed ids | diverged at best ε |",
            "|---|---|" + "---|" * (len(hparams) + len(outcome) + 3)]
   for s in select_best(records):
     lr = "all diverged" if s["learning_rate"] is None else f"{s['learning_rate']:g}"
