@@ -34,6 +34,7 @@ def records(a_errors, b_errors, a_seeds=None):
     ([3, 3, 3, 3], [1, 1, 1, 4], "does not", 1),         # B below A in 3 of 4 and in the mean
     ([0.1, 0.1, 0.1, 9.0], [1, 1, 1, 1], "mixed", 3),    # 3 of 4 seeds, but one seed drags the mean
     ([1.0], [2.0], "holds", 1),                          # one seed: its ordering, flagged n = 1
+    ([8, 8, 8], [7, 7, 8], "mixed", 0),                  # B below in 2 of 3, the third a tie: not 3 of 3
 ])
 def test_a_claim_holds_fails_or_is_mixed_over_paired_seeds(a, b, verdict, wins):
   e = findings.evaluate(CLAIM, records(a, b))
@@ -60,6 +61,8 @@ def test_a_finding_whose_setting_did_not_run_is_skipped_and_the_markdown_states_
   assert [e.finding.claim for e in evaluations] == ["A below B"]
   text = findings.markdown(evaluations, rs, "t")
   assert findings.RULE in text and "| A below B | test | **holds** | 3 of 4 | 2.5 (0.01) | 3.12 (0.01) | 0.1 vs 0.2 (shows it) |" in text
+  tied = records([1, 2, 3, 4], [2, 3, 4, 4])
+  assert "| **holds** | 3 of 4 (1 tied) |" in findings.markdown(findings.evaluate_all([CLAIM], tied), tied, "t")
 
 
 def test_the_paper_findings_cover_every_table_and_compare_finetuning_within_one_setting():

@@ -24,7 +24,8 @@ from nesterov_jax.engine.results import label, per_seed, select_best
 HOLDS_FRACTION = 0.75
 RULE = ("A claim \"A below B\" **holds** when A's mean over the seeds both settings ran is below "
         f"B's and A is below B in at least {HOLDS_FRACTION:.0%} of those paired seeds (rounded up); "
-        "it **does not** when B is below A by the same test; otherwise it is **mixed**. Each setting "
+        "it **does not** when B is below A by the same test; otherwise it is **mixed**. A paired seed "
+        "where the two end equal (both left at the same plateau, say) counts for neither. Each setting "
         "is at its best ε. A verdict on one seed (n = 1) is that seed's ordering, not a finding.")
 
 
@@ -51,6 +52,7 @@ class Evaluation(NamedTuple):
   verdict: str               # holds | does not | mixed
   seeds: tuple[int, ...]     # the paired seeds
   wins: int                  # paired seeds in which lower < higher
+  losses: int                # paired seeds in which higher < lower (ties count for neither)
   lower_mean: float
   higher_mean: float
   lower_lr: float
@@ -69,12 +71,13 @@ def resolve(records: list[dict], setting: Setting, best: list[dict] | None = Non
   return min(candidates, key=lambda s: s[setting.metric], default=None)
 
 
-def verdict(wins: int, n: int, lower_mean: float, higher_mean: float) -> str:
-  """:data:`RULE` as code."""
+def verdict(wins: int, losses: int, n: int, lower_mean: float, higher_mean: float) -> str:
+  """:data:`RULE` as code: ``wins`` paired seeds of ``n`` where A is below B, ``losses`` where
+  B is below A (a tie is neither)."""
   need = math.ceil(HOLDS_FRACTION * n)
   if lower_mean < higher_mean and wins >= need:
     return "holds"
-  if higher_mean < lower_mean and n - wins >= need:
+  if higher_mean < lower_mean and losses >= need:
     return "does not"
   return "mixed"
 
@@ -91,8 +94,8 @@ def evaluate(finding: Finding, records: list[dict], best: list[dict] | None = No
   if not seeds or (a is b and finding.lower.metric == finding.higher.metric):
     return None
   x, y = np.array([lower[s] for s in seeds]), np.array([higher[s] for s in seeds])
-  wins = int(np.sum(x < y))
-  return Evaluation(finding, verdict(wins, len(seeds), float(x.mean()), float(y.mean())), seeds, wins,
+  wins, losses = int(np.sum(x < y)), int(np.sum(y < x))
+  return Evaluation(finding, verdict(wins, losses, len(seeds), float(x.mean()), float(y.mean())), seeds, wins, losses,
                     float(x.mean()), float(y.mean()), a["learning_rate"], b["learning_rate"])
 
 
@@ -124,7 +127,9 @@ def markdown(evaluations: list[Evaluation], records: list[dict], title: str, con
     f = e.finding
     n = len(e.seeds)
     what = f"**{e.verdict}**" + (" (n = 1)" if n == 1 else "")
-    lines.append(f"| {f.claim} | {f.source} | {what} | {e.wins} of {n} | {e.lower_mean:.3g} ({e.lower_lr:g}) | "
+    ties = n - e.wins - e.losses
+    tied = f" ({ties} tied)" if ties else ""
+    lines.append(f"| {f.claim} | {f.source} | {what} | {e.wins} of {n}{tied} | {e.lower_mean:.3g} ({e.lower_lr:g}) | "
                  f"{e.higher_mean:.3g} ({e.higher_lr:g}) | {_paper(e)} |")
   if not evaluations:
     held = ", ".join(dict.fromkeys(label(r, mu_name) for r in records))
