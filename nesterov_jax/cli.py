@@ -3,7 +3,7 @@
     nesterov-jax run CONFIG.py[:preset] [--workdir DIR] [--config.FIELD=VALUE ...]
     nesterov-jax report DIR
     nesterov-jax merge OUT DIR DIR [DIR ...]
-    nesterov-jax bench [--out DIR] [--preset quick|cpu|gpu|gpu_check]
+    nesterov-jax bench [--out DIR] [--preset quick|smoke|cpu|halving|gpu|gpu_check]
 
 A config names its experiment (``config.experiment``); the experiment program lives in
 the repository's ``experiments/`` folder (installed as ``nesterov_jax.experiments``) and
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
   merge_cmd.add_argument("workdirs", type=pathlib.Path, nargs="+", help="the finished run directories")
   bench_cmd = commands.add_parser("bench", help="engine vs naive optax vmap vs a sequential loop")
   bench_cmd.add_argument("--out", type=pathlib.Path, help="write bench.json and bench.md here")
-  bench_cmd.add_argument("--preset", choices=("quick", "cpu", "halving", "gpu", "gpu_check"),
+  bench_cmd.add_argument("--preset", choices=("quick", "smoke", "cpu", "halving", "gpu", "gpu_check"),
                          help="what to measure (default: gpu on an accelerator, else cpu; quick: seconds)")
   args, extra = parser.parse_known_args(argv)
   if args.command != "run" and extra:

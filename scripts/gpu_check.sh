@@ -8,7 +8,7 @@
 #            smoke: pip's dry run of both, which installs nothing
 #   a        devices, versions, and the fast tests (pytest -m "not slow"; smoke: two quick files),
 #            matmul precision pinned by tests/conftest.py
-#   b        the benchmark, trimmed to fit (nesterov-jax bench --preset gpu_check; smoke: quick):
+#   b        the benchmark, trimmed to fit (nesterov-jax bench --preset gpu_check; smoke: smoke, one RNN cell):
 #            MNIST autoencoder at 1, 4, 54 configs, RNN T = 200 at 16, 64, 256, both precisions
 #   c        Table 5's addition row at the paper's protocol: the 112 runs of configs/rnn_addition.py:full
 #            if step b predicts they take <= 4 minutes, else the 7 settings x 4 seeds at the chosen
@@ -67,7 +67,7 @@ environment() {
 }
 
 benchmark() {
-  "$py" -m nesterov_jax bench --preset "$([ "$preset" = smoke ] && echo quick || echo gpu_check)" --out "$out/bench_dir"
+  "$py" -m nesterov_jax bench --preset "$([ "$preset" = smoke ] && echo smoke || echo gpu_check)" --out "$out/bench_dir"
   cp "$out/bench_dir/bench.md" "$out/bench_dir/bench.json" "$out/"
   rm -r "$out/bench_dir"
 }

@@ -483,10 +483,15 @@ def markdown(result: dict) -> str:
 
 # What each preset measures: grid sizes per workload (or "rnn"), and run_bench's other arguments.
 PRESETS = {
-    # seconds, for the tests and the GPU script's dry run
+    # seconds, for the tests: every method, both workload kinds, a rung, the G·v row
     "quick": ({"mnist_ae": [2], "rnn": [2]},
               dict(chunk=2, repeats=1, windows=2, rnn_length=20, matmul_size=256, precisions=["highest"],
                    halving=(("rnn", 2, 1),))),
+    # the GPU script's dry run on a CPU (tests/test_gpu_check.py): its plumbing, one RNN cell of
+    # the engine against the naive vmap; "quick" is the test of every method
+    "smoke": ({"rnn": [2]},
+              dict(chunk=2, repeats=1, windows=2, rnn_length=20, matmul_size=256, precisions=["highest"],
+                   methods=["engine", "naive vmap"])),
     # a CPU: the grid sizes the committed CPU runs use (RNN 7-22 points, autoencoders 5-30);
     # one precision, as the CPU computes fp32 at either
     "cpu": ({"mnist_ae": [1, 4, 30], "curves_ae": [4, 30], "rnn": [1, 16]},
