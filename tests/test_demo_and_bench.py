@@ -2,6 +2,7 @@
 
 import json
 import pathlib
+import re
 
 import jax
 import pytest
@@ -85,3 +86,10 @@ def test_a_bench_of_halving_rows_alone_writes_only_its_own_table():
                                         "versions": {"jax": "0", "optax": "0"}}})
   assert "| rnn_T80 | highest | 35 → 14 | 10 | 2 | 1 | 50.0 (40.0–60.0) | 0.05 | 3.00 | 3.0 |" in text
   assert "| workload | precision | configs | method |" not in text and "Hessian-free" not in text
+
+
+def test_the_cli_offers_every_bench_preset_and_no_other(capsys):
+  with pytest.raises(SystemExit):
+    cli.main(["bench", "--preset", "no-such-preset"])
+  offered = re.search(r"choose from (.*)\)", capsys.readouterr().err).group(1)
+  assert set(re.findall(r"'?([\w]+)'?", offered)) == set(bench.PRESETS)
