@@ -8,7 +8,9 @@ from nesterov_jax.engine import results
 def rec(optimizer, mu, lr, seed, err, diverged=False, before=None):
   r = {"task": "t", "optimizer": optimizer, "mu_max": mu, "learning_rate": lr, "seed": seed,
        "final_train_error": err, "diverged": diverged, "diverged_at": -1, "num_updates": 1,
-       "precision": "highest", "data": "", "provenance": {}}
+       "precision": "highest", "data": "", "provenance": {"command": "c", "commit": "0" * 40, "device": "d",
+                                                        "wall_time_s": 1.0, "finished_utc": "t",
+                                                        "versions": {"jax": "j", "optax": "o"}}}
   if before is not None:
     r["train_error_before_finetune"] = before
   return r
@@ -96,13 +98,10 @@ def test_error_curves_mark_where_eq5_reaches_each_mu_max_within_the_run():
 
 def test_summary_names_the_seeds_it_ran_by_id_beside_their_count():
   from nesterov_jax.engine.report import summary_markdown
-  prov = {"command": "c", "commit": "0" * 40, "device": "d", "wall_time_s": 1.0, "finished_utc": "t",
-          "versions": {"jax": "j", "optax": "o"}}
-  with_prov = lambda records: [{**r, "provenance": prov} for r in records]
-  rows = [l for l in summary_markdown(with_prov(RECORDS)).splitlines() if l.startswith("| ")]
+  rows = [l for l in summary_markdown(RECORDS).splitlines() if l.startswith("| ")]
   assert rows[0].endswith("| seed ids | diverged at best ε |")
   nag = next(l for l in rows if l.startswith("| nag | 0.9 | 0.01 |"))
   assert "(0.3–0.8, n = 4; 3 fresh: 0.6) | 0, 1, 2, 3 | 0 |" in nag
   # one seed, seed 3: its id, not a count of three
-  one = summary_markdown(with_prov([rec("nag", 0.9, 0.1, 3, 0.25)])).splitlines()
+  one = summary_markdown([rec("nag", 0.9, 0.1, 3, 0.25)]).splitlines()
   assert any(l.endswith("| 0.25 (n = 1) | 3 | 0 |") for l in one)
