@@ -2,6 +2,7 @@
 
 import jax
 import jax.numpy as jnp
+import ml_collections
 import numpy as np
 import pytest
 
@@ -71,6 +72,47 @@ def test_biases_baseline_of_the_other_problems(problem, chance):
   assert abs(rnn.biases_baseline(config) - chance) < 0.05 * chance
 
 
+@pytest.mark.parametrize("problem, n_pos, n_values", [("memorization5", 5, 2), ("memorization20", 10, 5)])
+def test_constant_symbol_errors_count_each_position_right_for_exactly_one_symbol(problem, n_pos, n_values):
+  # Fails an error that ignores the constant (all equal), one that counts right answers
+  # (sum n_pos instead of n_pos·(n_values − 1)), and one on other sequences than the engine's.
+  config = protocols.rnn(problem, 20).task
+  config.length = 20
+  config.num_eval_sequences = 300
+  errors = rnn.constant_symbol_errors(config)
+  assert len(errors) == n_values
+  np.testing.assert_allclose(sum(errors), n_pos * (n_values - 1), rtol=1e-6)
+  _, y = rnn.evaluation_sequences(rnn_task(problem, 20), config)["train"]  # [batch, n_pos]
+  np.testing.assert_allclose(errors, [float(np.mean(np.sum(np.asarray(y) != k, axis=1))) for k in range(n_values)],
+                             rtol=1e-6)
+  np.testing.assert_allclose(errors[0], rnn.biases_baseline(config), rtol=1e-6)
+  assert rnn.constant_symbol_errors(config, "test") != errors
+  with pytest.raises(ValueError, match="memorization problems only"):
+    rnn.constant_symbol_errors(protocols.rnn("addition", 20).task)
+
+
+def test_fixed_strings_at_finds_the_string_whose_errors_a_run_ended_at():
+  # Fails a search that matches the training error alone (the test set must agree too), one
+  # that tries only constant strings where all 32 are cheap, and one that returns near misses.
+  config = protocols.rnn("memorization5", 20).task
+  config.length = 20
+  config.num_eval_sequences = 400
+  task = rnn_task("memorization5", 20)
+  data = rnn.evaluation_sequences(task, config)
+  s = (1, 0, 1, 1, 0)  # not constant: found only where every string is tried
+  err = lambda split, f: float(np.mean(np.sum(np.asarray(data[split][1]) != np.array(f), axis=1)))
+  found = rnn.fixed_strings_at(config, err("train", s), err("test", s))
+  assert s in found
+  for f in found:
+    assert abs(err("train", f) - err("train", s)) < 1e-6 and abs(err("test", f) - err("test", s)) < 1e-6
+  assert s not in rnn.fixed_strings_at(config, err("train", s), err("test", s) + 2.0 / 400)
+  assert rnn.fixed_strings_at(config, 1.0, 1.0) == []
+  twenty = protocols.rnn("memorization20", 20).task
+  twenty.length, twenty.num_eval_sequences = 20, 300
+  train, test = rnn.constant_symbol_errors(twenty), rnn.constant_symbol_errors(twenty, "test")
+  assert (3,) * 10 in rnn.fixed_strings_at(twenty, train[3], test[3])
+
+
 def test_addition_objective_sums_half_squared_error_over_the_minibatch_sequences():
   # Martens & Sutskever's RNN code sums ½(o − y)² over sequences (and output steps); the
   # paper's ε grid is for that sum, not for a mean over the 100 sequences of a minibatch.
@@ -104,3 +146,24 @@ def test_engine_task_trains_on_the_problem_objective_of_its_fresh_minibatch():
   assert x.shape == (20, 100, 2)  # time-major, the paper's 100 sequences
   outputs = np.asarray(task.apply(params, x), np.float64)
   np.testing.assert_allclose(task.loss(params, (x, y)), np.sum(0.5 * (outputs[-1] - np.asarray(y)) ** 2), rtol=1e-5)
+
+
+def test_table5_lists_the_runs_that_ended_at_a_fixed_output():
+  # Fails a paragraph that ignores the test set, that counts diverged runs, or that appears
+  # for the arithmetic problems (whose outputs are not symbols).
+  from nesterov_jax.paper import tables
+
+  task = dict(problem="memorization5", length=20, data_seed=0, num_eval_sequences=400)
+  config = ml_collections.ConfigDict(task)
+  data = rnn.evaluation_sequences(rnn_task("memorization5", 20), config)
+  err = lambda split, s: float(np.mean(np.sum(np.asarray(data[split][1]) != np.array(s), axis=1)))
+  point = dict(optimizer="nag", mu_max=0.995, learning_rate=1e-8, seed=2, diverged=False)
+  records = [dict(point, final_train_error=err("train", (0, 1, 1, 0, 1)), final_test_error=err("test", (0, 1, 1, 0, 1))),
+             dict(point, seed=3, final_train_error=err("train", (0, 1, 1, 0, 1)), final_test_error=0.5),
+             dict(point, seed=4, diverged=True, final_train_error=err("train", (1,) * 5), final_test_error=err("test", (1,) * 5))]
+  text = "\n".join(tables.fixed_outputs(records, {"task": task}))
+  constant = rnn.constant_symbol_errors(config)
+  assert f"0: {constant[0]:.4f} / " in text and "1 of 3 runs end at the errors of a fixed output string" in text
+  assert "all 32 fixed strings tried" in text
+  assert "seed 2: " in text and "01101" in text and "seed 3" not in text and "seed 4" not in text
+  assert tables.fixed_outputs(records, {"task": dict(task, problem="addition")}) == []

@@ -41,12 +41,15 @@ paper's ε grid brackets the optimum under it.
 
 from __future__ import annotations
 
+import functools
+import itertools
 from typing import NamedTuple
 
 import chex
 import jax
 import jax.numpy as jnp
 import ml_collections
+import numpy as np
 import optax
 
 from nesterov_jax.paper.models import TanhRNN
@@ -149,13 +152,56 @@ def biases_baseline(config: ml_collections.ConfigDict) -> float:
   target under squared error; uniform class probabilities under cross-entropy, whose argmax
   is the first symbol)."""
   problem = rnn_task(config.problem, config.length)
-  x, y = evaluation_sequences(problem, config)["train"]
   if problem.name in MEMORY:
-    y = jnp.swapaxes(y, 0, 1)
-    outputs = jnp.zeros((problem.num_outputs, y.shape[1], problem.output_dim))
-  else:
-    outputs = jnp.full((1, y.shape[0], 1), problem.average_target)
+    return constant_symbol_errors(config)[0]
+  _, y = evaluation_sequences(problem, config)["train"]
+  outputs = jnp.full((1, y.shape[0], 1), problem.average_target)
   return float(jnp.mean(problem.error(outputs, y)))
+
+
+def fixed_output_errors(config: ml_collections.ConfigDict, split: str = "train") -> np.ndarray:
+  """Memorization only: ``[n_pos, n_values]``, the fraction of the engine's ``split``
+  evaluation sequences whose symbol at position i is not k. A model that ignores its input
+  outputs one fixed string s (symbol s_i at output step i); its error is Σ_i table[i, s_i]."""
+  if config.problem not in MEMORY:
+    raise ValueError(f"task.problem = {config.problem!r}: fixed outputs are defined for "
+                     f"the memorization problems only ({', '.join(MEMORY)})")
+  return _fixed_output_errors(config.problem, config.length, config.data_seed,
+                              config.num_eval_sequences, split).copy()
+
+
+@functools.lru_cache(maxsize=32)
+def _fixed_output_errors(name: str, length: int, data_seed: int, n: int, split: str) -> np.ndarray:
+  problem = rnn_task(name, length)
+  config = ml_collections.ConfigDict(dict(data_seed=data_seed, num_eval_sequences=n))
+  _, y = evaluation_sequences(problem, config)[split]  # [batch, n_pos]
+  y = np.asarray(y)
+  return np.stack([np.mean(y != k, axis=0) for k in range(problem.output_dim)], axis=1)
+
+
+def constant_symbol_errors(config: ml_collections.ConfigDict, split: str = "train") -> tuple[float, ...]:
+  """The error of outputting the same symbol k at every output step, for k = 0 … n_values − 1
+  (symbol 0 is ``biases_baseline``). Each position is right for exactly one k, so the errors
+  sum to n_pos × (n_values − 1): 10 × 4 = 40 for 20-bit, 5 × 1 = 5 for 5-bit."""
+  return tuple(float(e) for e in fixed_output_errors(config, split).sum(axis=0))
+
+
+def fixed_strings_at(config: ml_collections.ConfigDict, train_error: float, test_error: float,
+                     max_strings: int = 1024) -> list[tuple[int, ...]]:
+  """The fixed output strings whose errors on both evaluation sets equal ``train_error`` and
+  ``test_error`` (to half a sequence's share, 1 / (2 num_eval_sequences)): a run that ended
+  there most likely predicts without reading its input. Every string is tried where there are
+  at most ``max_strings`` (5-bit: 2⁵ = 32); otherwise only the constant ones (20-bit: 5¹⁰
+  strings would put one within the tolerance of almost any error near guessing)."""
+  train, test = fixed_output_errors(config, "train"), fixed_output_errors(config, "test")
+  n_pos, n_values = train.shape
+  if n_values ** n_pos <= max_strings:
+    strings = list(itertools.product(range(n_values), repeat=n_pos))
+  else:
+    strings = [(k,) * n_pos for k in range(n_values)]
+  tol = 0.5 / config.num_eval_sequences
+  at = lambda table, s: float(table[np.arange(n_pos), list(s)].sum())
+  return [s for s in strings if abs(at(train, s) - train_error) < tol and abs(at(test, s) - test_error) < tol]
 
 
 def rnn_engine_task(config: ml_collections.ConfigDict, gradient: str = "through_time") -> Task:

@@ -204,8 +204,34 @@ def table5(records: list[dict], config: dict) -> str:
             "\"biases\" (ours): the error of the constant prediction a model that learns only its "
             "output biases converges to (the average target), on the same sequences.", "",
             _best_learning_rates(best, paper.TABLE5_COLUMNS[1:], modern, "μ0"),
-            *_fresh_line(best, [*paper.TABLE5_COLUMNS[1:], *modern], "μ0")]
+            *_fresh_line(best, [*paper.TABLE5_COLUMNS[1:], *modern], "μ0"),
+            *fixed_outputs(records, config)]
   return "\n".join(lines) + "\n"
+
+
+def fixed_outputs(records: list[dict], config: dict) -> list[str]:
+  """Memorization only: the errors of outputting one symbol at every step, and the runs (every
+  grid point, not only the best ε) that ended at the errors of a fixed output string on both
+  evaluation sets, that is, that predict without reading their input."""
+  task = ml_collections.ConfigDict(config["task"])
+  if task.get("problem") not in rnn.MEMORY:
+    return []
+  train, test = rnn.constant_symbol_errors(task), rnn.constant_symbol_errors(task, "test")
+  n_values, n_pos = rnn.MEMORY[task.problem]
+  tried = (f"all {n_values ** n_pos} fixed strings tried" if n_values ** n_pos <= 1024 else
+           f"only the {n_values} constant strings tried: among all {n_values}^{n_pos} fixed "
+           "strings some would match almost any error by chance")
+  at = []
+  for r in records:
+    found = rnn.fixed_strings_at(task, r["final_train_error"], r["final_test_error"])
+    if found and not r["diverged"]:
+      at.append(f"{label(r, 'μ0')}, ε = {r['learning_rate']:g}, seed {r['seed']}: "
+                + " or ".join("".join(str(k) for k in f) for f in found))
+  return ["", "Fixed outputs (ours): outputting symbol k at every step errs "
+          + ", ".join(f"{k}: {a:.4f} / {b:.4f}" for k, (a, b) in enumerate(zip(train, test)))
+          + " (training / test sequences). " + f"{len(at)} of {len(records)} runs end at the "
+          f"errors of a fixed output string on both sets ({tried}); they predict without "
+          "reading their input" + (":" if at else "."), *(f"- {line}" for line in at)]
 
 
 def _hf_protocol(config: dict) -> str:
