@@ -166,4 +166,5 @@ def test_table5_lists_the_runs_that_ended_at_a_fixed_output():
   assert f"0: {constant[0]:.4f} / " in text and "1 of 3 runs end at the errors of a fixed output string" in text
   assert "all 32 fixed strings tried" in text
   assert "seed 2: " in text and "01101" in text and "seed 3" not in text and "seed 4" not in text
+  assert "None of the 2 runs ends at" in "\n".join(tables.fixed_outputs(records[1:], {"task": task}))
   assert tables.fixed_outputs(records, {"task": dict(task, problem="addition")}) == []

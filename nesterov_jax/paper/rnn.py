@@ -186,8 +186,11 @@ def constant_symbol_errors(config: ml_collections.ConfigDict, split: str = "trai
   return tuple(float(e) for e in fixed_output_errors(config, split).sum(axis=0))
 
 
+MAX_FIXED_STRINGS = 1024  # fixed_strings_at tries every string up to this many (5-bit's 32)
+
+
 def fixed_strings_at(config: ml_collections.ConfigDict, train_error: float, test_error: float,
-                     max_strings: int = 1024) -> list[tuple[int, ...]]:
+                     max_strings: int = MAX_FIXED_STRINGS) -> list[tuple[int, ...]]:
   """The fixed output strings whose errors on both evaluation sets equal ``train_error`` and
   ``test_error`` (to half a sequence's share, 1 / (2 num_eval_sequences)): a run that ended
   there most likely predicts without reading its input. Every string is tried where there are

@@ -218,20 +218,22 @@ def fixed_outputs(records: list[dict], config: dict) -> list[str]:
     return []
   train, test = rnn.constant_symbol_errors(task), rnn.constant_symbol_errors(task, "test")
   n_values, n_pos = rnn.MEMORY[task.problem]
-  tried = (f"all {n_values ** n_pos} fixed strings tried" if n_values ** n_pos <= 1024 else
+  tried = (f"all {n_values ** n_pos} fixed strings tried" if n_values ** n_pos <= rnn.MAX_FIXED_STRINGS else
            f"only the {n_values} constant strings tried: among all {n_values}^{n_pos} fixed "
            "strings some would match almost any error by chance")
   at = []
-  for r in records:
+  for r in (r for r in records if not r["diverged"]):
     found = rnn.fixed_strings_at(task, r["final_train_error"], r["final_test_error"])
-    if found and not r["diverged"]:
+    if found:
       at.append(f"{label(r, 'μ0')}, ε = {r['learning_rate']:g}, seed {r['seed']}: "
                 + " or ".join("".join(str(k) for k in f) for f in found))
+  count = (f"{len(at)} of {len(records)} runs end at the errors of a fixed output string on both "
+           f"sets ({tried}); they predict without reading their input:" if at else
+           f"None of the {len(records)} runs ends at the errors of a fixed output string on both "
+           f"sets ({tried}).")
   return ["", "Fixed outputs (ours): outputting symbol k at every step errs "
           + ", ".join(f"{k}: {a:.4f} / {b:.4f}" for k, (a, b) in enumerate(zip(train, test)))
-          + " (training / test sequences). " + f"{len(at)} of {len(records)} runs end at the "
-          f"errors of a fixed output string on both sets ({tried}); they predict without "
-          "reading their input" + (":" if at else "."), *(f"- {line}" for line in at)]
+          + " (training / test sequences). " + count, *(f"- {line}" for line in at)]
 
 
 def _hf_protocol(config: dict) -> str:
