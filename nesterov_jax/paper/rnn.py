@@ -189,6 +189,11 @@ def constant_symbol_errors(config: ml_collections.ConfigDict, split: str = "trai
 MAX_FIXED_STRINGS = 1024  # fixed_strings_at tries every string up to this many (5-bit's 32)
 
 
+def tries_every_fixed_string(n_pos: int, n_values: int, max_strings: int = MAX_FIXED_STRINGS) -> bool:
+  """Whether ``fixed_strings_at`` tries all n_values^n_pos strings (else the constant ones)."""
+  return n_values ** n_pos <= max_strings
+
+
 def fixed_strings_at(config: ml_collections.ConfigDict, train_error: float, test_error: float,
                      max_strings: int = MAX_FIXED_STRINGS) -> list[tuple[int, ...]]:
   """The fixed output strings whose errors on both evaluation sets equal ``train_error`` and
@@ -198,7 +203,7 @@ def fixed_strings_at(config: ml_collections.ConfigDict, train_error: float, test
   strings would put one within the tolerance of almost any error near guessing)."""
   train, test = fixed_output_errors(config, "train"), fixed_output_errors(config, "test")
   n_pos, n_values = train.shape
-  if n_values ** n_pos <= max_strings:
+  if tries_every_fixed_string(n_pos, n_values, max_strings):
     strings = list(itertools.product(range(n_values), repeat=n_pos))
   else:
     strings = [(k,) * n_pos for k in range(n_values)]

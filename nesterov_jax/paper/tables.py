@@ -218,7 +218,7 @@ def fixed_outputs(records: list[dict], config: dict) -> list[str]:
     return []
   train, test = rnn.constant_symbol_errors(task), rnn.constant_symbol_errors(task, "test")
   n_values, n_pos = rnn.MEMORY[task.problem]
-  tried = (f"all {n_values ** n_pos} fixed strings tried" if n_values ** n_pos <= rnn.MAX_FIXED_STRINGS else
+  tried = (f"all {n_values ** n_pos} fixed strings tried" if rnn.tries_every_fixed_string(n_pos, n_values) else
            f"only the {n_values} constant strings tried: among all {n_values}^{n_pos} fixed "
            "strings some would match almost any error by chance")
   at = []
