@@ -1,10 +1,13 @@
 """Claims evaluated over paired seeds: holds, does not, mixed, each by the rule written once."""
 
+import ml_collections
+import numpy as np
 import pytest
 
 from nesterov_jax.engine import findings
 from nesterov_jax.engine.findings import Finding, Setting
 from nesterov_jax.paper import findings as paper_findings
+from nesterov_jax.paper import protocols, rnn
 
 
 def rec(optimizer, mu, lr, seed, err, before=None):
@@ -110,3 +113,45 @@ def test_a_run_no_finding_can_compare_still_writes_findings_md_saying_what_it_ho
   other.mkdir()
   assert paper_findings.write_findings(other, [rec("cm", 0.9, 0.1, 0, 1.0)], {"task": {"name": "teacher_mlp"}, "grid": {}}) == []
   assert not (other / "findings.md").exists()
+
+
+def test_two_runs_that_both_ignore_their_input_tie_whatever_their_errors():
+  # Fails a rule that orders two guessing runs by which fixed string each settled on, and one
+  # that ties a run that guesses with one that learned.
+  guessing = lambda r: r["final_train_error"] >= 2.4
+  a, b = [2.48, 2.48, 0.2, 0.3], [2.52, 2.52, 2.5, 2.5]  # seeds 0, 1: both guess
+  plain = findings.evaluate(CLAIM, records(a, b))
+  assert (plain.verdict, plain.wins, plain.blind) == ("holds", 4, 0)
+  e = findings.evaluate(CLAIM, records(a, b), ignores_input=guessing)
+  assert (e.verdict, e.wins, e.losses, e.blind) == ("mixed", 2, 0, 2)
+  assert "| **mixed** | 2 of 4 (2 tied, 2 of them both ignoring the input) |" in findings.markdown([e], records(a, b), "t")
+  learned = findings.evaluate(CLAIM, records([0.1] * 4, [2.5] * 4), ignores_input=guessing)
+  assert (learned.verdict, learned.wins, learned.blind) == ("holds", 4, 0)
+
+
+def test_memorization_findings_tie_runs_at_fixed_output_strings(tmp_path):
+  # Two settings that end, seed by seed, at different fixed strings (5-bit, every string
+  # tried) tie; one that ends off every string's errors is ordered as before.
+  task = dict(name="rnn", problem="memorization5", length=20, data_seed=0, num_eval_sequences=400)
+  table = {split: rnn.fixed_output_errors(ml_collections.ConfigDict(task), split) for split in ("train", "test")}
+  at = lambda split, s: float(table[split][np.arange(5), list(s)].sum())
+
+  def run(optimizer, mu, seed, string=None, err=None):
+    r = rec(optimizer, mu, 1e-6, seed, at("train", string) if string else err)
+    r["final_test_error"] = at("test", string) if string else err
+    return r
+
+  config = {"task": task, "grid": {}}
+  fixed = [run("nag", 0.995, s, (0, 1, 1, 0, 1)) for s in range(4)] + [run("nag", 0.9, s, (1,) * 5) for s in range(4)]
+  assert at("train", (0, 1, 1, 0, 1)) != at("train", (1,) * 5)
+  finding = paper_findings._below(paper_findings.momentum("nag", 0.995, "μ0"), paper_findings.momentum("nag", 0.9, "μ0"), "t")
+  e = findings.evaluate(finding, fixed, ignores_input=paper_findings.ignores_input(config))
+  assert (e.wins, e.losses, e.blind, e.verdict) == (0, 0, 4, "mixed")
+  learned = [run("nag", 0.995, s, err=0.01) for s in range(4)] + fixed[4:]
+  e = findings.evaluate(finding, learned, ignores_input=paper_findings.ignores_input(config))
+  assert (e.wins, e.blind, e.verdict) == (4, 0, "holds")
+  assert paper_findings.ignores_input({"task": dict(task, problem="addition")}) is None
+  full = protocols.rnn("memorization5", 20).to_dict()
+  full["task"].update(task)
+  paper_findings.write_findings(tmp_path, fixed, full)
+  assert "4 tied, 4 of them both ignoring the input" in (tmp_path / "findings.md").read_text()

@@ -13,19 +13,21 @@ them); a finding whose settings the run lacks is skipped.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from nesterov_jax.engine import provenance
-from nesterov_jax.engine.results import label, per_seed, select_best
+from nesterov_jax.engine.results import label, per_seed_records, select_best
 
 HOLDS_FRACTION = 0.75
 RULE = ("A claim \"A below B\" **holds** when A's mean over the seeds both settings ran is below "
         f"B's and A is below B in at least {HOLDS_FRACTION:.0%} of those paired seeds (rounded up); "
         "it **does not** when B is below A by the same test; otherwise it is **mixed**. A paired seed "
-        "where the two end equal (both left at the same plateau, say) counts for neither. Each setting "
+        "where the two end equal (both left at the same plateau, say) counts for neither, and so does one "
+        "where both end at the errors of an output that ignores the input (on memorization, a fixed "
+        "output string: which one a guessing run settles on is chance, not an ordering). Each setting "
         "is at its best ε. A verdict on one seed (n = 1) is that seed's ordering, not a finding.")
 
 
@@ -57,6 +59,7 @@ class Evaluation(NamedTuple):
   higher_mean: float
   lower_lr: float
   higher_lr: float
+  blind: int = 0             # paired seeds tied because both runs ignore their input
 
 
 def _matches(summary: dict, fields: Mapping[str, Any]) -> bool:
@@ -82,26 +85,37 @@ def verdict(wins: int, losses: int, n: int, lower_mean: float, higher_mean: floa
   return "mixed"
 
 
-def evaluate(finding: Finding, records: list[dict], best: list[dict] | None = None) -> Evaluation | None:
+IgnoresInput = Callable[[dict], bool]
+
+
+def evaluate(finding: Finding, records: list[dict], best: list[dict] | None = None,
+             ignores_input: IgnoresInput | None = None) -> Evaluation | None:
   """``finding`` on ``records``, over the seeds both settings ran at their best ε; None when
-  the run lacks a setting, or the two share no seed."""
+  the run lacks a setting, or the two share no seed. ``ignores_input(record)``: whether a run
+  ended where a model that ignores its input ends (the task's to say); a paired seed where
+  both do is a tie, whatever their two errors."""
   best = best if best is not None else select_best(records)
   a, b = resolve(records, finding.lower, best), resolve(records, finding.higher, best)
   if a is None or b is None:
     return None
-  lower, higher = per_seed(records, a, finding.lower.metric), per_seed(records, b, finding.higher.metric)
+  lower, higher = per_seed_records(records, a), per_seed_records(records, b)
   seeds = tuple(sorted(set(lower) & set(higher)))
   if not seeds or (a is b and finding.lower.metric == finding.higher.metric):
     return None
-  x, y = np.array([lower[s] for s in seeds]), np.array([higher[s] for s in seeds])
-  wins, losses = int(np.sum(x < y)), int(np.sum(y < x))
+  x = np.array([lower[s][finding.lower.metric] for s in seeds])
+  y = np.array([higher[s][finding.higher.metric] for s in seeds])
+  # Fine-tuning claims compare one record with itself: a run cannot tie with itself by guessing.
+  blind = np.array([ignores_input is not None and lower[s] is not higher[s]
+                    and ignores_input(lower[s]) and ignores_input(higher[s]) for s in seeds], dtype=bool)
+  wins, losses = int(np.sum((x < y) & ~blind)), int(np.sum((y < x) & ~blind))
   return Evaluation(finding, verdict(wins, losses, len(seeds), float(x.mean()), float(y.mean())), seeds, wins, losses,
-                    float(x.mean()), float(y.mean()), a["learning_rate"], b["learning_rate"])
+                    float(x.mean()), float(y.mean()), a["learning_rate"], b["learning_rate"], int(blind.sum()))
 
 
-def evaluate_all(findings: list[Finding], records: list[dict]) -> list[Evaluation]:
+def evaluate_all(findings: list[Finding], records: list[dict],
+                 ignores_input: IgnoresInput | None = None) -> list[Evaluation]:
   best = select_best(records)
-  return [e for e in (evaluate(f, records, best) for f in findings) if e is not None]
+  return [e for e in (evaluate(f, records, best, ignores_input) for f in findings) if e is not None]
 
 
 def _paper(e: Evaluation) -> str:
@@ -128,7 +142,8 @@ def markdown(evaluations: list[Evaluation], records: list[dict], title: str, con
     n = len(e.seeds)
     what = f"**{e.verdict}**" + (" (n = 1)" if n == 1 else "")
     ties = n - e.wins - e.losses
-    tied = f" ({ties} tied)" if ties else ""
+    blind = f", {e.blind} of them both ignoring the input" if e.blind else ""
+    tied = f" ({ties} tied{blind})" if ties else ""
     lines.append(f"| {f.claim} | {f.source} | {what} | {e.wins} of {n}{tied} | {e.lower_mean:.3g} ({e.lower_lr:g}) | "
                  f"{e.higher_mean:.3g} ({e.higher_lr:g}) | {_paper(e)} |")
   if not evaluations:

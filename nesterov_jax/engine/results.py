@@ -153,11 +153,16 @@ def with_spread(summary: dict, key: str = "final_train_error", digits: int = 3) 
   return text + ")"
 
 
+def per_seed_records(records: list[dict], summary: dict) -> dict[int, dict]:
+  """A setting's records at its best ε (a :func:`select_best` summary), by seed."""
+  hparams = hparam_keys(records)
+  return {r["seed"]: r for r in records
+          if setting(r, hparams) == setting(summary, hparams) and r["learning_rate"] == summary["learning_rate"]}
+
+
 def per_seed(records: list[dict], summary: dict, key: str = "final_train_error") -> dict[int, float]:
   """A setting's values at its best ε (a :func:`select_best` summary), by seed."""
-  hparams = hparam_keys(records)
-  return {r["seed"]: r[key] for r in records
-          if setting(r, hparams) == setting(summary, hparams) and r["learning_rate"] == summary["learning_rate"]}
+  return {seed: r[key] for seed, r in per_seed_records(records, summary).items()}
 
 
 # Fields of config.json that may differ between runs merged into one table: the grid and its
