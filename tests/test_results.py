@@ -40,6 +40,18 @@ def test_epsilon_is_chosen_by_the_seeds_every_epsilon_ran_and_reported_over_all_
   assert results.per_seed(RECORDS, nag) == {0: 0.3, 1: 0.6, 2: 0.4, 3: 0.8}
 
 
+def test_each_init_scale_chooses_its_own_learning_rate():
+  """Table 3 reports each scale at its own best ε: a grid axis beyond (optimizer, μ_max) is part
+  of the setting (one ε for every scale, or the ε best on average, fails)."""
+  records = []
+  for scale, errors in ((1.0, {0.001: 2.0, 0.0005: 3.0}), (4.0, {0.001: 9.0, 0.0005: 8.0})):
+    for lr, err in errors.items():
+      records.append({**rec("nag", 0.999, lr, 0, err), "init_scale": scale})
+  best = {s["init_scale"]: s for s in results.select_best(records)}
+  assert (best[1.0]["learning_rate"], best[1.0]["final_train_error"]) == (0.001, 2.0)
+  assert (best[4.0]["learning_rate"], best[4.0]["final_train_error"]) == (0.0005, 8.0)
+
+
 def test_best_learning_rate_excludes_one_where_a_seed_that_chose_it_diverged():
   records = [rec("nag", 0.9, 0.1, 0, 0.5), rec("nag", 0.9, 0.1, 1, 0.7), rec("nag", 0.9, 0.01, 0, 0.4),
              rec("nag", 0.9, 0.01, 1, 0.9), rec("nag", 0.9, 1.0, 0, 0.01, diverged=True), rec("nag", 0.9, 1.0, 1, 0.01)]
