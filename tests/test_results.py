@@ -102,6 +102,8 @@ def test_error_curves_mark_where_eq5_reaches_each_mu_max_within_the_run():
     fig, ax = plt.subplots()
     assert report._mark_momentum(ax, records, config)
     assert sorted(line.get_xdata()[0] for line in ax.get_lines()) == expected
+    # the labels stand at different heights, so 12,250's and 24,750's stay legible on 250,000
+    assert len({text.xyann[1] for text in ax.texts}) == len(expected)
     plt.close(fig)
   fig, ax = plt.subplots()
   assert not report._mark_momentum(ax, [{"optimizer": "adam", "mu_max": 0.0, "num_updates": 1000}], config)
