@@ -68,6 +68,13 @@ def test_a_finding_whose_setting_did_not_run_is_skipped_and_the_markdown_states_
   assert "| **holds** | 3 of 4 (1 tied) |" in findings.markdown(findings.evaluate_all([CLAIM], tied), tied, "t")
 
 
+def test_two_means_that_round_alike_print_with_the_digits_that_tell_them_apart():
+  close = records([1.2101], [1.2134])  # 3 significant figures would print "1.21" for both
+  text = findings.markdown(findings.evaluate_all([CLAIM], close), close, "t")
+  assert "| **holds** (n = 1) | 1 of 1 | 1.21 (0.01) | 1.213 (0.01) |" in text
+  assert findings.distinct(2.5, 3.125) == ("2.5", "3.12") and findings.distinct(1.0, 1.0) == ("1", "1")
+
+
 def test_the_paper_findings_cover_every_table_and_compare_finetuning_within_one_setting():
   curves = paper_findings.findings_for("curves_ae", {"grid": {}})
   claims = [f.claim for f in curves]

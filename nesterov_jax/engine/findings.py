@@ -118,6 +118,16 @@ def evaluate_all(findings: list[Finding], records: list[dict],
   return [e for e in (evaluate(f, records, best, ignores_input) for f in findings) if e is not None]
 
 
+def distinct(a: float, b: float, digits: int = 3, most: int = 6) -> tuple[str, str]:
+  """``a`` and ``b`` to ``digits`` significant figures, or more (up to ``most``) where they
+  would print alike: a verdict on 1.2101 against 1.2134 must not read "1.21 below 1.21"."""
+  for d in range(digits, most + 1):
+    x, y = f"{a:.{d}g}", f"{b:.{d}g}"
+    if x != y:
+      break
+  return x, y
+
+
 def _paper(e: Evaluation) -> str:
   if e.finding.paper is None:
     return "—"
@@ -144,8 +154,9 @@ def markdown(evaluations: list[Evaluation], records: list[dict], title: str, con
     ties = n - e.wins - e.losses
     blind = f", {e.blind} of them both ignoring the input" if e.blind else ""
     tied = f" ({ties} tied{blind})" if ties else ""
-    lines.append(f"| {f.claim} | {f.source} | {what} | {e.wins} of {n}{tied} | {e.lower_mean:.3g} ({e.lower_lr:g}) | "
-                 f"{e.higher_mean:.3g} ({e.higher_lr:g}) | {_paper(e)} |")
+    a, b = distinct(e.lower_mean, e.higher_mean)
+    lines.append(f"| {f.claim} | {f.source} | {what} | {e.wins} of {n}{tied} | {a} ({e.lower_lr:g}) | "
+                 f"{b} ({e.higher_lr:g}) | {_paper(e)} |")
   if not evaluations:
     held = ", ".join(dict.fromkeys(label(r, mu_name) for r in records))
     tried = f"none of the {considered} findings" if considered else "no finding"
