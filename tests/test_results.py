@@ -52,6 +52,19 @@ def test_each_init_scale_chooses_its_own_learning_rate():
   assert (best[4.0]["learning_rate"], best[4.0]["final_train_error"]) == (0.0005, 8.0)
 
 
+def test_an_outcome_some_seeds_did_not_record_is_left_out_of_that_setting_alone():
+  """Merged runs may differ in their milestones (a grid without a momentum optimizer records no
+  ``train_error_before_finetune``): a setting whose seeds all hold it keeps its statistics, one
+  whose seeds do not leaves it out rather than failing or averaging a subset of the seeds."""
+  records = [rec("adam", 0.0, 0.003, 0, 2.7, before=2.72), rec("adam", 0.0, 0.003, 1, 3.4),
+             rec("nag", 0.99, 0.005, 0, 2.0), rec("nag", 0.99, 0.005, 1, 1.9, before=2.5)]
+  records[2]["train_error_before_finetune"] = 2.6
+  adam, nag = results.select_best(records)
+  assert "train_error_before_finetune" not in adam and adam["final_train_error"] == pytest.approx(3.05)
+  assert nag["train_error_before_finetune"] == pytest.approx(2.55) and nag["seeds"] == 2
+  assert results.outcome_keys(records[1:]) == ["final_train_error", "train_error_before_finetune"]
+
+
 def test_best_learning_rate_excludes_one_where_a_seed_that_chose_it_diverged():
   records = [rec("nag", 0.9, 0.1, 0, 0.5), rec("nag", 0.9, 0.1, 1, 0.7), rec("nag", 0.9, 0.01, 0, 0.4),
              rec("nag", 0.9, 0.01, 1, 0.9), rec("nag", 0.9, 1.0, 0, 0.01, diverged=True), rec("nag", 0.9, 1.0, 1, 0.01)]

@@ -77,9 +77,10 @@ def tuning_seeds(records: list[dict]) -> dict[tuple, set[int]]:
 
 
 def outcome_keys(records: list[dict]) -> list[str]:
-  """The outcomes of a record: ``final_*`` and the errors at a family's milestones
-  (``train_error_NAME``)."""
-  return [k for k in records[0] if k.startswith(("final_", "train_error_"))]
+  """The outcomes of the records: ``final_*`` and the errors at a family's milestones
+  (``train_error_NAME``), in the order first seen. A milestone is recorded only where a run's
+  grid held its family, so merged runs may differ in which they carry."""
+  return list(dict.fromkeys(k for r in records for k in r if k.startswith(("final_", "train_error_"))))
 
 
 def seed_statistics(values: list[float], seeds: list[int], fresh: set[int]) -> dict:
@@ -128,6 +129,8 @@ def select_best(records: list[dict]) -> list[dict]:
                "fresh_seeds": len(fresh) if tuning[key] else 0,
                "diverged": sum(r["diverged"] for r in group)}
     for k in outcomes:
+      if any(k not in r for r in group):  # an outcome some seeds' runs did not record has no statistics here
+        continue
       stats = seed_statistics([r[k] for r in group], seeds, fresh if tuning[key] else set())
       summary.update({k: stats["mean"], **{f"{k}_{name}": v for name, v in stats.items() if name != "mean"}})
     selection = float(np.mean([r[by] for r in choosers]))
