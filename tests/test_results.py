@@ -132,3 +132,13 @@ def test_summary_names_the_seeds_it_ran_by_id_beside_their_count():
   # one seed, seed 3: its id, not a count of three
   one = summary_markdown([rec("nag", 0.9, 0.1, 3, 0.25)]).splitlines()
   assert any(l.endswith("| 0.25 (n = 1) | 3 | 0 |") for l in one)
+
+
+def test_the_heatmap_names_the_seeds_that_chose_epsilon_only_where_some_did():
+  """A run of fresh seeds at each setting's chosen ε ran one ε per setting: its heatmap averages
+  those seeds and must not call them the seeds that chose ε."""
+  from nesterov_jax.engine.report import heatmap_seeds
+  assert heatmap_seeds(RECORDS) == "seed 0 (the seeds that chose ε)"
+  fresh = [rec("nag", 0.9, 0.05, 1, 1.0), rec("nag", 0.9, 0.05, 2, 2.0), rec("nag", 0.99, 0.01, 1, 0.1),
+           rec("nag", 0.99, 0.01, 2, 0.2)]
+  assert heatmap_seeds(fresh) == "mean over seeds 1, 2 (one ε per setting: none chosen here)"

@@ -252,6 +252,15 @@ def save_error_plot(fig, ax, path: pathlib.Path, xlabel: str, title: str) -> Non
   plt.close(fig)
 
 
+def heatmap_seeds(records: list[dict]) -> str:
+  """Which seeds the heatmap's cells average: those that chose ε where a setting ran several ε;
+  where every setting ran one ε (a run of fresh seeds at chosen ε), all seeds, and no choice."""
+  chose = set().union(*tuning_seeds(records).values())
+  seeds = sorted(chose or {r["seed"] for r in records})
+  text = f"seed {seeds[0]}" if len(seeds) == 1 else f"mean over seeds {', '.join(map(str, seeds))}"
+  return text + (" (the seeds that chose ε)" if chose else " (one ε per setting: none chosen here)")
+
+
 def heatmap_figure(records: list[dict], path: pathlib.Path) -> None:
   """Learning rate × μ_max (or × the task axis that varies, when μ_max does not: Table 3)."""
   optimizers = sorted({r["optimizer"] for r in records})
@@ -299,9 +308,7 @@ def heatmap_figure(records: list[dict], path: pathlib.Path) -> None:
   fig.colorbar(im, ax=axes[0].tolist(), label=f"log10 {what}")
   once = "".join(f"; {label(shared[0], mu)} run once for {' and '.join(sorted({s['optimizer'] for s in shared}))}"
                  for shared in _run_once(records))
-  choosers = sorted(set().union(*tuning.values()) or {r["seed"] for r in records})
-  seeds = f"seed {choosers[0]}" if len(choosers) == 1 else f"mean over seeds {', '.join(map(str, choosers))}"
-  fig.suptitle(f"{records[0]['task']}: {what}, {seeds} (the seeds that chose ε)\n"
+  fig.suptitle(f"{records[0]['task']}: {what}, {heatmap_seeds(records)}\n"
                f"(div = diverged; {'stop N = stopped by successive halving at update N; ' if halted else ''}"
                f"empty = not run{once})", fontsize=9)
   files.save_figure(fig, path, dpi=130)
