@@ -142,3 +142,6 @@ def test_the_heatmap_names_the_seeds_that_chose_epsilon_only_where_some_did():
   fresh = [rec("nag", 0.9, 0.05, 1, 1.0), rec("nag", 0.9, 0.05, 2, 2.0), rec("nag", 0.99, 0.01, 1, 0.1),
            rec("nag", 0.99, 0.01, 2, 0.2)]
   assert heatmap_seeds(fresh) == "mean over seeds 1, 2 (one ε per setting: none chosen here)"
+  # merged runs that tuned NAG 0.9 on seed 0 alone and NAG 0.99 on seeds 0 and 1: no one list covers every cell
+  mixed = RECORDS + [rec("nag", 0.99, lr, seed, 0.1) for lr in (0.1, 0.01) for seed in (0, 1)]
+  assert heatmap_seeds(mixed) == "each setting's mean over the seeds that chose its ε (seeds 0, 1 in all)"

@@ -253,11 +253,16 @@ def save_error_plot(fig, ax, path: pathlib.Path, xlabel: str, title: str) -> Non
 
 
 def heatmap_seeds(records: list[dict]) -> str:
-  """Which seeds the heatmap's cells average: those that chose ε where a setting ran several ε;
-  where every setting ran one ε (a run of fresh seeds at chosen ε), all seeds, and no choice."""
-  chose = set().union(*tuning_seeds(records).values())
+  """Which seeds the heatmap's cells average: those that chose ε where a setting ran several ε
+  (each setting its own, where settings were tuned on different seeds); where every setting ran
+  one ε (a run of fresh seeds at chosen ε), all seeds, and no choice."""
+  tuning = tuning_seeds(records)
+  chose = set().union(*tuning.values())
   seeds = sorted(chose or {r["seed"] for r in records})
-  text = f"seed {seeds[0]}" if len(seeds) == 1 else f"mean over seeds {', '.join(map(str, seeds))}"
+  names = ", ".join(map(str, seeds))
+  if len({frozenset(s) for s in tuning.values() if s}) > 1:  # settings tuned on different seeds
+    return f"each setting's mean over the seeds that chose its ε (seeds {names} in all)"
+  text = f"seed {seeds[0]}" if len(seeds) == 1 else f"mean over seeds {names}"
   return text + (" (the seeds that chose ε)" if chose else " (one ε per setting: none chosen here)")
 
 
