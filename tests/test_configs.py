@@ -15,10 +15,11 @@ from nesterov_jax.engine.optimizers import family
 
 CONFIGS = pathlib.Path(__file__).parents[1] / "configs"
 PRESETS = {
-    "curves_ae": ("full", "pilot", "pilot_halving", "updates_50k", "modern_50k", "seeds", "modern_seeds", "updates_250k", "smoke"),
+    "curves_ae": ("full", "pilot", "pilot_halving", "updates_50k", "modern_50k", "seeds", "modern_seeds", "updates_250k", "smoke",
+                  "v1_pilot", "v1_updates_50k", "v1_modern_50k", "v1_seeds", "v1_modern_seeds", "v1_updates_250k"),
     "mnist_ae": ("full", "pilot", "pilot_halving", "updates_30k", "modern_30k", "seeds", "modern_seeds", "smoke"),
     "faces_ae": ("full", "pilot", "pilot_halving", "updates_15k", "modern_15k", "seeds", "smoke"),
-    "curves_init_scale": ("full", "updates_50k", "smoke"),
+    "curves_init_scale": ("full", "updates_50k", "v1_updates_50k", "smoke"),
     "rnn_addition": ("full", "pilot", "pilot_halving", "paper_length", "paper_length_nag", "paper_length_cm", "modern_paper_length",
                      "seeds", "modern_seeds", "smoke"),
     "rnn_multiplication": ("full", "pilot", "pilot_halving", "paper_length", "paper_length_nag", "paper_length_cm", "modern_paper_length",
@@ -171,8 +172,8 @@ def test_every_preset_builds_its_data_and_trains_one_chunk(run, tmp_path):
 
 
 # Each seeds preset and the committed seed-0 results it joins (results/).
-SEED_RUNS = [("curves_ae", "seeds", "curves_ae_updates_50k_merged"),
-             ("curves_ae", "modern_seeds", "curves_ae_updates_50k_with_modern"),
+SEED_RUNS = [("curves_ae", "v1_seeds", "curves_ae_updates_50k_merged"),
+             ("curves_ae", "v1_modern_seeds", "curves_ae_updates_50k_with_modern"),
              ("mnist_ae", "seeds", "mnist_ae_updates_30k_merged"),
              ("mnist_ae", "modern_seeds", "mnist_ae_updates_30k_with_modern"),
              ("faces_ae", "seeds", "faces_ae_updates_15k_merged"),

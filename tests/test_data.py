@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import scipy.io
 
-from nesterov_jax.paper import data
+from nesterov_jax.paper import curves, data
 
 
 def write_idx(path, images_uint8):
@@ -84,16 +84,19 @@ def test_embedded_mnist_is_real_digits_shuffled_and_split(monkeypatch):
   assert "embedded" in ds.provenance
 
 
-def test_generated_curves_are_in_unit_range_cached_and_reproducible(tmp_path, monkeypatch):
+@pytest.mark.parametrize("generator, peak", [("calibrated", curves.PEAK_INTENSITY), ("v1", 1.0)])
+def test_generated_curves_are_in_unit_range_cached_per_generator_and_reproducible(tmp_path, monkeypatch, generator, peak):
   monkeypatch.delenv(data.DATA_ENV, raising=False)
   monkeypatch.setenv(data.CACHE_ENV, str(tmp_path))
-  first = data.load_curves(num_train=30, num_test=10, seed=3)
+  first = data.load_curves(num_train=30, num_test=10, seed=3, generator=generator)
   assert first.train.shape == (30, 784) and first.test.shape == (10, 784)
-  assert first.train.min() >= 0.0 and first.train.max() <= 1.0 and first.train.max() > 0.9
-  monkeypatch.setattr(data, "render_curves", lambda *a, **k: pytest.fail("cache not used"))
-  second = data.load_curves(num_train=30, num_test=10, seed=3)
+  assert first.train.min() >= 0.0 and peak - 0.1 < first.train.max() <= peak + 1e-6
+  monkeypatch.setattr(curves, "render", lambda *a, **k: pytest.fail("cache not used"))
+  second = data.load_curves(num_train=30, num_test=10, seed=3, generator=generator)
   np.testing.assert_array_equal(first.train, second.train)
-  assert "generated" in second.provenance
+  assert curves.DESCRIPTIONS[generator] in second.provenance
+  with pytest.raises(data.DataError, match="unknown Curves generator 'v2'.*calibrated, v1"):
+    data.load_curves(num_train=30, num_test=10, generator="v2")
 
 
 def test_built_faces_come_from_the_real_faces_transformed(monkeypatch):

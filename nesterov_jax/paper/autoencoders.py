@@ -33,7 +33,8 @@ ARCHITECTURES = {
 def load_data(config: ml_collections.ConfigDict) -> datasets.Dataset:
   sizes = dict(num_train=config.num_train, num_test=config.num_test, seed=config.data_seed)
   if config.name == "curves_ae":
-    return datasets.load_curves(config.data_dir, **sizes)
+    # A run recorded before the calibrated generator existed has no such field: it used v1.
+    return datasets.load_curves(config.data_dir, **sizes, generator=config.get("curves_generator", "v1"))
   if config.name == "faces_ae":
     return datasets.load_faces(config.data_dir, **sizes)
   return datasets.load_mnist(config.data_dir, embedded_test_cases=config.num_test, seed=config.data_seed)
@@ -41,8 +42,9 @@ def load_data(config: ml_collections.ConfigDict) -> datasets.Dataset:
 
 def autoencoder_task(config: ml_collections.ConfigDict) -> Task:
   """Config fields: ``name``, ``data_dir`` ("" = embedded/generated), ``num_train`` and
-  ``num_test`` (generated/embedded sets only), ``data_seed``, ``batch_size`` (200 in the
-  paper), ``eval_batch_size``, ``num_connections`` (15). Grid axis: ``init_scale``."""
+  ``num_test`` (generated/embedded sets only), ``data_seed``, ``curves_generator`` (Curves:
+  ``"calibrated"`` or ``"v1"``), ``batch_size`` (200 in the paper), ``eval_batch_size``,
+  ``num_connections`` (15). Grid axis: ``init_scale``."""
   encoder_sizes, size, output = ARCHITECTURES[config.name]
   dataset = load_data(config)
   model = Autoencoder(encoder_sizes, size, config.num_connections)

