@@ -3,10 +3,12 @@
 #
 #   bash scripts/gpu_check.sh OUT [full|smoke]     # smoke: every step at tiny sizes, on a CPU too
 #
-#   install  the package in place (pip install --no-deps --no-build-isolation -e .), after the
-#            wheels of what the machine lacks, from .whl/ (bash scripts/gpu_wheels.sh makes them);
+#   install  the wheels of what the machine lacks, then the package in place, all offline from
+#            .whl/ (bash scripts/gpu_wheels.sh makes them; GPU_CHECK_WHEELS names another folder):
+#            the in-place install is built in an isolated environment from .whl/'s setuptools and
+#            wheel, so the machine's own setuptools (old, or none) does not matter;
 #            smoke: pip's dry run of both, which installs nothing
-#   a        devices, versions, and the fast tests (pytest -m "not slow"; smoke: two quick files),
+#   a        the package's imports, devices, versions, and the fast tests (pytest -m "not slow"; smoke: two quick files),
 #            matmul precision pinned by tests/conftest.py
 #   b        the benchmark, trimmed to fit (nesterov-jax bench --preset gpu_check; smoke: smoke, one RNN cell):
 #            MNIST autoencoder at 1, 4, 54 configs, RNN T = 200 at 16, 64, 256, both precisions
@@ -18,7 +20,8 @@
 # OUT/log.txt (everything printed), OUT/bench.md, OUT/bench.json, OUT/table5.md and
 # OUT/rnn_addition_gpu.tar.gz (the run directory, checkpoints left out). It stops at the first
 # failure and names the step. STEP_TIMEOUT (seconds, default 240) bounds each step;
-# GPU_CHECK_PYTHON (default python3) is the interpreter.
+# GPU_CHECK_PYTHON (default python3) is the interpreter; GPU_CHECK_STEPS (default "install a b c")
+# runs only the steps it names.
 set -euo pipefail
 out=${1:?usage: gpu_check.sh OUT [full|smoke]}
 preset=${2:-full}
@@ -29,6 +32,8 @@ out=$(cd "$out" && pwd)
 export PYTHONUNBUFFERED=1
 limit=${STEP_TIMEOUT:-240}
 py=${GPU_CHECK_PYTHON:-python3}  # the interpreter every step runs (the tests give it a stand-in)
+wheels=${GPU_CHECK_WHEELS:-.whl}
+steps=" ${GPU_CHECK_STEPS:-install a b c} "
 : > "$out/log.txt"
 
 step() {  # NAME FUNCTION: runs FUNCTION (below) with its output in log.txt; stops the script if it fails
@@ -47,16 +52,18 @@ step() {  # NAME FUNCTION: runs FUNCTION (below) with its output in log.txt; sto
 install() {
   # smoke: pip's dry run (it resolves and builds, and installs nothing), so that the test suite,
   # which runs this step, leaves the environment it runs in as it was
-  local dry=""
+  local dry="" offline=(--no-index --find-links "$wheels")
   if [ "$preset" = smoke ]; then dry="--dry-run"; fi
-  if compgen -G ".whl/*.whl" > /dev/null; then
-    "$py" -m pip install -q $dry --no-index --no-deps --no-compile .whl/*.whl
+  if compgen -G "$wheels/ml_collections-*.whl" > /dev/null; then
+    "$py" -m pip install -q $dry "${offline[@]}" --no-deps --no-compile ml_collections mlxtend
   fi
-  "$py" -m pip install -q $dry --no-deps --no-build-isolation -e .
-  "$py" -c "import nesterov_jax.experiments.sweep, nesterov_jax.paper.bench, ml_collections, mlxtend"
+  # Build isolation: pip builds in a fresh environment holding setuptools and wheel from
+  # $wheels, never the machine's own setuptools
+  "$py" -m pip install -q $dry "${offline[@]}" --no-deps -e .
 }
 
 environment() {
+  "$py" -c "import nesterov_jax.experiments.sweep, nesterov_jax.paper.bench, ml_collections, mlxtend"
   "$py" -c "import sys, jax, optax, flax, chex; print(sys.version.split()[0], 'jax', jax.__version__, 'optax', optax.__version__, 'flax', flax.__version__, 'chex', chex.__version__); print(jax.devices())"
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || echo "no nvidia-smi"
   if [ "$preset" = smoke ]; then
@@ -99,10 +106,10 @@ table5() {
   tar czf "$out/rnn_addition_gpu.tar.gz" --exclude=checkpoints -C "$(dirname "$workdir")" "$(basename "$workdir")"
 }
 
-export out preset limit py
+export out preset limit py wheels
 export -f install environment benchmark addition_spec table5
-step install install
-step a environment
-step b benchmark
-step c table5
-echo "gpu_check: every step passed; files in $out" | tee -a "$out/log.txt"
+for name in install a b c; do
+  case "$steps" in *" $name "*) ;; *) continue ;; esac
+  case $name in install) step install install ;; a) step a environment ;; b) step b benchmark ;; c) step c table5 ;; esac
+done
+echo "gpu_check: every step passed ($(echo $steps)); files in $out" | tee -a "$out/log.txt"

@@ -17,10 +17,36 @@ def gpu_check(out, preset, python=sys.executable, **env):
                         env={**os.environ, "GPU_CHECK_PYTHON": str(python), **env})
 
 
+@pytest.fixture(scope="module")
+def wheels(tmp_path_factory):
+  """What scripts/gpu_wheels.sh puts in .whl/, fetched by pip (the GPU machine has no network)."""
+  folder = tmp_path_factory.mktemp("whl")
+  subprocess.run(["bash", "scripts/gpu_wheels.sh"], cwd=ROOT, check=True, capture_output=True,
+                 env={**os.environ, "GPU_WHEELS_DEST": str(folder)})
+  return folder
+
+
 @pytest.mark.slow
-def test_the_gpu_check_runs_every_step_at_smoke_size_and_writes_every_output(tmp_path):
+@pytest.mark.parametrize("setuptools", ["65.5.0", None], ids=["python3.11-venv-setuptools", "no-setuptools"])
+def test_the_install_works_offline_whatever_setuptools_the_machine_has(tmp_path, wheels, setuptools):
+  """A setuptools older than 70.1 without `wheel` failed the in-place build ('invalid command
+  bdist_wheel'); Python 3.12's venvs have no setuptools at all. The build now happens in an
+  isolated environment made from the carried wheels, offline."""
+  subprocess.run([sys.executable, "-m", "venv", tmp_path / "venv"], check=True)
+  python = tmp_path / "venv" / "bin" / "python"
+  pip = [python, "-m", "pip", "-q", "--disable-pip-version-check"]
+  subprocess.run([*pip, "uninstall", "-y", "setuptools", "wheel"], capture_output=True)
+  if setuptools:
+    subprocess.run([*pip, "install", f"setuptools=={setuptools}"], check=True)
+  r = gpu_check(tmp_path / "out", "smoke", python=python, GPU_CHECK_STEPS="install", GPU_CHECK_WHEELS=str(wheels))
+  assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+  assert "gpu_check: every step passed (install)" in (tmp_path / "out" / "log.txt").read_text()
+
+
+@pytest.mark.slow
+def test_the_gpu_check_runs_every_step_at_smoke_size_and_writes_every_output(tmp_path, wheels):
   out = tmp_path / "out"
-  r = gpu_check(out, "smoke")
+  r = gpu_check(out, "smoke", GPU_CHECK_WHEELS=str(wheels))
   assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
   log = (out / "log.txt").read_text()
   for step in ("install", "a", "b", "c"):
