@@ -4,6 +4,7 @@
     nesterov-jax report DIR
     nesterov-jax merge OUT DIR DIR [DIR ...]
     nesterov-jax bench [--out DIR] [--preset quick|smoke|cpu|halving|gpu|gpu_check]
+    nesterov-jax data curves [--generator calibrated|v1] [--data-dir DIR] [--out DIR] [--no-logistic]
 
 A config names its experiment (``config.experiment``); the experiment program lives in
 the repository's ``experiments/`` folder (installed as ``nesterov_jax.experiments``) and
@@ -88,6 +89,15 @@ def main(argv: list[str] | None = None) -> int:
   bench_cmd.add_argument("--out", type=pathlib.Path, help="write bench.json and bench.md here")
   bench_cmd.add_argument("--preset", choices=("quick", "smoke", "cpu", "halving", "gpu", "gpu_check"),
                          help="what to measure (default: gpu on an accelerator, else cpu; quick: seconds)")
+  data_cmd = commands.add_parser("data", help="a data set's statistics beside the original's, and a sheet of images")
+  data_cmd.add_argument("dataset", choices=("curves",))
+  data_cmd.add_argument("--generator", default="calibrated", help="calibrated (the default) or v1, our first")
+  data_cmd.add_argument("--data-dir", default="", help="a folder holding the original digs3pts_1.mat instead")
+  data_cmd.add_argument("--out", type=pathlib.Path, help="where to write (default runs/data_curves_<generator>)")
+  data_cmd.add_argument("--no-logistic", dest="logistic", action="store_false",
+                        help="leave out logistic PCA (it takes minutes on two cores)")
+  data_cmd.add_argument("--num-train", type=int, default=20_000, help="training images (default 20,000, the original's)")
+  data_cmd.add_argument("--num-test", type=int, default=10_000, help="held-out images (default 10,000, the original's)")
   args, extra = parser.parse_known_args(argv)
   if args.command != "run" and extra:
     parser.error(f"unrecognized arguments: {' '.join(extra)}")
@@ -126,6 +136,11 @@ def _command(args, extra: list[str], parser) -> int:
     from nesterov_jax.paper import bench
 
     bench.main(args.out, args.preset)
+    return 0
+  if args.command == "data":
+    from nesterov_jax.paper import data_report
+
+    data_report.main(args.generator, args.data_dir, args.out, args.logistic, args.num_train, args.num_test)
     return 0
   if args.command == "report":
     search_from_run(args.workdir)

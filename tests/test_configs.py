@@ -16,7 +16,7 @@ from nesterov_jax.engine.optimizers import family
 CONFIGS = pathlib.Path(__file__).parents[1] / "configs"
 PRESETS = {
     "curves_ae": ("full", "pilot", "pilot_halving", "updates_50k", "modern_50k", "seeds", "modern_seeds", "updates_250k", "smoke",
-                  "v1_pilot", "v1_updates_50k", "v1_modern_50k", "v1_seeds", "v1_modern_seeds", "v1_updates_250k"),
+                  "updates_50k_nag", "updates_50k_cm", "v1_pilot", "v1_updates_50k", "v1_modern_50k", "v1_seeds", "v1_modern_seeds", "v1_updates_250k"),
     "mnist_ae": ("full", "pilot", "pilot_halving", "updates_30k", "modern_30k", "seeds", "modern_seeds", "smoke"),
     "faces_ae": ("full", "pilot", "pilot_halving", "updates_15k", "modern_15k", "seeds", "smoke"),
     "curves_init_scale": ("full", "updates_50k", "v1_updates_50k", "smoke"),

@@ -32,7 +32,7 @@ GENERATORS = ("calibrated", "v1")
 # "curves through 3 random points (our generator, seed N)": that is v1.
 DESCRIPTIONS = {"calibrated": "curves through 3 random points (our calibrated generator)",
                 "v1": "curves through 3 random points (our first generator, v1)"}
-# The calibrated generator's settings (the search that chose them: docs/curves_data.md): points uniform in [MARGIN, 27 − MARGIN]² (pixel centres at 0…27),
+# The calibrated generator's settings (scripts/calibrate_curves.py reruns the search that chose them): points uniform in [MARGIN, 27 − MARGIN]² (pixel centres at 0…27),
 # ordered left to right; a pen of half-width PEN_HALF_WIDTH blurred by a Gaussian of
 # PEN_BLUR pixels; PEAK_INTENSITY at the stroke's centre.
 MARGIN = 4.0
@@ -89,22 +89,30 @@ def pen(distance: jax.Array, half_width: float, blur: float, peak: float) -> jax
   return peak * band / (2 * norm.cdf(half_width / blur) - 1)
 
 
+def _ordered_curves(key: jax.Array, num: int, size: int, margin: float) -> jax.Array:
+  """Three points uniform in [margin, size − 1 − margin]², ordered by x (so the curve runs
+  left to right, an arc, not a hairpin), and the quadratic through them at t = 0, ½, 1
+  (6 degrees of freedom): [num, samples, 2]."""
+  points = jax.random.uniform(key, (num, 3, 2), minval=margin, maxval=size - 1.0 - margin)
+  points = jnp.take_along_axis(points, jnp.argsort(points[..., 0], axis=1)[..., None], axis=1)
+  return _quadratic_through(points, _SAMPLES)
+
+
+def curve_distances(key: jax.Array, num: int, size: int = 28, margin: float = MARGIN) -> jax.Array:
+  """Each pixel's distance to each of the calibrated generator's ``num`` curves: [num, size²]
+  (the calibration's search draws them once and tries every pen on them)."""
+  return jax.lax.map(lambda c: distance_to_polyline(c, size), _ordered_curves(key, num, size, margin), batch_size=256)
+
+
 def render_calibrated_curves(key: jax.Array, num: int, size: int = 28, margin: float = MARGIN,
                              half_width: float = PEN_HALF_WIDTH, blur: float = PEN_BLUR,
                              peak: float = PEAK_INTENSITY) -> jax.Array:
-  """Generator ``"calibrated"``: ``num`` [size²] images, intensities in [0, ``peak``].
-
-  Three points uniform in [margin, size − 1 − margin]², ordered by x (so the curve runs
-  left to right, as a function-like arc, not a hairpin); the quadratic through them at
-  t = 0, ½, 1 (6 degrees of freedom); drawn with :func:`pen`. The defaults are calibrated
+  """Generator ``"calibrated"``: ``num`` [size²] images, intensities in [0, ``peak``]: the
+  curves of :func:`curve_distances` drawn with :func:`pen`. The defaults are calibrated
   (module docstring); ``nesterov-jax data curves`` measures the statistics beside the
-  original's.
-  """
-  points = jax.random.uniform(key, (num, 3, 2), minval=margin, maxval=size - 1.0 - margin)
-  points = jnp.take_along_axis(points, jnp.argsort(points[..., 0], axis=1)[..., None], axis=1)
-  curves = _quadratic_through(points, _SAMPLES)
+  original's, and scripts/calibrate_curves.py reruns the search that chose them."""
   one = lambda c: pen(distance_to_polyline(c, size), half_width, blur, peak)
-  return jax.lax.map(one, curves, batch_size=256)
+  return jax.lax.map(one, _ordered_curves(key, num, size, margin), batch_size=256)
 
 
 def render(generator: str, key: jax.Array, num: int) -> jax.Array:

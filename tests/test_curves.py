@@ -1,0 +1,85 @@
+"""Our Curves generators (paper/curves.py) and the data statistics they are calibrated against
+(paper/data_stats.py): the calibrated generator's held-out statistics lie within the original
+Curves' published values, and our first generator's do not."""
+
+import jax
+import numpy as np
+import pytest
+
+from nesterov_jax import cli
+from nesterov_jax.paper import curves, data_stats
+
+NUM_TRAIN, NUM_TEST = 20_000, 5_000
+
+
+@pytest.fixture(scope="module")
+def calibrated():
+  images = np.asarray(curves.render("calibrated", jax.random.key(0), NUM_TRAIN + NUM_TEST), np.float64)
+  return images[:NUM_TRAIN], images[NUM_TRAIN:]
+
+
+@pytest.mark.parametrize("name", ["pca_18", "mean_image", "mean_image_cross_entropy"])
+def test_the_calibrated_curves_match_the_originals_published_statistics(calibrated, name):
+  """Fails if the pen, the peak or the points' range drifts: PCA-18's band is ±10 %."""
+  train, test = calibrated
+  stats = {"pca_18": lambda: data_stats.pca_error(train, test, 18),
+           **{k: (lambda k=k: data_stats.mean_image(train, test)[k]) for k in ("mean_image", "mean_image_cross_entropy")}}
+  assert data_stats.within_band(name, stats[name]()), (name, stats[name](), data_stats.ORIGINAL_CURVES[name])
+
+
+def test_our_first_generator_is_outside_the_bands():
+  """The statistics tell the generators apart: v1's curves carry about twice the variance."""
+  images = np.asarray(curves.render("v1", jax.random.key(0), 6_000), np.float64)
+  train, test = images[:5_000], images[5_000:]
+  assert data_stats.pca_error(train, test, 18) > 2 * data_stats.ORIGINAL_CURVES["pca_18"].value
+  assert not data_stats.within_band("mean_image", data_stats.mean_image(train, test)["mean_image"])
+
+
+def test_calibrated_curves_stay_inside_the_points_range_at_the_pens_peak_and_reproduce_from_the_key():
+  images = np.asarray(curves.render("calibrated", jax.random.key(3), 64)).reshape(64, 28, 28)
+  assert images.max() == pytest.approx(curves.PEAK_INTENSITY, rel=0.02) and images.min() >= 0.0
+  # Points lie in [margin, 27 − margin]: nothing is drawn more than the pen's reach beyond.
+  reach = int(np.ceil(curves.MARGIN - curves.PEN_HALF_WIDTH - 3 * curves.PEN_BLUR))
+  assert images[:, :reach].max() < 1e-3 and images[:, :, :reach].max() < 1e-3
+  np.testing.assert_array_equal(np.asarray(curves.render("calibrated", jax.random.key(3), 64)),
+                                images.reshape(64, 784))
+
+
+def test_the_pen_is_a_blurred_band_and_its_limit_a_gaussian():
+  d = np.linspace(0.0, 4.0, 9)
+  assert float(curves.pen(0.0, 1.25, 0.6, 0.74)) == pytest.approx(0.74)
+  np.testing.assert_allclose(curves.pen(d, 1e-4, 0.8, 1.0), np.exp(-d**2 / (2 * 0.8**2)), atol=1e-4)
+  assert np.all(np.diff(np.asarray(curves.pen(d, 1.25, 0.6, 1.0))) <= 0)
+
+
+def test_pca_error_is_the_variance_outside_the_top_components():
+  rng = np.random.default_rng(0)
+  basis = np.linalg.qr(rng.normal(size=(20, 3)))[0]
+  train = rng.normal(size=(500, 3)) * [3.0, 2.0, 1.0] @ basis.T + 0.5
+  test = rng.normal(size=(200, 3)) * [3.0, 2.0, 1.0] @ basis.T + 0.5
+  assert data_stats.pca_error(train, test, 3) == pytest.approx(0.0, abs=1e-9)
+  # Dropping the weakest direction leaves its variance, 1 per image (up to sampling).
+  assert data_stats.pca_error(train, test, 2) == pytest.approx(1.0, rel=0.2)
+  assert data_stats.mean_image(train, test)["mean_image"] == pytest.approx(14.0, rel=0.2)
+
+
+def test_logistic_pca_recovers_a_low_rank_logit_model_that_pca_cannot():
+  """Pixels that are sigmoid(b + u·v) of 2-D codes: logistic PCA with 2 components
+  reconstructs held-out images far better than standard PCA with 2."""
+  rng = np.random.default_rng(1)
+  v = rng.normal(size=(60, 2)) * 3.0
+  def images(n):
+    return 1.0 / (1.0 + np.exp(-(rng.normal(size=(n, 2)) @ v.T - 2.0)))
+  train, test = images(800), images(200)
+  logistic, penalty = data_stats.logistic_pca_error(train, test, 2)
+  assert penalty in data_stats.PENALTIES
+  assert logistic < 0.1 * data_stats.pca_error(train, test, 2)
+
+
+def test_the_data_command_writes_the_statistics_and_a_sample_sheet(tmp_path, monkeypatch, capsys):
+  monkeypatch.setenv("NESTEROV_JAX_CACHE", str(tmp_path / "cache"))
+  out = tmp_path / "stats"
+  assert cli.main(["data", "curves", "--out", str(out), "--no-logistic", "--num-train", "600", "--num-test", "200"]) == 0
+  table = (out / "statistics.md").read_text()
+  assert "| pca 18 |" in table and "| 5.9 |" in table and "our calibrated generator" in table
+  assert (out / "samples.png").stat().st_size > 1000 and "pca 18" in capsys.readouterr().out
