@@ -48,7 +48,8 @@ def test_calibrated_curves_stay_inside_the_points_range_at_the_pens_peak_and_rep
 def test_the_pen_is_a_blurred_band_and_its_limit_a_gaussian():
   d = np.linspace(0.0, 4.0, 9)
   assert float(curves.pen(0.0, 1.25, 0.6, 0.74)) == pytest.approx(0.74)
-  np.testing.assert_allclose(curves.pen(d, 1e-4, 0.8, 1.0), np.exp(-d**2 / (2 * 0.8**2)), atol=1e-4)
+  np.testing.assert_allclose(curves.pen(d, 0.0, 0.8, 1.0), np.exp(-d**2 / (2 * 0.8**2)), rtol=1e-6)
+  np.testing.assert_allclose(curves.pen(d, 0.1, 0.8, 1.0), np.exp(-d**2 / (2 * 0.8**2)), atol=0.02)
   assert np.all(np.diff(np.asarray(curves.pen(d, 1.25, 0.6, 1.0))) <= 0)
 
 
