@@ -16,13 +16,14 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import pathlib
 import sys
 
 try:
   import ml_collections
 
-  from nesterov_jax.engine import files, report
+  from nesterov_jax.engine import files, report, stopping
   from nesterov_jax.engine.config import ConfigError, load_config, search_from_run, write_source
   from nesterov_jax.engine.tasks import DataError
   from nesterov_jax.engine.train import prepare_workdir
@@ -73,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
   distributed.add_argument("--coordinator", help="HOST:PORT of process 0's coordination service")
   distributed.add_argument("--num-processes", type=int)
   distributed.add_argument("--process-id", type=int)
+  distributed.add_argument("--heartbeat-timeout", type=int, default=HEARTBEAT_TIMEOUT_S, metavar="SECONDS",
+                           help="a process silent this long counts as lost, and every other process ends "
+                                f"(default {HEARTBEAT_TIMEOUT_S})")
   report_cmd = commands.add_parser("report", help="tables and plots from a run directory")
   report_cmd.add_argument("workdir", type=pathlib.Path)
   report_cmd.add_argument("--against", type=pathlib.Path, metavar="FULL_RUN",
@@ -103,19 +107,113 @@ def main(argv: list[str] | None = None) -> int:
     parser.error(f"unrecognized arguments: {' '.join(extra)}")
   if _MISSING is not None:
     return _fail(_missing_extra(_MISSING) or f"{type(_MISSING).__name__}: {_MISSING}", 2)
+  distributed = args.command == "run" and bool(args.coordinator)
+  if distributed and not os.environ.get(SUPERVISED_ENV):
+    return _supervise(list(sys.argv[1:] if argv is None else argv), args)
   use_cpu_cores_as_devices()
   try:
     return _command(args, extra, parser)
+  except stopping.Stopped as e:  # SIGTERM or Ctrl-C: the checkpoint is saved
+    print(f"nesterov-jax: {e}", file=sys.stderr)
+    return stopping.STOPPED_STATUS
+  except KeyboardInterrupt:  # a second Ctrl-C (or the first, before training starts)
+    status = _fail("interrupted; the run's last checkpoint stays usable: rerun the same command to resume",
+                   stopping.INTERRUPTED_STATUS)
+    # At once: a normal exit would wait for the chunk still computing in XLA's threads.
+    return _end_distributed(status) if args.command == "run" else status
   except Exception as e:  # noqa: BLE001 -- every failure ends in one line unless --traceback
     if args.traceback:
       raise
     if isinstance(e, _user_errors()):
-      return _fail(str(e), 2)
-    if isinstance(e, ImportError) and _missing_extra(e):
-      return _fail(_missing_extra(e), 2)
-    first = (str(e).strip().splitlines() or [""])[0][:300]
-    hint = "the run's last checkpoint stays usable: rerun the same command to resume; " if args.command == "run" else ""
-    return _fail(f"{type(e).__name__}: {first} ({hint}--traceback shows the full trace)", 1)
+      status = _fail(str(e), 2)
+    elif isinstance(e, ImportError) and _missing_extra(e):
+      status = _fail(_missing_extra(e), 2)
+    elif distributed:
+      status = _fail(_lost_process_line(e, args), 1)
+    else:
+      first = (str(e).strip().splitlines() or [""])[0][:300]
+      hint = "the run's last checkpoint stays usable: rerun the same command to resume; " if args.command == "run" else ""
+      status = _fail(f"{type(e).__name__}: {first} ({hint}--traceback shows the full trace)", 1)
+    return _end_distributed(status) if distributed else status
+
+
+HEARTBEAT_TIMEOUT_S = 60
+SUPERVISED_ENV = "NESTEROV_JAX_SUPERVISED"  # set in the process a multi-process run's supervisor starts
+
+
+def _die_with_parent() -> None:
+  """In the child, on Linux: SIGKILL when the supervisor dies, so no orphan holds the run."""
+  try:
+    import ctypes
+    import signal
+
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+  except (OSError, AttributeError):  # not Linux: the child may outlive a killed supervisor
+    pass
+
+
+def _supervise(argv: list[str], args) -> int:
+  """One process of a multi-process run, run as a child of this one, which holds no JAX.
+
+  When a process goes silent past the heartbeat timeout, JAX's coordination service aborts
+  every other process (SIGABRT, status 134) after its own C++ errors; the child's go to its
+  workdir's log, and here the abort becomes one line and status 1. SIGTERM is passed on to
+  the child; Ctrl-C reaches it from the terminal directly (its process group)."""
+  import signal
+  import subprocess
+
+  from nesterov_jax.engine import provenance
+
+  env = {**os.environ, SUPERVISED_ENV: "1", provenance.COMMAND_ENV: provenance._command_line()}
+  child = subprocess.Popen([sys.executable, "-m", "nesterov_jax", *argv], env=env, preexec_fn=_die_with_parent)
+  signal.signal(signal.SIGTERM, lambda *_: child.send_signal(signal.SIGTERM))
+  signal.signal(signal.SIGINT, signal.SIG_IGN)
+  status = child.wait()
+  if status in (-signal.SIGABRT, 128 + signal.SIGABRT):
+    workdir = args.workdir or default_workdir(args.config)
+    print(file=sys.stderr)  # the child's progress bar may have been cut mid-line
+    return _fail(f"process {args.process_id} of {args.num_processes}: JAX's coordination service ended it, so "
+                 f"another process stopped answering for {args.heartbeat_timeout} s (--heartbeat-timeout); rerun every "
+                 f"process with the same command to resume from the last checkpoint (JAX's own log: "
+                 f"{workdir / RUNTIME_LOG})", 1)
+  if status < 0:
+    return _fail(f"process {args.process_id} was killed by {signal.Signals(-status).name}; rerun every process "
+                 "with the same command to resume from the last checkpoint", 128 - status)
+  return status
+RUNTIME_LOG = "jax_runtime.log"  # a multi-process run's JAX and XLA C++ logs, in its workdir
+
+
+def _lost_process_line(e: Exception, args) -> str:
+  """The one line for a multi-process run that failed: most often a process was lost."""
+  first = (str(e).strip().splitlines() or [""])[0][:200]
+  others = [i for i in range(args.num_processes or 0) if i != args.process_id]
+  who = f"process {others[0]}" if len(others) == 1 else "another process"
+  workdir = args.workdir or default_workdir(args.config)
+  return (f"{type(e).__name__}: {first} -- {who} of {args.num_processes} was probably lost; rerun every process "
+          f"with the same command to resume from the last checkpoint (JAX's own log: {workdir / RUNTIME_LOG})")
+
+
+def _end_distributed(status: int) -> int:
+  """Ends the process now: a failed multi-process run (a normal exit would wait in JAX's
+  shutdown barrier for the lost process, then abort with pages of C++ errors, status 134), or
+  an interrupted run (it would wait for the computation in flight)."""
+  sys.stdout.flush()
+  sys.stderr.flush()
+  os._exit(status)
+
+
+def _native_output_to(path: pathlib.Path) -> None:
+  """From here on, what C++ writes to the process's stdout and stderr (JAX's coordination
+  service, XLA, gloo) goes to ``path``; Python's sys.stdout and sys.stderr (progress, the
+  files written, the one-line errors) still reach the terminal."""
+  path.parent.mkdir(parents=True, exist_ok=True)
+  log = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+  for fd, name in ((1, "stdout"), (2, "stderr")):
+    getattr(sys, name).flush()
+    terminal = os.dup(fd)
+    os.dup2(log, fd)
+    setattr(sys, name, os.fdopen(terminal, "w", buffering=1, encoding="utf-8", errors="backslashreplace"))
+  os.close(log)
 
 
 def _missing_extra(e: ImportError) -> str | None:
@@ -189,7 +287,8 @@ def _command(args, extra: list[str], parser) -> int:
     if not args.process_id:
       write_source(workdir, args.config)
     if args.coordinator:
-      initialize_distributed(args.coordinator, args.num_processes, args.process_id)
+      _native_output_to(workdir / RUNTIME_LOG)
+      initialize_distributed(args.coordinator, args.num_processes, args.process_id, args.heartbeat_timeout)
     experiment.run(config, workdir)
   finally:
     if lock is not None:
@@ -225,8 +324,10 @@ def use_cpu_cores_as_devices() -> None:
     pass
 
 
-def initialize_distributed(coordinator: str, num_processes: int, process_id: int) -> None:
-  """JAX's multi-process runtime.
+def initialize_distributed(coordinator: str, num_processes: int, process_id: int,
+                           heartbeat_timeout: int = HEARTBEAT_TIMEOUT_S) -> None:
+  """JAX's multi-process runtime; a process silent for ``heartbeat_timeout`` seconds counts
+  as lost.
 
   The CPU backend's cross-process collectives need gloo; the setting only affects CPU
   devices, so it is harmless on GPU and TPU hosts.
@@ -234,4 +335,5 @@ def initialize_distributed(coordinator: str, num_processes: int, process_id: int
   import jax
 
   jax.config.update("jax_cpu_collectives_implementation", "gloo")
-  jax.distributed.initialize(coordinator, num_processes=num_processes, process_id=process_id)
+  jax.distributed.initialize(coordinator, num_processes=num_processes, process_id=process_id,
+                             heartbeat_timeout_seconds=heartbeat_timeout)

@@ -65,7 +65,12 @@ def device_description() -> str:
   return f"{len(devices)} x {kind}{hosts}"
 
 
+COMMAND_ENV = "NESTEROV_JAX_COMMAND"  # the command a user typed, for a process started on its behalf
+
+
 def _command_line() -> str:
+  if os.environ.get(COMMAND_ENV):
+    return os.environ[COMMAND_ENV]
   program = pathlib.Path(sys.argv[0]).name
   if program == "__main__.py":
     program = "python -m nesterov_jax"

@@ -88,7 +88,9 @@ def seed_statistics(values: list[float], seeds: list[int], fresh: set[int]) -> d
   choose ε: free of the selection's optimism; None when there are none, or all are fresh)."""
   x = np.array(values, np.float64)
   fresh_x = np.array([v for v, s in zip(values, seeds) if s in fresh], np.float64)
-  return {"mean": float(x.mean()), "std": float(x.std()), "min": float(x.min()), "max": float(x.max()),
+  with np.errstate(invalid="ignore"):  # a diverged seed's inf: the std is NaN, said without a warning
+    std = float(x.std())
+  return {"mean": float(x.mean()), "std": std, "min": float(x.min()), "max": float(x.max()),
           "fresh": float(fresh_x.mean()) if 0 < len(fresh_x) < len(x) else None}
 
 

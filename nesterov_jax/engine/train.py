@@ -30,7 +30,7 @@ import orbax.checkpoint as ocp
 import tqdm
 from jax.experimental import multihost_utils
 
-from nesterov_jax.engine import files, grid, halving, programs, provenance, results
+from nesterov_jax.engine import files, grid, halving, programs, provenance, results, stopping
 from nesterov_jax.engine.config import ConfigError, search_from_run
 from nesterov_jax.engine.optimizers import family
 from nesterov_jax.engine.tasks import make_task
@@ -318,6 +318,7 @@ def run(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> list[dict]:
                                        for k, v in _in_grid_order(compiled, per_group).items()}
     # Every process runs this loop identically: each call below is a collective.
     checkpoints = workdir / "checkpoints"
+    stop = stopping.StopRequests().__enter__()  # SIGTERM, Ctrl-C: stop at the next chunk boundary
     try:
       if start == 0:  # the error curves start from the initialization
         errors = compiled.initial_errors(data, _host)
@@ -325,6 +326,7 @@ def run(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> list[dict]:
                         "case_passes": case_passes.tolist(), **{k: v.tolist() for k, v in errors.items()}})
       for chunk_start in range(start, config.num_updates, config.chunk_size):
         state, logs = compiled.chunk_at(chunk_start)(state, compiled.hps, data, jnp.int32(chunk_start))
+        stopping.wait_for((state, logs))  # in Python, where a Ctrl-C is handled at once
         passes = in_grid([{"case_passes": d["case_passes"]} for d in logs], 0.0)["case_passes"]
         logs = in_grid([{k: v for k, v in d.items() if k != "case_passes"} for d in logs], np.nan)
         case_passes = case_passes + passes
@@ -343,7 +345,9 @@ def run(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> list[dict]:
         if plan and step < config.num_updates:
           state, compiled, rows = _halve(plan, step, stops, state, compiled, rows, diverged_of(state),
                                          points, metrics.records, errors, task, config)
-        if step == config.num_updates or (config.checkpoint_every and step % config.checkpoint_every == 0):
+        # A signal on any process: every process saves this update and stops (engine/stopping.py).
+        stop_signal = stop.agreed(jax.process_count()) if step < config.num_updates else None
+        if step == config.num_updates or stop_signal or (config.checkpoint_every and step % config.checkpoint_every == 0):
           _save(manager, step, ocp.args.Composite(
               state=ocp.args.StandardSave(state),
               meta=ocp.args.JsonSave({"fingerprint": fingerprint(config), "step": step,
@@ -351,8 +355,11 @@ def run(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> list[dict]:
                                       **({"rows": rows.tolist(), "halving": stops.meta()} if plan else {})})),
                 checkpoints)
         progress.update(config.chunk_size)
+        if stop_signal:
+          raise stopping.Stopped(step, stop_signal)
     finally:  # on any failure too: the bar ends before the error line, and a checkpoint in
       progress.close()  # flight is finished, so the rerun can resume from it
+      stop.__exit__()
       _finish_saving(manager, checkpoints)
     diverged = diverged_of(state)
     diverged_at = _full(compiled.gather([s.diverged_at for s in state], _host), rows,
