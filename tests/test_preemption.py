@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 
 import pytest
 
@@ -188,3 +189,24 @@ def test_a_run_that_succeeds_prints_its_progress_and_the_files_it_wrote_and_noth
   assert proc.returncode == 0, err
   assert messages(err) == [] and out.splitlines() == [f"wrote {tmp_path}/summary.md, error_curves.png, lr_mu_heatmap.png"]
   assert any(r["diverged"] for r in json.loads((tmp_path / "results.json").read_text()))
+
+
+def test_a_warning_during_a_run_goes_into_its_provenance_and_summary_not_the_terminal(tmp_path, monkeypatch, capsys):
+  from nesterov_jax.engine import report, train
+  from nesterov_jax.engine.config import load_config
+
+  make_task = train.make_task
+
+  def warning_task(config):
+    warnings.warn("the task's data are older than its code")
+    return make_task(config)
+
+  monkeypatch.setattr(train, "make_task", warning_task)
+  config = load_config(SMOKE, ["num_updates=100", "checkpoint_every=100", "eval_every=100"])
+  train.prepare_workdir(tmp_path, config)
+  records = train.run(config, tmp_path)
+  report.write_report(tmp_path)
+  assert "older than its code" not in capsys.readouterr().err
+  [line] = records[0]["provenance"]["warnings"]
+  assert line.startswith("UserWarning: the task's data are older than its code (test_preemption.py:")
+  assert "Warnings during the run: UserWarning: the task's data are older" in (tmp_path / "summary.md").read_text()

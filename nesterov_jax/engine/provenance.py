@@ -108,6 +108,8 @@ def markdown(prov: dict, written_from_run: bool = False) -> str:
           f"(jax {prov['versions']['jax']}, optax {prov['versions']['optax']}).")
   if written_from_run:
     text += f" Report written from that run's records at commit `{git_commit()}`."
+  if prov.get("warnings"):
+    text += f" Warnings during the run: {'; '.join(prov['warnings'])}."
   return text + "\n"
 
 

@@ -270,8 +270,21 @@ def run(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> list[dict]:
 
   With ``config.halving`` on, the points that lose at a rung (and those that diverge) stop at
   that chunk boundary: their records say where (``stopped_at``), and the survivors' states
-  go on in a smaller compiled grid (see engine/halving.py).
+  go on in a smaller compiled grid (see engine/halving.py). Python warnings raised on the way
+  stay off the terminal: each distinct one goes into the records' provenance, which every
+  report's first lines show.
   """
+  with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("default")
+    return _run(config, workdir, caught)
+
+
+def _warning_lines(caught: list) -> list[str]:
+  return list(dict.fromkeys(f"{w.category.__name__}: {' '.join(str(w.message).split())[:300]} "
+                            f"({pathlib.Path(w.filename).name}:{w.lineno})" for w in caught))
+
+
+def _run(config: ml_collections.ConfigDict, workdir: pathlib.Path, caught: list) -> list[dict]:
   points = grid.validate(config)
   plan = halving.plan(config, tuple(points))
   wall_start = time.perf_counter()
@@ -371,6 +384,8 @@ def run(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> list[dict]:
     diverged[gone], diverged_at[gone] = stops.diverged[gone], stops.diverged_at[gone]
     files.write_json(workdir / HALVING, _halving_summary(plan, stops, config))
   prov = provenance.record(time.perf_counter() - wall_start)
+  if caught:
+    prov["warnings"] = _warning_lines(caught)
   records = _records(config, task, points, results.load_metrics(workdir), diverged, diverged_at, prov, milestones,
                      stops if plan else None)
   files.write_json(workdir / results.RESULTS, records)
