@@ -1,47 +1,43 @@
 """Table 1, Curves row (and Table 2's Curves entry): the 784-400-200-100-50-25-6 autoencoder.
 
-    nesterov-jax run configs/curves_ae.py:updates_50k  # 50,000 updates, the pilot's ε and its neighbours
-    nesterov-jax run configs/curves_ae.py:modern_50k   # Adam, RMSProp (not in the paper) on updates_50k's protocol
-    nesterov-jax run configs/curves_ae.py:seeds        # seeds 1, 2 at each setting's 50,000-update best ε, to merge
-    nesterov-jax run configs/curves_ae.py:modern_seeds # Adam, RMSProp at seeds 1, 2, to merge
-    nesterov-jax run configs/curves_ae.py:updates_250k # 250,000 updates: μ_max 0.99-0.999 long enough to apply
-    nesterov-jax run configs/curves_ae.py:pilot        # the paper's six ε, 10,000 updates
-    nesterov-jax run configs/curves_ae.py:pilot_halving # the pilot, losing ε stopped at rungs (successive halving)
-    nesterov-jax run configs/curves_ae.py:full         # the paper's protocol exactly (GPU: hours)
-    nesterov-jax run configs/curves_ae.py:smoke        # seconds, for the tests
-    nesterov-jax run configs/curves_ae.py:v1_updates_50k  # v1_<preset>: <preset> on our first generator
+    nesterov-jax run configs/curves_ae.py:pilot          # the paper's six ε, 10,000 updates
+    nesterov-jax run configs/curves_ae.py:updates_50k    # 50,000 updates, each setting's pilot ε and its neighbours
+    nesterov-jax run configs/curves_ae.py:updates_50k_nag  # its halves: SGD and NAG ...
+    nesterov-jax run configs/curves_ae.py:updates_50k_cm   # ... and CM (about 90 minutes each on 2 CPU cores)
+    nesterov-jax run configs/curves_ae.py:modern_50k     # Adam, RMSProp (not in the paper) on updates_50k's protocol
+    nesterov-jax run configs/curves_ae.py:seeds          # seeds 1, 2 at each setting's 50,000-update best ε, to merge
+    nesterov-jax run configs/curves_ae.py:modern_seeds   # Adam, RMSProp at seeds 1, 2, to merge
+    nesterov-jax run configs/curves_ae.py:updates_250k   # 250,000 updates: μ_max 0.99-0.999 long enough to apply
+    nesterov-jax run configs/curves_ae.py:pilot_halving  # the pilot, losing ε stopped at rungs (successive halving)
+    nesterov-jax run configs/curves_ae.py:full           # the paper's protocol exactly (GPU: hours)
+    nesterov-jax run configs/curves_ae.py:smoke          # seconds, for the tests
+    nesterov-jax run configs/curves_ae.py:v1_updates_50k # v1_<preset>: <preset> on our first generator
 
-The data are 20,000 training and 10,000 held-out curves from our generator calibrated to the
-original's statistics (task.curves_generator = "calibrated"; nesterov_jax/paper/curves.py).
-Every Curves run committed before it used our first generator, "v1"; the presets v1_<preset>
-rerun them, with the learning rates those runs chose (V1_* below).
+The data: 20,000 training and 10,000 held-out curves from our generator calibrated to the
+original file's published statistics (task.curves_generator = "calibrated";
+nesterov_jax/paper/curves.py), or digs3pts_1.mat via task.data_dir. Every Curves run
+committed before the calibrated generator used our first generator, "v1"; the presets
+v1_<preset> rerun them, with the learning rates those runs chose (V1_* below).
 
 Every preset but smoke keeps the paper's protocol and shortens only the run: minibatches of
 200, Eq. 5 with period 250 and μ_max ∈ {0, 0.9, 0.99, 0.995, 0.999}, NAG and CM, the last
-1000 updates at μ = 0.9, on 20,000 generated training curves (or digs3pts_1.mat via
-task.data_dir). full: 750,000 updates, ε ∈ {0.05, 0.01, 0.005, 0.001, 0.0005, 0.0001}.
-pilot: the first 10,000 updates' worth, the same six ε, μ_max ∈ {0, 0.9, 0.99} (0.995 and
-0.999 follow 0.99's schedule until update 12,250). updates_50k: 50,000 updates (Eq. 5 reaches
-0.99 at 12,250 and 0.995 at 24,750; 0.999 would need 124,750, so 0.999 runs at μ ≤ 0.9975),
-every setting at the ε its pilot chose (below, from results/curves_ae_pilot/summary.md) and
-that ε's two neighbours on the paper's grid. At 50,000 updates six settings did best at the
-lowest ε of their band; results/curves_ae_updates_50k_edges/ is the same preset with
-grid.points one step lower for those six, and `nesterov-jax merge` joins the two runs:
+1000 updates at μ = 0.9.
 
-    nesterov-jax run configs/curves_ae.py:updates_50k --workdir runs/curves_edges \
-        "--config.grid.points=(('cm', 0.995, 0.0005), ('cm', 0.999, 0.0005), ('nag', 0.9, 0.001),
-                                ('nag', 0.99, 0.001), ('nag', 0.995, 0.001), ('nag', 0.999, 0.001))"
-    nesterov-jax merge runs/curves_merged runs/curves_ae_updates_50k runs/curves_edges
-
-updates_250k: 250,000 updates on the same schedule (Eq. 5 reaches 0.99 at update 12,250,
-0.995 at 24,750 and 0.999 at 124,750, and holds each until the last 1000 updates at μ = 0.9),
-NAG and CM at μ_max 0.99, 0.995 and 0.999, each at its 50,000-update best ε
-(BEST_LEARNING_RATES) and one step lower: 12 points, seed 0. One point takes about 30 to 60
-minutes of two CPU cores, so split the grid, not the updates (each run whole, as a fresh machine
-has no checkpoints), and merge the parts:
+- full: 750,000 updates, ε ∈ {0.05, 0.01, 0.005, 0.001, 0.0005, 0.0001}.
+- pilot: the first 10,000 updates, the same six ε, μ_max ∈ {0, 0.9, 0.99}. Until update
+  12,250, μ_max 0.995 and 0.999 follow 0.99's schedule exactly, so their runs would be 0.99's.
+- updates_50k: 50,000 updates. Eq. 5 reaches 0.99 at 12,250 and 0.995 at 24,750; 0.999 would
+  need 124,750, so 0.999 runs at μ ≤ 0.9975. Each setting runs at the ε its pilot chose
+  (CHOSEN_LEARNING_RATES; 0.995 and 0.999 take 0.99's) and that ε's two neighbours on the
+  paper's grid. For μ_max ≥ 0.99 the band is the pilot's ε and two steps lower (get_config).
+- updates_250k: 250,000 updates on the same schedule (0.999 applies from update 124,750),
+  NAG and CM at μ_max 0.99, 0.995 and 0.999, each at its 50,000-update best ε
+  (BEST_LEARNING_RATES) and one step lower: 12 points, seed 0. Split the grid into runs of
+  about 100 minutes and merge the parts:
 
     nesterov-jax run configs/curves_ae.py:updates_250k --workdir runs/curves_250k_nag099 \
         "--config.grid.points=(('nag', 0.99, 0.005), ('nag', 0.99, 0.001))"
+    nesterov-jax merge runs/curves_250k_merged runs/curves_250k_nag099 runs/curves_250k_...
 """
 
 from nesterov_jax.paper import protocols

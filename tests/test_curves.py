@@ -84,3 +84,20 @@ def test_the_data_command_writes_the_statistics_and_a_sample_sheet(tmp_path, mon
   table = (out / "statistics.md").read_text()
   assert "| pca 18 |" in table and "| 5.9 |" in table and "our calibrated generator" in table
   assert (out / "samples.png").stat().st_size > 1000 and "pca 18" in capsys.readouterr().out
+
+
+def test_the_calibration_search_sets_the_peak_by_the_mean_image_and_writes_its_table(tmp_path, monkeypatch):
+  import importlib.util
+  import pathlib
+
+  spec = importlib.util.spec_from_file_location("calibrate", pathlib.Path(__file__).parents[1] / "scripts" / "calibrate_curves.py")
+  search = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(search)
+  for name, value in dict(MARGINS=(4.0,), HALF_WIDTHS=(1.25, 0.5), BLURS=(0.6,), NUM_TRAIN=2_000, NUM_TEST=1_000).items():
+    monkeypatch.setattr(search, name, value)
+  search.main(str(tmp_path / "search.md"))
+  text = (tmp_path / "search.md").read_text()
+  assert text.startswith("# The calibrated Curves generator's search\n\nMade by `python scripts/calibrate_curves.py")
+  assert "Best: margin 4, half-width 1.25, blur 0.6" in text
+  rows = [line.split(" | ") for line in text.splitlines() if line.startswith("| 4 |")]
+  assert len(rows) == 2 and all(abs(float(r[4]) / 16.9 - 1) < 0.01 for r in rows)  # each peak matches the mean image
