@@ -38,6 +38,15 @@ def sample_sheet(images: np.ndarray, path: pathlib.Path, title: str, rows: int =
   plt.close(fig)
 
 
+def write_markdown(out: pathlib.Path) -> str:
+  """statistics.md from statistics.json; returns the table."""
+  stored = files.read_json(out / "statistics.json")
+  table = data_stats.markdown(stored["statistics"], stored["data"])
+  files.write_text(out / "statistics.md", "# Curves data beside the original's published statistics\n\n"
+                   f"{provenance.markdown(stored['provenance'])}\n{table}")
+  return table
+
+
 def main(generator: str = "calibrated", data_dir: str = "", out: pathlib.Path | None = None,
          logistic: bool = True, num_train: int = 20_000, num_test: int = 10_000, seed: int = 0) -> dict:
   start = time.perf_counter()

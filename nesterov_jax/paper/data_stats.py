@@ -174,8 +174,8 @@ def markdown(stats: dict[str, float], provenance: str) -> str:
     label = name.replace("_", " ") + (f" (λ = {stats[name + '_penalty']:g})" if name + "_penalty" in stats else "")
     ref = ORIGINAL_CURVES.get(name)
     if ref is None:
-      lines.append(f"| {label} | {value:.3g} | not published | | | |")
+      lines.append(f"| {label} | {value:.4g} | not published | | | |")
     else:
-      lines.append(f"| {label} | {value:.3g} | {ref.value:g} | ±{ref.band:.0%} | "
+      lines.append(f"| {label} | {value:.4g} | {ref.value:g} | ±{ref.band:.0%} | "
                    f"{'yes' if within_band(name, value) else f'no ({value / ref.value:.2f}×)'} | {ref.source} |")
   return "\n".join(lines) + "\n"
