@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 import ml_collections
 
-from nesterov_jax.engine import files, halving
+from nesterov_jax.engine import files, halving, search
 # The one-line errors and field checks live in engine/checks.py (halving, below this module,
 # uses them too); they are re-exported here, where every other module imports them from.
 from nesterov_jax.engine.checks import ConfigError, check_number, check_numbers, check_string  # noqa: F401
@@ -107,7 +107,7 @@ def _apply_override(config: ml_collections.ConfigDict, override: str) -> None:
 
 # The grid's own fields; any other field of config.grid is an axis of the task's
 # hyperparameters (an init scale) or of an optimizer's arguments (Adam's b1).
-GRID_FIELDS = ("optimizers", "mu_max", "learning_rates", "seeds", "points")
+GRID_FIELDS = ("optimizers", "mu_max", "learning_rates", "seeds", "points", "search")
 
 
 def grid_axes(grid: ml_collections.ConfigDict) -> list[str]:
@@ -154,6 +154,9 @@ def sweep_config(task: str, num_updates: int, *, chunk_size: int | None = None,
   # Fixed (not swept) arguments per optimizer, recorded with every result, e.g.
   # optimizer_args.adam = dict(b2=0.999); --config.optimizer_args.adam.b2=0.99 works too.
   config.optimizer_args = ml_collections.ConfigDict()
+  # Quasi-random search, off: (μ_max, ε) drawn from ranges instead of mu_max × learning_rates
+  # (each pair with every optimizer and seed): see engine/search.py.
+  search.add_section(config)
   halving.add_section(config)  # successive halving, off: see engine/halving.py
   return config
 

@@ -15,6 +15,7 @@ from typing import NamedTuple
 import ml_collections
 import numpy as np
 
+from nesterov_jax.engine import search
 from nesterov_jax.engine.config import ConfigError, check_number, check_numbers, check_string, grid_axes
 from nesterov_jax.engine.optimizers import Family, family
 from nesterov_jax.engine.tasks import check_task_fields, check_task_name
@@ -28,12 +29,15 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def settings(grid: ml_collections.ConfigDict) -> list[tuple[str, float, float]]:
-  """The grid's (optimizer, μ_max, ε) triples: ``grid.points`` when given, else each
-  optimizer × its μ_max values × learning rates. An optimizer without a momentum argument
+  """The grid's (optimizer, μ_max, ε) triples: ``grid.points`` when given, else the drawn
+  points of a quasi-random search (``grid.search``), else each optimizer × its μ_max values ×
+  learning rates. An optimizer without a momentum argument
   (Adam, ...) runs once per ε, recorded with μ_max 0; two optimizers of one family that run
   the same algorithm at a μ_max (its ``kind``) are kept once, under the first listed."""
   if grid.get("points"):
     return [tuple(p) for p in grid.points]
+  if search.active(grid):
+    return search.settings(grid)
   out, seen = [], set()
   for opt in grid.optimizers:
     fam = family(opt)
@@ -118,6 +122,11 @@ def validate(config: ml_collections.ConfigDict) -> dict[str, np.ndarray]:
   for o in g.optimizers:
     check_string("grid.optimizers", o)
     family(o)
+  if g.get("search"):
+    search.validate(g.search)
+    if g.search.num_points and g.get("points"):
+      raise ConfigError("grid.points and grid.search both list the grid's points: set one (grid.search.num_points=0 "
+                        "or grid.points=())")
   check_numbers("grid.mu_max", g.mu_max, low=0.0, high=1.0, high_open=True)
   check_numbers("grid.learning_rates", g.learning_rates, low=0.0, low_open=True, high=FLOAT32_MAX)
   check_numbers("grid.seeds", g.seeds, integer=True, low=0, high=2**31 - 1)

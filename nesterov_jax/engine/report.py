@@ -27,7 +27,7 @@ import numpy as np
 
 import ml_collections
 
-from nesterov_jax.engine import files, provenance
+from nesterov_jax.engine import files, provenance, search
 from nesterov_jax.engine.optimizers import family
 from nesterov_jax.engine.results import (hparam_keys, kind, label, load_run, select_best, selection_key, setting,
                                          stopped, tuning_seeds, with_spread)
@@ -64,7 +64,21 @@ def halving_markdown(records: list[dict]) -> list[str]:
           f"against the whole grid's {full:,} ({ran / full:.0%}).", ""]
 
 
-def summary_markdown(records: list[dict]) -> str:
+def search_markdown(records: list[dict]) -> list[str]:
+  """A quasi-random search's best point per optimizer (each point is its own setting, at one ε)."""
+  by = selection_key(records)
+  lines = ["## Best point per optimizer", "",
+           f"Quasi-random search (engine/search.py): {len({(r['mu_max'], r['learning_rate']) for r in records})} "
+           f"(μ_max, ε) points drawn from ranges, each with every optimizer; lowest {by.replace('_', ' ')}, "
+           f"{_over_seeds(records)}.", "",
+           "| optimizer | μ_max | 1 − μ_max | ε | " + by + " | seeds |", "|---|---|---|---|---|---|"]
+  for s in best_of_each_optimizer(records):
+    lines.append(f"| {s['optimizer']} | {s['mu_max']:.6g} | {1 - s['mu_max']:.3g} | {s['learning_rate']:.3g} | "
+                 f"{with_spread(s, by, 4)} | {', '.join(map(str, s['seed_list']))} |")
+  return lines + [""]
+
+
+def summary_markdown(records: list[dict], searched: bool = False) -> str:
   hparams = hparam_keys(records)
   no_mu = without_momentum(records)
   mu_text = lambda r: "—" if r["optimizer"] in no_mu else f"{r['mu_max']:g}"
@@ -82,6 +96,7 @@ def summary_markdown(records: list[dict]) -> str:
              "fresh seeds, which did not choose ε, where there are any)."
            + "".join(f" {note}" for note in dict.fromkeys(family(o).note for o in _optimizers(records)) if note), "",
            *halving_markdown(records),
+           *(search_markdown(records) if searched else ()),
            "| optimizer | μ_max | " + "".join(f"{h} | " for h in hparams) + "best ε | "
            + " | ".join(outcome) + " | seed ids | diverged at best ε |",
            "|---|---|" + "---|" * (len(hparams) + len(outcome) + 3)]
@@ -320,6 +335,46 @@ def heatmap_figure(records: list[dict], path: pathlib.Path) -> None:
   plt.close(fig)
 
 
+def scatter_figure(records: list[dict], path: pathlib.Path) -> None:
+  """A quasi-random search's points: final error over ε × (1 − μ_max), both on log scales, one
+  panel per optimizer, each point's mean over seeds; the best point starred."""
+  by = selection_key(records)
+  optimizers = _optimizers(records)
+  points = collections.defaultdict(list)
+  for r in records:
+    points[(r["optimizer"], r["learning_rate"], r["mu_max"])].append(np.nan if r["diverged"] or stopped(r) else r[by])
+  means = {k: float(np.mean(v)) for k, v in points.items()}
+  finite = np.array([v for v in means.values() if np.isfinite(v) and v > 0])
+  vmin, vmax = (finite.min(), finite.max()) if finite.size else (1e-3, 1.0)
+  fig, axes = plt.subplots(1, len(optimizers), figsize=(4.2 * len(optimizers) + 1.2, 3.8), squeeze=False,
+                           sharey=True, layout="constrained")
+  best = {s["optimizer"]: s for s in best_of_each_optimizer(records)}
+  for ax, o in zip(axes[0], optimizers):
+    keys = [k for k in means if k[0] == o]
+    x = np.array([k[1] for k in keys])
+    y = np.array([max(1 - k[2], 1e-12) for k in keys])
+    v = np.array([means[k] for k in keys])
+    ok = np.isfinite(v)
+    im = ax.scatter(x[ok], y[ok], c=np.log10(np.clip(v[ok], vmin, vmax)), cmap="viridis", s=36,
+                    vmin=np.log10(vmin), vmax=np.log10(vmax))
+    if (~ok).any():
+      ax.scatter(x[~ok], y[~ok], marker="x", color="tab:red", s=30, label="diverged or stopped")
+    if o in best:
+      ax.scatter([best[o]["learning_rate"]], [max(1 - best[o]["mu_max"], 1e-12)], marker="*", s=220,
+                 facecolor="none", edgecolor="k", label=f"best: {best[o][by]:.3g}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("learning rate ε")
+    ax.set_title(o.upper(), fontsize=9)
+    ax.legend(fontsize=7, loc="lower left")
+  axes[0][0].set_ylabel(f"1 − {mu_name(records, path.parent)}")
+  what = "final training error" if by == "final_train_error" else "training objective, last 1000 updates"
+  fig.colorbar(im, ax=axes[0].tolist(), label=f"log10 {what}")
+  fig.suptitle(f"{records[0]['task']}: quasi-random search, {what}, {_over_seeds(records)}", fontsize=9)
+  files.save_figure(fig, path, dpi=130)
+  plt.close(fig)
+
+
 def _run_once(records: list[dict]) -> list[list[dict]]:
   """Algorithms that several of the run's optimizers share at one μ_max, which the grid runs
   once under the first name (CM and NAG at μ_max 0: plain SGD)."""
@@ -338,16 +393,20 @@ def write_report(workdir: pathlib.Path) -> None:
   """Writes summary.md, the plots and the task's own files into a sweep's run directory."""
   workdir = pathlib.Path(workdir)
   records, metrics = load_run(workdir)
-  files.write_text(workdir / "summary.md", summary_markdown(records))
+  config = run_config(workdir)
+  searched = config is not None and search.active(config.grid)
+  files.write_text(workdir / "summary.md", summary_markdown(records, searched))
   error_curves_figure(records, metrics, workdir / "error_curves.png")
   plots = ["error_curves.png"]
-  if len({(r["optimizer"], r["learning_rate"], r["mu_max"]) for r in records}) > 1:  # else one cell
+  if searched:  # points drawn from ranges: no grid to lay a heatmap on
+    scatter_figure(records, workdir / "lr_mu_scatter.png")
+    plots.append("lr_mu_scatter.png")
+  elif len({(r["optimizer"], r["learning_rate"], r["mu_max"]) for r in records}) > 1:  # else one cell
     heatmap_figure(records, workdir / "lr_mu_heatmap.png")
     plots.append("lr_mu_heatmap.png")
   if len({family(o).key for o in _optimizers(records)}) > 1 and len(best_of_each_optimizer(records)) > 1:
     best_per_optimizer_figure(records, metrics, workdir / "best_per_optimizer.png")
     plots.append("best_per_optimizer.png")
-  config = run_config(workdir)
   hook = task_report(config.task.name) if config is not None else None
   extra = hook(workdir, records, config) if hook is not None else []
   print(f"wrote {workdir}/" + ", ".join(["summary.md", *plots, *extra]))
