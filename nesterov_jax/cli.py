@@ -34,7 +34,7 @@ else:
 
 # What each optional dependency is for: a run that needs one that is missing says which extra
 # to install (the library itself needs only jax, optax and chex).
-EXTRAS = {"ml_collections": "engine", "orbax": "engine", "matplotlib": "engine", "tqdm": "engine",
+EXTRAS = {"ml_collections": "engine", "orbax": "engine", "matplotlib": "engine", "tqdm": "engine", "tensorboardX": "tensorboard",
           "flax": "paper", "scipy": "paper", "mlxtend": "paper", "skimage": "paper"}
 
 def default_workdir(spec: str) -> pathlib.Path:

@@ -133,6 +133,9 @@ def sweep_config(task: str, num_updates: int, *, chunk_size: int | None = None,
   config.eval_every = eval_every  # errors every this many updates (0: at the end only), a multiple of chunk_size
   config.checkpoint_every = checkpoint_every  # orbax checkpoint every this many updates (0: at the end only)
   config.precision = "highest"    # matmul precision: default | high | highest (full fp32)
+  # Live TensorBoard summaries in WORKDIR/tensorboard, one run per point, with the HParams
+  # dashboard's data (needs the [tensorboard] extra): see engine/tensorboard.py.
+  config.tensorboard = False
   # How each setting's ε is chosen: the lowest final_train_error, or final_train_loss (the
   # training objective over the last 1000 updates, for pilots too short to move the error).
   config.selection = "final_train_error"

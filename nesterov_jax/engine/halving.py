@@ -28,6 +28,7 @@ from typing import NamedTuple
 import ml_collections
 import numpy as np
 
+from nesterov_jax.engine import search
 from nesterov_jax.engine.checks import ConfigError, check_number, check_string
 
 COMPARED = ("learning_rate", "seed")  # the axes that do not separate one group from another
@@ -85,7 +86,8 @@ def add_section(config: ml_collections.ConfigDict) -> None:
   # updates (the chunks' means), or "train_error", an evaluation at the rung.
   h.metric = "train_loss"
   h.window = 1000
-  # The axes whose values separate groups; () = the paper's rule (every axis but ε and seed).
+  # The axes whose values separate groups; () = the paper's rule (every axis but ε and seed;
+  # with grid.search on, but ε, μ_max and seed: a search's points compete per optimizer).
   h.groups = ()
 
 
@@ -148,7 +150,10 @@ def plan(config, axes_in_grid: tuple[str, ...]) -> Plan | None:
       allowed = ", ".join(a for a in axes_in_grid if a not in COMPARED)
       raise ConfigError(f"config field halving.groups: {axis!r} is not a grid axis that separates groups "
                         f"(the grid has: {allowed})")
-  return Plan(rungs, float(h.eta), str(h.metric), int(h.window), tuple(h.groups) or None)
+  groups = tuple(h.groups) or None
+  if groups is None and search.active(config.grid):  # a search's μ_max is drawn, like its ε: compared too
+    groups = tuple(a for a in axes_in_grid if a not in (*COMPARED, "mu_max"))
+  return Plan(rungs, float(h.eta), str(h.metric), int(h.window), groups)
 
 
 def rung_metric(plan: Plan, step: int, lines: list[dict], errors: dict | None) -> np.ndarray:

@@ -105,6 +105,8 @@ class Family(NamedTuple):
     milestones: ``(config) -> {name: update}``: updates where every point's errors are
       also measured and recorded as ``train_error_{name}`` (the start of a schedule's phase).
     note: a sentence for summary.md about what the grid's axes mean to it ("" for none).
+    schedules: ``(config, mu_max) -> {name: step -> value}``: the hyperparameters that change
+      over a run (CM's and NAG's μ), for live summaries.
   """
 
   key: str
@@ -129,6 +131,7 @@ class Family(NamedTuple):
   reaches: Callable = lambda config, mu_max: None
   milestones: Callable = _no_args
   note: str = ""
+  schedules: Callable = lambda config, mu_max: {}
 
 
 # ------------------------------------------------------------ optax aliases and factories

@@ -194,6 +194,20 @@ def _resume(manager, layout_for, config, num_devices: int, workdir: pathlib.Path
   return 0, None, None
 
 
+def _board(config, workdir: pathlib.Path, points: dict[str, np.ndarray], kept: list[dict]):
+  """``config.tensorboard``'s live summaries (engine/tensorboard.py), holding the lines of
+  metrics.jsonl the run keeps; None when off."""
+  if not config.get("tensorboard"):
+    return None
+  from nesterov_jax.engine import tensorboard
+
+  schedules = [family(str(o)).schedules(config, float(m)) for o, m in zip(points["optimizer"], points["mu_max"])]
+  board = tensorboard.Board(workdir, points, schedules)
+  for record in kept:
+    board.write(record)
+  return board
+
+
 def _abstract_state(compiled: programs.Programs):
   """The shapes, dtypes and shardings of ``compiled``'s state, without computing it."""
   return jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=compiled.by_point),
@@ -319,6 +333,7 @@ def _run(config: ml_collections.ConfigDict, workdir: pathlib.Path, caught: list)
     if plan and not stops.layouts:
       stops.layouts.append({"from": 0, "points": num_points, "slots": list(compiled.slots)})
     metrics = _Metrics(workdir / results.METRICS, start, writer)
+    board = _board(config, workdir, points, metrics.records) if writer else None
     wall_start -= metrics.previous_wall_s  # wall times count every session of the run
     case_passes = np.asarray(metrics.previous_case_passes or np.zeros(num_points), np.float64)
     milestones = grid.milestones(config, families)
@@ -337,6 +352,7 @@ def _run(config: ml_collections.ConfigDict, workdir: pathlib.Path, caught: list)
         errors = compiled.initial_errors(data, _host)
         metrics.append({"step": 0, "wall_s": round(time.perf_counter() - wall_start, 3),
                         "case_passes": case_passes.tolist(), **{k: v.tolist() for k, v in errors.items()}})
+        board and board.write(metrics.records[-1])
       for chunk_start in range(start, config.num_updates, config.chunk_size):
         state, logs = compiled.chunk_at(chunk_start)(state, compiled.hps, data, jnp.int32(chunk_start))
         stopping.wait_for((state, logs))  # in Python, where a Ctrl-C is handled at once
@@ -355,6 +371,7 @@ def _run(config: ml_collections.ConfigDict, workdir: pathlib.Path, caught: list)
           progress.set_postfix(best_train_error=f"{best:.4g}", diverged=int(diverged.sum()),
                                **({"running": int(stops.running().sum())} if plan else {}))
         metrics.append(record)
+        board and board.write(record)
         if plan and step < config.num_updates:
           state, compiled, rows = _halve(plan, step, stops, state, compiled, rows, diverged_of(state),
                                          points, metrics.records, errors, task, config)
@@ -373,6 +390,7 @@ def _run(config: ml_collections.ConfigDict, workdir: pathlib.Path, caught: list)
     finally:  # on any failure too: the bar ends before the error line, and a checkpoint in
       progress.close()  # flight is finished, so the rerun can resume from it
       stop.__exit__()
+      board and board.close()
       _finish_saving(manager, checkpoints)
     diverged = diverged_of(state)
     diverged_at = _full(compiled.gather([s.diverged_at for s in state], _host), rows,

@@ -122,7 +122,8 @@ def momentum_family(name: str) -> Family:
       line_style=lambda name: "-" if name == "nag" else "--",
       reaches=mu_reached_at,
       milestones=lambda config: ({"before_finetune": finetune_start(config)}
-                                 if finetune_start(config) is not None else {}))
+                                 if finetune_start(config) is not None else {}),
+      schedules=lambda config, mu_max: {"momentum": momentum_of(config, mu_max)})
 
 
 # ------------------------------------------------------------------------- Hessian-free
