@@ -10,7 +10,7 @@ import pytest
 
 from nesterov_jax import cli
 from nesterov_jax.engine import grid, tasks, train
-from nesterov_jax.engine.config import ConfigError, load_config
+from nesterov_jax.engine.config import ConfigError, grid_axes, load_config
 from nesterov_jax.engine.optimizers import family
 
 CONFIGS = pathlib.Path(__file__).parents[1] / "configs"
@@ -86,9 +86,8 @@ def _shrunk(run):
       g.points = tuple(g.points[:1])
     else:
       g.optimizers, g.mu_max, g.learning_rates = g.optimizers[:1], g.mu_max[-1:], g.learning_rates[:1]
-    for axis in g.keys():
-      if axis not in ("points", "optimizers", "mu_max", "learning_rates"):
-        g[axis] = tuple(g[axis][:1])
+    for axis in ("seeds", *grid_axes(g)):
+      g[axis] = tuple(g[axis][:1])
     if "hf" in g.optimizers:
       first = run.hf.phases[0]
       first.num_updates, first.max_cg_iterations = 1, 2

@@ -20,13 +20,13 @@ SEARCH = ["grid.optimizers=('nag', 'cm')", "grid.search.num_points=6", "grid.sea
 
 def test_the_drawn_points_lie_in_their_ranges_and_reproduce_from_the_seed():
   config = load_config(SMOKE, [*SEARCH, "grid.search.num_points=64"])
-  triples = search.settings(config.grid)
+  triples = grid.settings(config.grid)
   assert [t[0] for t in triples[:4]] == ["nag", "cm", "nag", "cm"]  # each pair with every optimizer
   mus, lrs = np.array([t[1] for t in triples]), np.array([t[2] for t in triples])
   assert (mus >= 0.9).all() and (mus <= 0.999).all() and (lrs >= 1e-3).all() and (lrs <= 0.3).all()
-  assert search.settings(config.grid) == triples
+  assert grid.settings(config.grid) == triples
   other = load_config(SMOKE, [*SEARCH, "grid.search.num_points=64", "grid.search.seed=1"])
-  assert search.settings(other.grid) != triples
+  assert grid.settings(other.grid) != triples
 
 
 def test_halton_covers_the_square_better_than_independent_uniform_draws():
@@ -62,7 +62,7 @@ def test_a_search_trains_as_one_grid_compiled_once_and_reports_a_scatter(tmp_pat
   train.prepare_workdir(tmp_path, config)
   records = train.run(config, tmp_path)
   report.write_report(tmp_path)
-  drawn = search.settings(config.grid)
+  drawn = grid.settings(config.grid)
   assert [(r["optimizer"], r["mu_max"], r["learning_rate"]) for r in records] == [
       (o, float(str(np.float32(m))), float(str(np.float32(lr)))) for o, m, lr in drawn]
   [program] = built  # one program for the 12 points (NAG and CM are one family here)

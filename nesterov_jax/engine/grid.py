@@ -36,8 +36,9 @@ def settings(grid: ml_collections.ConfigDict) -> list[tuple[str, float, float]]:
   the same algorithm at a μ_max (its ``kind``) are kept once, under the first listed."""
   if grid.get("points"):
     return [tuple(p) for p in grid.points]
-  if search.active(grid):
-    return search.settings(grid)
+  if search.active(grid):  # each drawn pair with every optimizer; one without momentum at μ_max 0
+    return [(opt, mu if family(opt).uses_momentum else 0.0, lr)
+            for mu, lr in search.draw(grid.search) for opt in grid.optimizers]
   out, seen = [], set()
   for opt in grid.optimizers:
     fam = family(opt)

@@ -167,9 +167,14 @@ def rung_metric(plan: Plan, step: int, lines: list[dict], errors: dict | None) -
 
 
 def comparable(config: dict) -> dict:
-  """A config.json as a dict, less its halving section when halving is off: a run made before
-  the section existed and one made with it off are the same run (to resume, to merge)."""
+  """A config.json as a dict, less what does not change its results: its halving section when
+  halving is off, its grid's search section when the search is off, and whether it writes
+  TensorBoard summaries. A run made before those fields existed and one made with them off
+  are the same run (to resume, to merge)."""
   h = config.get("halving")
   if isinstance(h, dict) and not (h.get("eta") or 0):
     config = {k: v for k, v in config.items() if k != "halving"}
-  return config
+  grid = config.get("grid")
+  if isinstance(grid, dict) and isinstance(grid.get("search"), dict) and not grid["search"].get("num_points"):
+    config = {**config, "grid": {k: v for k, v in grid.items() if k != "search"}}
+  return {k: v for k, v in config.items() if k != "tensorboard"}

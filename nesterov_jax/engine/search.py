@@ -90,18 +90,14 @@ def validate(search: ml_collections.ConfigDict) -> None:
     _check("learning_rate", search.learning_rate)
 
 
-def settings(grid: ml_collections.ConfigDict) -> list[tuple[str, float, float]]:
-  """The search's (optimizer, μ_max, ε) triples: each drawn pair with every optimizer, in the
-  order pair by pair. An optimizer without momentum takes each pair's ε at μ_max 0."""
-  from nesterov_jax.engine.optimizers import family
-
-  search = grid.search
+def draw(search: ml_collections.ConfigDict) -> list[tuple[float, float]]:
+  """The search's (μ_max, ε) pairs, in the order drawn (grid.py crosses them with the
+  optimizers and seeds)."""
   validate(search)
   u = halton(search.num_points, 2, search.seed)
   mus = _scale(u[:, 0], *_check("mu_max", search.mu_max))
   lrs = _scale(u[:, 1], *_check("learning_rate", search.learning_rate))
-  return [(opt, float(mu) if family(opt).uses_momentum else 0.0, float(lr))
-          for mu, lr in zip(mus, lrs) for opt in grid.optimizers]
+  return [(float(mu), float(lr)) for mu, lr in zip(mus, lrs)]
 
 
 def active(grid: ml_collections.ConfigDict) -> bool:

@@ -162,6 +162,9 @@ def autoencoder_preset(task_name: str, preset: str, *, pilot_updates: int, run_u
   if preset == "pilot_halving":
     return with_halving(autoencoder_preset(task_name, "pilot", pilot_updates=pilot_updates, run_updates=run_updates))
   if preset == long_preset:
+    if not best_learning_rates:
+      raise ValueError(f"{task_name} has no chosen learning rates for {preset} yet: "
+                       f"run updates_{run_updates // 1000}k first and fill its best learning rates")
     config = autoencoder_preset(task_name, f"updates_{run_updates // 1000}k", pilot_updates=pilot_updates,
                                 run_updates=run_updates, chosen_learning_rates=chosen_learning_rates,
                                 run_mu_max=run_mu_max, band=band)
