@@ -34,6 +34,23 @@ def sparse_init(num_connections: int = 15, scale: float = 1.0, tanh_units: bool 
   other weights are 0. With ``tanh_units`` the weights are further × 0.25 (the paper's
   variant for tanh units; pair it with biases of 0.5, :data:`TANH_BIAS`). Table 3
   sweeps ``scale`` over {0.25, 0.5, 1, 2, 4}.
+
+  Args:
+    num_connections: incoming connections per unit (15 in the paper).
+    scale: the factor on the N(0, 1) weights (Table 3's sweep).
+    tanh_units: multiply the weights by 0.25, for tanh layers.
+
+  Returns:
+    A flax/jax initializer ``init(key, shape, dtype)`` for a (fan_in, fan_out) kernel.
+
+  Example:
+    >>> import jax, nesterov_jax as nj
+    >>> w = nj.sparse_init()(jax.random.key(0), (100, 8))
+    >>> (w != 0).sum(axis=0).tolist()  # exactly 15 incoming weights per unit
+    [15, 15, 15, 15, 15, 15, 15, 15]
+
+  References:
+    Martens (2010), Deep learning via Hessian-free optimization, Section 5.
   """
   weight_scale = scale * (TANH_WEIGHT_SCALE if tanh_units else 1.0)
 
@@ -59,6 +76,22 @@ def echo_state_init(spectral_radius_target: float = 1.1, num_connections: int = 
   one connection per unit the connection graph always has a cycle, so this needs
   weights that vanish; the draw is then repeated with the next key (up to 16 times)
   before the result is NaN, which the sweep engine reports as a diverged point.
+
+  Args:
+    spectral_radius_target: the spectral radius after rescaling (1.1 in the paper).
+    num_connections: incoming connections per unit (15 in the paper).
+
+  Returns:
+    An initializer ``init(key, shape, dtype)`` for a square hidden-to-hidden kernel.
+
+  Example:
+    >>> import jax, numpy as np, nesterov_jax as nj
+    >>> w = nj.echo_state_init()(jax.random.key(0), (100, 100))
+    >>> round(float(np.abs(np.linalg.eigvals(np.asarray(w))).max()), 3)
+    1.1
+
+  References:
+    Jaeger and Haas (2004), Harnessing nonlinearity, Science 304; Sutskever et al. (2013), Table 4.
   """
 
   def init(key, shape, dtype=jnp.float32):

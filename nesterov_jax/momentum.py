@@ -26,6 +26,7 @@ our CM's θ and our NAG's stored φ equal optax's parameters), under schedules t
 from __future__ import annotations
 
 import collections
+import sys
 from typing import Any, NamedTuple
 
 import chex
@@ -184,7 +185,28 @@ def evaluation_params(params: optax.Params, opt_state: optax.OptState) -> optax.
   transformation last, ``inject_hyperparams``, ``MultiSteps``, ``apply_if_finite``,
   ``masked`` and ``multi_transform`` (θ recovered on our part only; several of our
   transformations on disjoint parts each recover theirs). Works on a vmapped grid too: a
-  batched μ of shape [G] is broadcast against parameters of shape [G, ...].
+  batched μ of shape [G] is broadcast against parameters of shape [G, ...]. Flax NNX works
+  as it is: pass ``nnx.state(model, nnx.Param)`` and ``nnx.Optimizer``'s ``opt_state``; θ
+  comes back as the same ``nnx.State`` of ``nnx.Param``, ready for ``nnx.update``.
+
+  Args:
+    params: the parameters the caller holds (for NAG, the look-ahead point φ).
+    opt_state: the optimizer state that produced them.
+
+  Returns:
+    θ, in the structure (and, for NNX, the variable types) of ``params``.
+
+  Example:
+    >>> import jax.numpy as jnp, optax, nesterov_jax as nj
+    >>> opt = nj.nag(learning_rate=0.1, momentum=0.9)
+    >>> params = {"w": jnp.array([1.0])}
+    >>> state = opt.init(params)
+    >>> for _ in range(2):
+    ...   updates, state = opt.update({"w": 2 * params["w"]}, state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> theta = nj.evaluation_params(params, state)  # θ2 = 1 − 0.2 − 0.304; φ2 = θ2 + 0.9 v2
+    >>> print(theta["w"].round(4), params["w"].round(4))
+    [0.496] [0.2224]
 
   Raises:
     ValueError: when a transformation follows ours in a chain (then no θ can be recovered),
@@ -199,13 +221,26 @@ def evaluation_params(params: optax.Params, opt_state: optax.OptState) -> optax.
     raise ValueError(f"evaluation_params found {len(states)} CM/NAG states over the same parameters "
                      "in opt_state, where θ is ambiguous; give each its own part (optax.multi_transform)")
   for state in states:
-    lookahead = state.lookahead
+    lookahead = _unwrap(state.lookahead)
 
     def theta(v, p):
       if _is_masked(v):
         return p
-      mu = jnp.reshape(lookahead, jnp.shape(lookahead) + (1,) * (p.ndim - jnp.ndim(lookahead)))
-      return (p - mu * v).astype(p.dtype)
+      value = _unwrap(p)
+      mu = jnp.reshape(lookahead, jnp.shape(lookahead) + (1,) * (jnp.ndim(value) - jnp.ndim(lookahead)))
+      out = (value - mu * _unwrap(v)).astype(value.dtype)
+      return p.replace(out) if _is_variable(p) else out
 
-    params = jax.tree.map(theta, state.velocity, params, is_leaf=_is_masked)
+    params = jax.tree.map(theta, state.velocity, params, is_leaf=lambda x: _is_masked(x) or _is_variable(x))
   return params
+
+
+def _is_variable(x) -> bool:
+  """Whether ``x`` is a Flax NNX variable (``nnx.Param``, or ``nnx.Optimizer``'s wrapped state).
+  flax.nnx is not imported here: where it was never imported, no variable exists."""
+  nnx = sys.modules.get("flax.nnx")
+  return nnx is not None and isinstance(x, nnx.Variable)
+
+
+def _unwrap(x):
+  return x.get_value() if _is_variable(x) else x

@@ -38,6 +38,15 @@ def momentum_schedule(
       when a short run compresses the schedule.
     finetune_steps: length of the finetuning tail (1000 in the paper).
     finetune_momentum: μ during the tail (0.9 in the paper).
+
+  Returns:
+    An optax schedule: the update count t ↦ μ[t], a float32 array.
+
+  Example:
+    >>> import nesterov_jax as nj
+    >>> mu = nj.momentum_schedule(mu_max=0.99, total_steps=20_000)
+    >>> [round(float(mu(t)), 4) for t in (0, 250, 999, 1000, 12_250, 19_000)]
+    [0.5, 0.75, 0.875, 0.9, 0.99, 0.9]
   """
   mu_max = jnp.asarray(mu_max, jnp.float32)
 
@@ -62,6 +71,15 @@ def rnn_momentum_schedule(
       or a (possibly traced) scalar array.
     warmup_steps: length of the warm-up (1000 in the paper).
     warmup_momentum: μ during the warm-up (0.9 in the paper).
+
+  Returns:
+    An optax schedule: the update count t ↦ μ[t], a float32 array.
+
+  Example:
+    >>> import nesterov_jax as nj
+    >>> mu = nj.rnn_momentum_schedule(mu0=0.995)
+    >>> [round(float(mu(t)), 4) for t in (0, 999, 1000)]
+    [0.9, 0.9, 0.995]
   """
   mu0 = jnp.asarray(mu0, jnp.float32)
 

@@ -23,6 +23,20 @@ def test_readme_api_example_runs_and_lowers_the_loss():
   assert theta.keys() == namespace["params"].keys()
 
 
+@pytest.mark.filterwarnings("ignore:.*nnx.State.*:DeprecationWarning")
+def test_readme_nnx_example_runs_after_the_first_and_gives_theta_as_params():
+  (example,) = [e for e in EXAMPLES if "nnx.Optimizer" in e]
+  namespace = {}
+  exec(compile(EXAMPLES[0], "README.md", "exec"), namespace)
+  exec(compile(example, "README.md", "exec"), namespace)
+  from flax import nnx
+  model, evaluated, x, y = (namespace[k] for k in ("model", "evaluated", "x", "y"))
+  loss = lambda m: float(np.mean((np.asarray(m(x)) - np.asarray(y)) ** 2))
+  assert loss(evaluated) < 0.1 * float(np.mean(np.asarray(y) ** 2))  # θ trained
+  assert loss(evaluated) != loss(model)  # θ, not the stored look-ahead point
+  assert isinstance(namespace["theta"]["kernel"], nnx.Param)
+
+
 def test_readme_hessian_free_example_runs_and_lowers_the_loss():
   (example,) = [e for e in EXAMPLES if "hessian_free" in e]
   namespace = {}
