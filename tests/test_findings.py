@@ -85,6 +85,12 @@ def test_the_paper_findings_cover_every_table_and_compare_finetuning_within_one_
   assert largest.paper == (0.074, 0.096) and "CM μ_max 0.999 below CM μ_max 0.99" in claims
   tail = next(f for f in curves if f.claim == "NAG μ_max 0.99: the last 1000 updates at μ = 0.9 lower the error")
   assert tail.lower.fields == tail.higher.fields and tail.higher.metric == "train_error_before_finetune"
+  # Table 2 reports one row, the paper's best NAG (0.999 on Curves): its pair goes there only
+  assert [(f.lower.name, f.paper) for f in curves if f.source == "Table 2" and f.paper] == [
+      ("NAG μ_max 0.999", (0.074, 0.096))]
+  assert tail.paper is None
+  mnist = paper_findings.findings_for("mnist_ae", {"grid": {}})
+  assert [f.lower.name for f in mnist if f.source == "Table 2" and f.paper] == ["NAG μ_max 0.99"]
   # μ_max 0.9 keeps μ = 0.9 through the last 1000 updates, so it has no finetuning claim
   assert not any(c.startswith(("NAG μ_max 0.9:", "CM μ_max 0.9:")) for c in claims)
   rs = [rec("nag", 0.99, 0.01, s, e, before=b) for s, e, b in ((0, 1.0, 2.0), (1, 1.5, 1.4))]
