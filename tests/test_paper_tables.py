@@ -127,8 +127,12 @@ def test_reconstructions_show_each_optimizer_the_paper_did_not_run(tmp_path, mon
   records = json.loads((workdir / "results.json").read_text())
   rows, subplots = [], figures.plt.subplots
   monkeypatch.setattr(figures.plt, "subplots", lambda n, *a, **k: rows.append(n) or subplots(n, *a, **k))
+  saved = []
+  monkeypatch.setattr(figures.files, "save_figure", lambda fig, path, **k: saved.append(fig))
   figures.reconstructions_figure(workdir, records)
   assert rows == [2]  # the held-out cases and Adam's reconstructions
+  seed = min(records, key=lambda r: r["final_train_error"])["seed"]
+  assert saved[0].axes[8].get_title(loc="left").endswith(f", seed {seed}")  # which seed it shows
 
 
 def test_settings_are_named_as_the_paper_names_them():

@@ -145,3 +145,25 @@ def test_the_heatmap_names_the_seeds_that_chose_epsilon_only_where_some_did():
   # merged runs that tuned NAG 0.9 on seed 0 alone and NAG 0.99 on seeds 0 and 1: no one list covers every cell
   mixed = RECORDS + [rec("nag", 0.99, lr, seed, 0.1) for lr in (0.1, 0.01) for seed in (0, 1)]
   assert heatmap_seeds(mixed) == "each setting's mean over the seeds that chose its ε (seeds 0, 1 in all)"
+
+
+def test_the_heatmap_boxes_each_settings_chosen_epsilon_and_shows_n(tmp_path, monkeypatch):
+  """A heatmap that boxed the lowest cell of a column, not the ε the paper's rule chose, or that
+  hid how many seeds a cell averages, fails here."""
+  import matplotlib.patches
+
+  from nesterov_jax.engine import report
+  saved = []
+  monkeypatch.setattr(report.files, "save_figure", lambda fig, path, **k: saved.append(fig))
+  report.heatmap_figure(RECORDS, tmp_path / "h.png")
+  cm_ax, nag_ax = saved[0].axes[:2]
+  boxes = {ax.get_title(): [(round(p.get_x() + 0.47), round(p.get_y() + 0.47)) for p in ax.patches
+                            if isinstance(p, matplotlib.patches.Rectangle) and not p.get_fill()]
+           for ax in (cm_ax, nag_ax)}
+  assert boxes == {"CM": [(0, 1)], "NAG": [(0, 0)]}  # rows: ε 0.01, 0.1; NAG chose 0.01, CM ran 0.1
+  texts = [t.get_text() for t in cm_ax.texts]
+  assert "0.3\nn = 2" in texts  # cells average different numbers of seeds: each says its n
+  assert "n per cell" in saved[0]._suptitle.get_text() and "red box" in saved[0]._suptitle.get_text()
+  saved.clear()
+  report.heatmap_figure([r for r in RECORDS if r["seed"] == 0], tmp_path / "h.png")
+  assert "n = 1 per cell" in saved[0]._suptitle.get_text()

@@ -173,10 +173,7 @@ def _error_scale(ax, errors: np.ndarray) -> None:
 def error_curves_figure(records: list[dict], metrics: list[dict], path: pathlib.Path) -> None:
   steps, curve, errors = _curves(records, metrics)
   hparams = hparam_keys(records)
-  # A colour per (family, μ_max): CM and NAG at one μ_max share it, told apart by their line
-  # styles; when neither varies, a colour per setting.
-  colour_of = lambda s: (family(s["optimizer"]).key, s["mu_max"])
-  colours = list(dict.fromkeys(colour_of(r) for r in records))
+  # A colour per setting (CM and NAG at one μ_max differ in colour and in line style).
   mu = mu_name(records, path.parent)
   fig, ax = plt.subplots(figsize=(6.5, 4.2))
   for k, s in enumerate(select_best(records)):
@@ -185,7 +182,7 @@ def error_curves_figure(records: list[dict], metrics: list[dict], path: pathlib.
     text = f"{label(s, mu)}, ε {s['learning_rate']:g}"
     text += "".join(f", {h} {s[h]:g}" for h in hparams if len({r[h] for r in records}) > 1)
     _plot_curve(ax, steps, curve(s), family(s["optimizer"]).line_style(s["optimizer"]), label=text, lw=1.2,
-                color=f"C{colours.index(colour_of(s)) if len(colours) > 1 else k}")
+                color=plt.get_cmap("tab20" if len(records) > 10 else "tab10")(k % 20))
   _error_scale(ax, errors)
   marked = _mark_momentum(ax, records, run_config(path.parent))
   save_error_plot(fig, ax, path, "update", f"{records[0]['task']}: training error at each setting's "
@@ -298,6 +295,10 @@ def heatmap_figure(records: list[dict], path: pathlib.Path) -> None:
       if stopped(r) and not r["diverged"]:  # successive halving stopped it: no final value
         halted[(r["optimizer"], r["learning_rate"], r[column])] = r["stopped_at"]
   means = {k: float(np.mean(v)) for k, v in cells.items()}
+  counts = {k: len(v) for k, v in cells.items()}
+  one_n = len(set(counts.values())) == 1
+  chosen = {(b["optimizer"], b["learning_rate"], b.get(column)) for b in select_best(records)
+            if b["learning_rate"] is not None}
   finite = np.array([v for v in means.values() if np.isfinite(v) and v > 0])
   vmin = finite.min() if finite.size else 1e-3
   vmax = min(finite.max(), 1e3 * vmin) if finite.size else 1.0  # colours clip; labels don't
@@ -314,8 +315,11 @@ def heatmap_figure(records: list[dict], path: pathlib.Path) -> None:
         continue  # not on the grid (a grid of points gives each setting its own ε)
       stop = halted.get((o, lrs[i], mus[j]))
       text = f"stop\n{stop:,}" if stop is not None and np.isnan(v) else "div" if np.isnan(v) else f"{v:.3g}"
+      text += "" if one_n else f"\nn = {counts[(o, lrs[i], mus[j])]}"
       ax.text(j, i, text, ha="center", va="center", fontsize=7,
               color="k" if np.isnan(v) or v >= np.sqrt(vmin * vmax) else "w")  # NaN cells are blank
+      if (o, lrs[i], mus[j]) in chosen and table.shape[0] > 1:  # the setting's chosen ε, boxed
+        ax.add_patch(plt.Rectangle((j - 0.47, i - 0.47), 0.94, 0.94, fill=False, ec="tab:red", lw=1.8))
     ax.set_xticks(range(len(mus)), [f"{m:g}" for m in mus])
     ax.set_yticks(range(len(lrs)), [f"{lr:g}" for lr in lrs])
     ax.set_xlabel(column.replace("mu_max", mu))
@@ -328,8 +332,10 @@ def heatmap_figure(records: list[dict], path: pathlib.Path) -> None:
   fig.colorbar(im, ax=axes[0].tolist(), label=f"log10 {what}")
   once = "".join(f"; {label(shared[0], mu)} run once for {' and '.join(sorted({s['optimizer'] for s in shared}))}"
                  for shared in _run_once(records))
-  fig.suptitle(f"{records[0]['task']}: {what}, {heatmap_seeds(records)}\n"
-               f"(div = diverged; {'stop N = stopped by successive halving at update N; ' if halted else ''}"
+  n = f"n = {next(iter(counts.values()))} per cell" if one_n and counts else "n per cell"
+  fig.suptitle(f"{records[0]['task']}: {what}, {heatmap_seeds(records)}, {n}\n"
+               f"(red box: each setting's chosen ε; div = diverged; "
+               f"{'stop N = stopped by successive halving at update N; ' if halted else ''}"
                f"empty = not run{once})", fontsize=9)
   files.save_figure(fig, path, dpi=130)
   plt.close(fig)

@@ -49,7 +49,7 @@ def reconstructions_figure(workdir: pathlib.Path, records: list[dict], num_cases
     if i is not None:
       r = records[i]
       mu = "ζ" if r["optimizer"] == "hf" else "μ_max"  # HF's grid μ_max is its CG decay ζ
-      rows.append((f"best {setting_label(r, mu)}, ε {r['learning_rate']:g}", i))
+      rows.append((f"best {setting_label(r, mu)}, ε {r['learning_rate']:g}, seed {r['seed']}", i))
   x = jnp.asarray(task.data["test"][:num_cases])
   side = int(round(np.sqrt(x.shape[1])))
   fig, axes = plt.subplots(len(rows), num_cases, figsize=(num_cases * 0.9, len(rows) * 1.05), squeeze=False)
