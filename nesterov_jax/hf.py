@@ -78,7 +78,18 @@ PER_CASE_CHUNK = 32        # cases per vmapped chunk of per-case gradients (boun
 
 
 class HessianFreeState(NamedTuple):
-  """HF's state. The last four fields describe the last update (for logs and costs)."""
+  """State of :func:`hessian_free`. The last five fields describe the last update, for logs
+  and for counting compute.
+
+  Attributes:
+    count: the number of updates done (int32).
+    damping: λ, the Levenberg-Marquardt damping.
+    previous: the last update's final CG iterate, before the decay ζ (CG's warm start).
+    cg_iterations: the CG iterations the last update ran.
+    reduction_ratio: ρ of the last update (actual over predicted reduction).
+    step_size: ε × the line search's rate, for the last update.
+    cost: network passes × cases the last update spent beyond its gradient.
+  """
 
   count: chex.Array            # int32 updates done
   damping: chex.Array          # λ

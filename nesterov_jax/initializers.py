@@ -70,7 +70,7 @@ def echo_state_init(spectral_radius_target: float = 1.1, num_connections: int = 
 
   Each hidden unit gets exactly min(``num_connections``, n) incoming weights N(0, 1) from
   distinct units, all others 0; the matrix is then rescaled so that its spectral radius
-  (largest |eigenvalue|) equals ``spectral_radius_target`` (1.1 in the paper).
+  (the largest absolute eigenvalue) equals ``spectral_radius_target`` (1.1 in the paper).
 
   A draw whose spectral radius is (numerically) zero cannot be rescaled. With at least
   one connection per unit the connection graph always has a cycle, so this needs

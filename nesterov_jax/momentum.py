@@ -204,7 +204,7 @@ def evaluation_params(params: optax.Params, opt_state: optax.OptState) -> optax.
     >>> for _ in range(2):
     ...   updates, state = opt.update({"w": 2 * params["w"]}, state, params)
     ...   params = optax.apply_updates(params, updates)
-    >>> theta = nj.evaluation_params(params, state)  # θ2 = 1 − 0.2 − 0.304; φ2 = θ2 + 0.9 v2
+    >>> theta = nj.evaluation_params(params, state)  # θ = φ − μv
     >>> print(theta["w"].round(4), params["w"].round(4))
     [0.496] [0.2224]
 

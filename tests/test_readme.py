@@ -1,4 +1,4 @@
-"""The README is true: its API example runs and trains, and CI runs its test command."""
+"""The README and the docs are true: their examples run and train, and CI runs the README's test command."""
 
 import pathlib
 import re
@@ -11,6 +11,9 @@ README = (ROOT / "README.md").read_text()
 
 
 EXAMPLES = re.findall(r"```python\n(.*?)```", README, re.S)
+# The docs pages' examples (the optimizer example is the README's, included there).
+DOC_EXAMPLES = [e for page in sorted((ROOT / "docs").rglob("*.md"))
+                for e in re.findall(r"```python\n(.*?)```", page.read_text(), re.S)]
 
 
 def test_readme_api_example_runs_and_lowers_the_loss():
@@ -38,7 +41,7 @@ def test_readme_nnx_example_runs_after_the_first_and_gives_theta_as_params():
 
 
 def test_readme_hessian_free_example_runs_and_lowers_the_loss():
-  (example,) = [e for e in EXAMPLES if "hessian_free" in e]
+  (example,) = [e for e in DOC_EXAMPLES if "hessian_free" in e]
   namespace = {}
   exec(compile(example, "README.md", "exec"), namespace)
   first_loss = 20 * float(np.log(2.0))  # zero output weights: every output is 1/2
@@ -62,7 +65,7 @@ def test_readme_sweep_your_own_model_file_runs_from_a_folder_of_its_own(tmp_path
 
   from nesterov_jax import cli
 
-  (example,) = [e for e in EXAMPLES if "def get_config" in e]
+  (example,) = [e for e in DOC_EXAMPLES if "def get_config" in e]
   (tmp_path / "my_sweep.py").write_text(example)
   monkeypatch.chdir(tmp_path)
   assert cli.main(["run", "my_sweep.py"]) == 0
@@ -95,3 +98,8 @@ def test_readme_sweep_your_own_model_file_runs_from_a_folder_of_its_own(tmp_path
   r = subprocess.run([sys.executable, "-c", code, str(moved / "runs" / "my_sweep")], capture_output=True, text=True,
                      cwd=ROOT)
   assert r.stdout.split() == ["sine", "True"], r.stdout + r.stderr
+
+
+def test_every_python_example_of_the_readme_and_the_docs_is_run_by_a_test():
+  """An example added to a page without a test here would go stale: each is one of the above."""
+  assert len(EXAMPLES) == 2 and len(DOC_EXAMPLES) == 2  # README: linen, NNX; docs: HF, own task

@@ -39,7 +39,7 @@ _ANY_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 _FOLDER = re.compile(r"([a-z0-9_]+)/")
 _SECTION = re.compile(r"^## ", re.M)
 # The README's version strings and code names that look like numbers.
-_NOT_VALUES = re.compile(r"jax \d|optax \d|flax \d|Python \d|python \d")
+_NOT_VALUES = re.compile(r"jax \d|optax \d|flax \d|Python (?:≥ )?\d|python \d")
 
 
 def _values(text: str) -> list[float]:
@@ -88,8 +88,8 @@ def _matches(token: str, values: tuple[float, ...]) -> bool:
   return i < len(values) and values[i] <= high
 
 
-def _sections() -> list[tuple[str, str]]:
-  text = README.read_text()
+def _sections(path: pathlib.Path = README) -> list[tuple[str, str]]:
+  text = path.read_text()
   starts = [m.start() for m in _SECTION.finditer(text)]
   bounds = zip([0] + starts, starts + [len(text)])
   return [(text[a:b].splitlines()[0] if a < b else "", text[a:b]) for a, b in bounds]
@@ -141,3 +141,18 @@ def test_the_folder_tables_wall_times_are_the_runs_own():
     if abs(wall - int(minutes)) > 1:
       wrong.append(f"{folder}: README {minutes} min, provenance {wall:.1f} min")
   assert not wrong, wrong
+
+
+# The other pages that quote our numbers: the front page and the docs' reproduction page (its
+# headline table is the README's, included). The same rule: every value in a file of a folder
+# the section cites, or the paper's.
+FRONT = [RESULTS.parent / "README.md", RESULTS.parent / "docs" / "paper" / "index.md"]
+FRONT_SECTIONS = [(f"{p.relative_to(RESULTS.parent)}: {t}", re.sub(r"```.*?```", "", s, flags=re.S))
+                  for p in FRONT for t, s in _sections(p)]  # code blocks hold arguments, not results
+
+
+@pytest.mark.parametrize("title,section", FRONT_SECTIONS, ids=[t[:50] for t, _ in FRONT_SECTIONS])
+def test_every_number_the_front_page_and_the_docs_quote_is_in_the_results_they_cite(title, section):
+  missing = _unmatched(section)
+  assert not missing, (f"{title}: these numbers are in none of the files of the folders it cites "
+                       f"({', '.join(_cited(section)) or 'none'}) nor the paper's: {missing}")
