@@ -32,6 +32,7 @@ from nesterov_jax.paper import numbers
 
 RESULTS = pathlib.Path(__file__).resolve().parent.parent / "results"
 README = RESULTS / "README.md"
+LOG = RESULTS / "LOG.md"  # the full notes and the run log
 
 # A measured value: 0.0433, 2.10, 1e-5, 5e-05; not part of a word, a path or a version.
 _NUMBER = re.compile(r"(?<![\w.\-/])(\d+\.\d+(?:e-?\d+)?|\d+e-?\d+)(?!\.?\d)")
@@ -121,10 +122,13 @@ def test_the_matcher_reads_precision_from_how_a_number_is_written():
   assert _NUMBER.findall("0.9N at 1e-4, `rnn_x/` 2.10 vs 3.33; T = 80, 50,000") == ["0.9", "1e-4", "2.10", "3.33"]
 
 
-@pytest.mark.parametrize("title,section", _sections(), ids=[t[:40] for t, _ in _sections()])
+SECTIONS = [(f"{p.name}: {t}", s) for p in (README, LOG) for t, s in _sections(p)]
+
+
+@pytest.mark.parametrize("title,section", SECTIONS, ids=[t[:50] for t, _ in SECTIONS])
 def test_every_number_the_readme_quotes_is_in_the_results_it_cites(title, section):
   missing = _unmatched(section)
-  assert not missing, (f"results/README.md, section {title!r}: these numbers are in none of the files of the "
+  assert not missing, (f"results/{title!r}: these numbers are in none of the files of the "
                        f"folders it cites ({', '.join(_cited(section)) or 'none'}) nor the paper's: {missing}")
 
 
@@ -132,8 +136,8 @@ _WALL_ROW = re.compile(r"^\| `([a-z0-9_]+)/` \|.*\| (?:about )?(\d+) min")
 
 
 def test_the_folder_tables_wall_times_are_the_runs_own():
-  rows = [m.groups() for line in README.read_text().splitlines() if (m := _WALL_ROW.match(line))]
-  assert rows, "results/README.md has no folder table with wall times"
+  rows = [m.groups() for line in LOG.read_text().splitlines() if (m := _WALL_ROW.match(line))]
+  assert rows, "results/LOG.md has no folder table with wall times"
   wrong = []
   for folder, minutes in rows:
     records = json.loads((RESULTS / folder / "results.json").read_text())
