@@ -269,6 +269,26 @@ def hessian_free(learning_rate: ScalarOrSchedule = 1.0, decay: ScalarOrSchedule 
     line_search: Martens' backtracking line search on the chosen iterate, on the whole
       batch (else rate 1).
     cg_tolerance: ε of the relative-progress stopping rule.
+
+  Returns:
+    An ``optax.GradientTransformationExtraArgs``; its state is a :class:`HessianFreeState`.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, nesterov_jax as nj
+    >>> apply_fn = lambda p, x: x @ p["w"]  # a linear model, squared error
+    >>> loss_fn = lambda out, y: 0.5 * jnp.mean(jnp.sum((out - y) ** 2, axis=-1))
+    >>> x = jnp.eye(3); y = jnp.ones((3, 1)); params = {"w": jnp.zeros((3, 1))}
+    >>> opt = nj.hessian_free(initial_damping=0.0, max_cg_iterations=3)
+    >>> state = opt.init(params)
+    >>> grads = jax.grad(lambda p: loss_fn(apply_fn(p, x), y))(params)
+    >>> updates, state = opt.update(grads, state, params, batch=(x, y), apply_fn=apply_fn,
+    ...                             output_loss_fn=loss_fn)
+    >>> optax.apply_updates(params, updates)["w"].round(3).ravel().tolist()  # one Newton step
+    [1.0, 1.0, 1.0]
+
+  References:
+    Martens (2010), Deep learning via Hessian-free optimization, ICML;
+    Sutskever, Martens, Dahl and Hinton (2013), Section 5.
   """
 
   def init_fn(params):

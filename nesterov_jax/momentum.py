@@ -77,6 +77,27 @@ def momentum_method(
   ``accumulator_dtype``, as in ``optax.trace``: the dtype the velocity is kept in (e.g.
   float32 for bfloat16 parameters); None keeps it in the parameters' dtype. The updates
   returned have the gradients' dtype either way.
+
+  Args:
+    learning_rate: ε: a float, a (traced) scalar array, or an optax schedule.
+    momentum: μ: the same kinds, e.g. :func:`momentum_schedule`.
+    nesterov: 0 for CM, 1 for NAG; a traced 0/1 array on a vmapped grid.
+    accumulator_dtype: the velocity's dtype (None: the parameters').
+
+  Returns:
+    An ``optax.GradientTransformation`` whose state is a :class:`MomentumState`.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, nesterov_jax as nj
+    >>> def final_w(nesterov):  # 3 updates on f(w) = w², CM and NAG in one vmapped program
+    ...   opt = nj.momentum_method(0.1, 0.9, nesterov)
+    ...   w, state = jnp.array(1.0), opt.init(jnp.array(1.0))
+    ...   for _ in range(3):
+    ...     u, state = opt.update(2 * w, state)
+    ...     w = w + u
+    ...   return nj.evaluation_params(w, state)
+    >>> print(jax.vmap(final_w)(jnp.array([0, 1])).round(4))  # θ after 3 updates: CM, NAG
+    [0.062  0.1779]
   """
   lr_fn, mu_fn = _as_schedule(learning_rate), _as_schedule(momentum)
   a = jnp.asarray(nesterov, jnp.float32)
@@ -111,8 +132,26 @@ def cm(learning_rate: ScalarOrSchedule, momentum: ScalarOrSchedule,
 
       v[t+1] = μ[t] v[t] − ε[t] ∇f(θ[t]);   θ[t+1] = θ[t] + v[t+1]
 
-  The update returned is v[t+1], so the parameters the caller holds are θ. The arguments
-  are :func:`nag`'s.
+  The update returned is v[t+1], so the parameters the caller holds are θ.
+
+  Args:
+    learning_rate: ε: a float, a (traced) scalar array, or an optax schedule.
+    momentum: μ: the same kinds, e.g. :func:`momentum_schedule`.
+    accumulator_dtype: the velocity's dtype (None: the parameters').
+
+  Returns:
+    An ``optax.GradientTransformation``; its state is a :class:`MomentumState`.
+
+  Example:
+    >>> import jax.numpy as jnp, optax, nesterov_jax as nj
+    >>> opt = nj.cm(learning_rate=0.1, momentum=0.9)
+    >>> w = jnp.array([1.0]); state = opt.init(w)
+    >>> updates, state = opt.update(2 * w, state)  # the gradient of w² at w
+    >>> print(optax.apply_updates(w, updates))  # θ − ε∇f(θ)
+    [0.8]
+
+  References:
+    Polyak (1964); Sutskever, Martens, Dahl and Hinton (2013), Section 2.
   """
   return momentum_method(learning_rate, momentum, nesterov=False, accumulator_dtype=accumulator_dtype)
 
@@ -138,6 +177,21 @@ def nag(learning_rate: ScalarOrSchedule, momentum: ScalarOrSchedule,
       or an optax schedule of the update count.
     momentum: μ: same kinds as ``learning_rate``; e.g. :func:`momentum_schedule`.
     accumulator_dtype: the velocity's dtype, as in ``optax.trace`` (None: the parameters').
+
+  Returns:
+    An ``optax.GradientTransformation``; its state is a :class:`MomentumState`.
+
+  Example:
+    >>> import jax.numpy as jnp, optax, nesterov_jax as nj
+    >>> opt = nj.nag(learning_rate=0.1, momentum=nj.momentum_schedule(0.99))
+    >>> w = jnp.array([1.0]); state = opt.init(w)
+    >>> updates, state = opt.update(2 * w, state)
+    >>> w = optax.apply_updates(w, updates)  # the look-ahead point φ = θ + μv
+    >>> print(f"{w[0]:.4f} {nj.evaluation_params(w, state)[0]:.4f}")  # μ[1] = 0.5 by Eq. 5
+    0.7000 0.8000
+
+  References:
+    Nesterov (1983); Sutskever, Martens, Dahl and Hinton (2013), Section 2.
   """
   return momentum_method(learning_rate, momentum, nesterov=True, accumulator_dtype=accumulator_dtype)
 
