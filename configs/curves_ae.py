@@ -46,8 +46,13 @@ from nesterov_jax.paper import protocols
 # (optimizer, μ_max) → ε: the pilot's best learning rate per setting (results/curves_calibrated_pilot:
 # SGD 6.52, 0.9N 2.26, 0.99N 0.779, 0.9M 2.24, 0.99M 0.945 after 10,000 updates). 0.05 is the top
 # of the paper's grid, so those settings' bands step past it to 0.1.
-CHOSEN_LEARNING_RATES = {("nag", 0.0): 0.05, ("nag", 0.9): 0.05, ("nag", 0.99): 0.01,
-                         ("cm", 0.9): 0.05, ("cm", 0.99): 0.01}
+CHOSEN_LEARNING_RATES = {
+  ("nag", 0.0): 0.05,
+  ("nag", 0.9): 0.05,
+  ("nag", 0.99): 0.01,
+  ("cm", 0.9): 0.05,
+  ("cm", 0.99): 0.01,
+}
 # Each setting's ε at 50,000 updates on seed 0, at which the seeds preset runs seeds 1 and 2
 # and updates_250k starts its band.
 BEST_LEARNING_RATES = {}
@@ -59,11 +64,24 @@ MODERN_LEARNING_RATES = {}
 # the top of the paper's grid, so its band steps past it to 0.1), 50,000 updates'
 # (results/curves_ae_updates_50k_merged, every one bracketed) and Adam's and RMSProp's
 # (results/curves_ae_updates_50k_with_modern).
-V1_CHOSEN_LEARNING_RATES = {("nag", 0.0): 0.05, ("nag", 0.9): 0.01, ("nag", 0.99): 0.01,
-                            ("cm", 0.9): 0.01, ("cm", 0.99): 0.005}
-V1_BEST_LEARNING_RATES = {("nag", 0.0): 0.05, ("nag", 0.9): 0.005, ("nag", 0.99): 0.005, ("nag", 0.995): 0.005,
-                          ("nag", 0.999): 0.001, ("cm", 0.9): 0.01, ("cm", 0.99): 0.005, ("cm", 0.995): 0.001,
-                          ("cm", 0.999): 0.0005}
+V1_CHOSEN_LEARNING_RATES = {
+  ("nag", 0.0): 0.05,
+  ("nag", 0.9): 0.01,
+  ("nag", 0.99): 0.01,
+  ("cm", 0.9): 0.01,
+  ("cm", 0.99): 0.005,
+}
+V1_BEST_LEARNING_RATES = {
+  ("nag", 0.0): 0.05,
+  ("nag", 0.9): 0.005,
+  ("nag", 0.99): 0.005,
+  ("nag", 0.995): 0.005,
+  ("nag", 0.999): 0.001,
+  ("cm", 0.9): 0.01,
+  ("cm", 0.99): 0.005,
+  ("cm", 0.995): 0.001,
+  ("cm", 0.999): 0.0005,
+}
 V1_MODERN_LEARNING_RATES = {("adam", 0.0): 0.003, ("rmsprop", 0.0): 0.003}
 
 
@@ -72,20 +90,31 @@ def get_config(preset: str = "updates_50k"):
   preset = preset.removeprefix("v1_")
   # updates_50k_nag (SGD and NAG) and updates_50k_cm: updates_50k in two runs of about 90
   # minutes each on two CPU cores, for `nesterov-jax merge`.
-  half = preset.removeprefix("updates_50k_") if preset in ("updates_50k_nag", "updates_50k_cm") and not v1 else None
+  half = (
+    preset.removeprefix("updates_50k_")
+    if preset in ("updates_50k_nag", "updates_50k_cm") and not v1
+    else None
+  )
   config = protocols.autoencoder_preset(
-      "curves_ae", "updates_50k" if half else preset, pilot_updates=10_000, run_updates=50_000,
-      chosen_learning_rates=V1_CHOSEN_LEARNING_RATES if v1 else CHOSEN_LEARNING_RATES,
-      best_learning_rates=V1_BEST_LEARNING_RATES if v1 else BEST_LEARNING_RATES,
-      modern_learning_rates=V1_MODERN_LEARNING_RATES if v1 else MODERN_LEARNING_RATES, long_updates=250_000)
+    "curves_ae",
+    "updates_50k" if half else preset,
+    pilot_updates=10_000,
+    run_updates=50_000,
+    chosen_learning_rates=V1_CHOSEN_LEARNING_RATES if v1 else CHOSEN_LEARNING_RATES,
+    best_learning_rates=V1_BEST_LEARNING_RATES if v1 else BEST_LEARNING_RATES,
+    modern_learning_rates=V1_MODERN_LEARNING_RATES if v1 else MODERN_LEARNING_RATES,
+    long_updates=250_000,
+  )
   if v1:  # without the field, as the committed v1 runs recorded their task (it means v1)
     del config.task.curves_generator
   elif preset.startswith("updates_50k"):
     # In the pilot, 0.05 left μ_max 0.99 at the mean image's plateau (17.1, NAG and CM), and
     # 0.995 and 0.999 follow 0.99's schedule exactly until update 12,250: for μ_max ≥ 0.99 the
     # band is the pilot's ε and two steps lower, bracketed from above by the pilot's 0.05.
-    config.grid.points = tuple((opt, mu, protocols.one_step_lower(lr) if mu >= 0.99 else lr)
-                               for opt, mu, lr in config.grid.points)
+    config.grid.points = tuple(
+      (opt, mu, protocols.one_step_lower(lr) if mu >= 0.99 else lr)
+      for opt, mu, lr in config.grid.points
+    )
   if half:
     config.grid.points = tuple(p for p in config.grid.points if p[0] == half)
   return config

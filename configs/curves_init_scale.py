@@ -38,9 +38,13 @@ def get_config(preset: str = "updates_50k"):
   config = load_config(f"{HERE / 'curves_ae.py'}:{source}")
   with config.unlocked():
     if preset.endswith("updates_50k"):
-      learning_rate = V1_NAG_0999_LEARNING_RATE if preset.startswith("v1_") else NAG_0999_LEARNING_RATE
+      learning_rate = (
+        V1_NAG_0999_LEARNING_RATE if preset.startswith("v1_") else NAG_0999_LEARNING_RATE
+      )
       if learning_rate is None:
-        raise ValueError("run configs/curves_ae.py:updates_50k first: its best ε for 0.999N goes here")
+        raise ValueError(
+          "run configs/curves_ae.py:updates_50k first: its best ε for 0.999N goes here"
+        )
       config.num_updates = 50_000
       config.chunk_size, config.eval_every, config.checkpoint_every = 500, 2500, 5000
       config.grid.learning_rates = (learning_rate,)

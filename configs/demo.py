@@ -31,8 +31,12 @@ def get_config(preset: str = "paper_schedule") -> ml_collections.ConfigDict:
   config = ml_collections.ConfigDict()
   config.experiment = "demo"
   smoke = preset == "smoke"
-  config.quadratic = load_config(f"{HERE / 'quadratic.py'}:{'smoke' if smoke else 'scaled_schedule'}")
-  curves = load_config(f"{HERE / 'curves_ae.py'}:smoke") if smoke else protocols.autoencoder("curves_ae")
+  config.quadratic = load_config(
+    f"{HERE / 'quadratic.py'}:{'smoke' if smoke else 'scaled_schedule'}"
+  )
+  curves = (
+    load_config(f"{HERE / 'curves_ae.py'}:smoke") if smoke else protocols.autoencoder("curves_ae")
+  )
   if not smoke:
     curves.num_updates = DEMO_UPDATES
     curves.chunk_size, curves.eval_every, curves.checkpoint_every = 500, 1000, 2000

@@ -26,17 +26,33 @@ from nesterov_jax.paper import protocols
 # At 3,000 updates 0.001 was best for every setting, bracketed on both sides (0.005 and
 # 0.0005 worse; 0.05 diverged within 30 updates; with momentum, 0.01 and 0.005 stayed on the
 # mean-face plateau, 21.8). At 15,000 updates 0.0005 was worse again for SGD, 0.99N and 0.99M.
-CHOSEN_LEARNING_RATES = {("nag", 0.0): 0.001, ("nag", 0.9): 0.001, ("nag", 0.99): 0.001,
-                         ("cm", 0.9): 0.001, ("cm", 0.99): 0.001}
+CHOSEN_LEARNING_RATES = {
+  ("nag", 0.0): 0.001,
+  ("nag", 0.9): 0.001,
+  ("nag", 0.99): 0.001,
+  ("cm", 0.9): 0.001,
+  ("cm", 0.99): 0.001,
+}
 
 # Each setting's ε at 15,000 updates on seed 0 (results/faces_ae_updates_15k_merged), at which the
 # seeds preset runs seeds 1 and 2.
-BEST_LEARNING_RATES = {("nag", 0.0): 0.001, ("nag", 0.9): 0.001, ("nag", 0.99): 0.001,
-                       ("cm", 0.9): 0.001, ("cm", 0.99): 0.001}
+BEST_LEARNING_RATES = {
+  ("nag", 0.0): 0.001,
+  ("nag", 0.9): 0.001,
+  ("nag", 0.99): 0.001,
+  ("cm", 0.9): 0.001,
+  ("cm", 0.99): 0.001,
+}
 
 
 def get_config(preset: str = "updates_15k"):
-  return protocols.autoencoder_preset("faces_ae", preset, pilot_updates=3_000, run_updates=15_000,
-                                      chosen_learning_rates=CHOSEN_LEARNING_RATES,
-                                      best_learning_rates=BEST_LEARNING_RATES,
-                                      run_mu_max=(0.0, 0.9, 0.99), band=False)
+  return protocols.autoencoder_preset(
+    "faces_ae",
+    preset,
+    pilot_updates=3_000,
+    run_updates=15_000,
+    chosen_learning_rates=CHOSEN_LEARNING_RATES,
+    best_learning_rates=BEST_LEARNING_RATES,
+    run_mu_max=(0.0, 0.9, 0.99),
+    band=False,
+  )

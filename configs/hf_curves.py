@@ -42,29 +42,64 @@ def get_config(preset: str = "shortened"):
   nag_learning_rates = protocols.AE_LEARNING_RATES
   if preset == "full":
     minibatch, curvature, classic_updates, nag_updates = 1250, 5000, 1000, protocols.AE_UPDATES
-    hybrid = [phase(5000, minibatch, minibatch, 50, weight_cost=L2, decay=0.95, learning_rate=1.0, classic=False),
-              phase(1000, minibatch, minibatch, 50, weight_cost=L2, decay=0.999, learning_rate=0.5,
-                    learning_rate_halving=1000, classic=False),
-              phase(500, 0, curvature, 200, weight_cost=L2, decay=0.995, learning_rate=1.0,
-                    damping=RESTART),
-              phase(2500, 0, curvature, 200, weight_cost=0.0, decay=0.995, learning_rate=1.0)]
+    hybrid = [
+      phase(
+        5000, minibatch, minibatch, 50, weight_cost=L2, decay=0.95, learning_rate=1.0, classic=False
+      ),
+      phase(
+        1000,
+        minibatch,
+        minibatch,
+        50,
+        weight_cost=L2,
+        decay=0.999,
+        learning_rate=0.5,
+        learning_rate_halving=1000,
+        classic=False,
+      ),
+      phase(
+        500, 0, curvature, 200, weight_cost=L2, decay=0.995, learning_rate=1.0, damping=RESTART
+      ),
+      phase(2500, 0, curvature, 200, weight_cost=0.0, decay=0.995, learning_rate=1.0),
+    ]
   elif preset == "shortened":
     minibatch, curvature, classic_updates, nag_updates = 1250, 5000, 100, 20_000
     nag_learning_rates = (0.01, 0.005)
-    hybrid = [phase(600, minibatch, minibatch, 50, weight_cost=L2, decay=0.95, learning_rate=1.0, classic=False),
-              phase(200, minibatch, minibatch, 50, weight_cost=L2, decay=0.999, learning_rate=0.5,
-                    learning_rate_halving=200, classic=False),
-              phase(30, 0, curvature, 200, weight_cost=L2, decay=0.995, learning_rate=1.0,
-                    damping=RESTART),
-              phase(20, 0, curvature, 200, weight_cost=0.0, decay=0.995, learning_rate=1.0)]
+    hybrid = [
+      phase(
+        600, minibatch, minibatch, 50, weight_cost=L2, decay=0.95, learning_rate=1.0, classic=False
+      ),
+      phase(
+        200,
+        minibatch,
+        minibatch,
+        50,
+        weight_cost=L2,
+        decay=0.999,
+        learning_rate=0.5,
+        learning_rate_halving=200,
+        classic=False,
+      ),
+      phase(30, 0, curvature, 200, weight_cost=L2, decay=0.995, learning_rate=1.0, damping=RESTART),
+      phase(20, 0, curvature, 200, weight_cost=0.0, decay=0.995, learning_rate=1.0),
+    ]
   else:
     n, minibatch, curvature, classic_updates, nag_updates = 400, 50, 100, 4, 20
-    hybrid = [phase(2, minibatch, minibatch, 5, weight_cost=L2, decay=0.95, learning_rate=1.0, classic=False),
-              phase(2, 0, curvature, 10, weight_cost=0.0, decay=0.995, learning_rate=1.0,
-                    damping=RESTART)]
-  config = protocols.hf_comparison(TASK, preset, hybrid, classic_updates=classic_updates,
-                                   curvature_batch_size=curvature, nag_updates=nag_updates,
-                                   nag_learning_rates=nag_learning_rates)
+    hybrid = [
+      phase(
+        2, minibatch, minibatch, 5, weight_cost=L2, decay=0.95, learning_rate=1.0, classic=False
+      ),
+      phase(2, 0, curvature, 10, weight_cost=0.0, decay=0.995, learning_rate=1.0, damping=RESTART),
+    ]
+  config = protocols.hf_comparison(
+    TASK,
+    preset,
+    hybrid,
+    classic_updates=classic_updates,
+    curvature_batch_size=curvature,
+    nag_updates=nag_updates,
+    nag_learning_rates=nag_learning_rates,
+  )
   if preset == "smoke":
     for name in ("classic", "hybrid", "nag"):
       config[name].task.num_train, config[name].task.num_test = n, n // 4

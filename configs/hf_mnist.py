@@ -38,27 +38,62 @@ def get_config(preset: str = "shortened"):
   phase = protocols.hf_phase
   if preset == "full":
     minibatch, curvature, classic_updates, nag_updates = 3000, 6000, 1000, protocols.AE_UPDATES
-    hybrid = [phase(500, minibatch, minibatch, 50, weight_cost=L2, decay=0.95, learning_rate=1.0, classic=False),
-              phase(4500, minibatch, minibatch, 50, weight_cost=L2, decay=0.995, learning_rate=0.5,
-                    learning_rate_halving=500, classic=False),
-              phase(630, 0, curvature, 200, weight_cost=L2, decay=0.995, learning_rate=1.0,
-                    damping=RESTART)]
+    hybrid = [
+      phase(
+        500, minibatch, minibatch, 50, weight_cost=L2, decay=0.95, learning_rate=1.0, classic=False
+      ),
+      phase(
+        4500,
+        minibatch,
+        minibatch,
+        50,
+        weight_cost=L2,
+        decay=0.995,
+        learning_rate=0.5,
+        learning_rate_halving=500,
+        classic=False,
+      ),
+      phase(
+        630, 0, curvature, 200, weight_cost=L2, decay=0.995, learning_rate=1.0, damping=RESTART
+      ),
+    ]
   elif preset == "shortened":
     minibatch, curvature, classic_updates, nag_updates = 200, 400, 60, 12_000
     nag_learning_rates = (0.01, 0.005)
-    hybrid = [phase(100, minibatch, minibatch, 50, weight_cost=L2, decay=0.95, learning_rate=1.0, classic=False),
-              phase(150, minibatch, minibatch, 50, weight_cost=L2, decay=0.995, learning_rate=0.5,
-                    learning_rate_halving=100, classic=False),
-              phase(30, 0, curvature, 200, weight_cost=L2, decay=0.995, learning_rate=1.0,
-                    damping=RESTART)]
+    hybrid = [
+      phase(
+        100, minibatch, minibatch, 50, weight_cost=L2, decay=0.95, learning_rate=1.0, classic=False
+      ),
+      phase(
+        150,
+        minibatch,
+        minibatch,
+        50,
+        weight_cost=L2,
+        decay=0.995,
+        learning_rate=0.5,
+        learning_rate_halving=100,
+        classic=False,
+      ),
+      phase(30, 0, curvature, 200, weight_cost=L2, decay=0.995, learning_rate=1.0, damping=RESTART),
+    ]
   else:
     minibatch, curvature, classic_updates, nag_updates = 100, 200, 4, 20
-    hybrid = [phase(2, minibatch, minibatch, 5, weight_cost=L2, decay=0.95, learning_rate=1.0, classic=False),
-              phase(2, 0, curvature, 10, weight_cost=L2, decay=0.995, learning_rate=1.0,
-                    damping=RESTART)]
-  config = protocols.hf_comparison(TASK, preset, hybrid, classic_updates=classic_updates,
-                                   curvature_batch_size=curvature, nag_updates=nag_updates,
-                                   nag_learning_rates=nag_learning_rates)
+    hybrid = [
+      phase(
+        2, minibatch, minibatch, 5, weight_cost=L2, decay=0.95, learning_rate=1.0, classic=False
+      ),
+      phase(2, 0, curvature, 10, weight_cost=L2, decay=0.995, learning_rate=1.0, damping=RESTART),
+    ]
+  config = protocols.hf_comparison(
+    TASK,
+    preset,
+    hybrid,
+    classic_updates=classic_updates,
+    curvature_batch_size=curvature,
+    nag_updates=nag_updates,
+    nag_learning_rates=nag_learning_rates,
+  )
   for name in ("classic", "hybrid", "nag"):  # the embedded digits' held-out share (as mnist_ae.py)
     config[name].task.num_test = 1_000
   return config

@@ -34,8 +34,13 @@ from nesterov_jax.paper import protocols
 # after 5,000 updates: SGD 8.40, 0.9N 2.00, 0.99N 1.69, 0.9M 1.91, 0.99M 1.72). SGD's, 0.9N's
 # and 0.9M's 0.05 is the top of the paper's grid; results/mnist_ae_pilot_edge/ tried 0.1 for
 # those three, and it was worse for each (20.4, 52.9, 53.5), so 0.05 is bracketed.
-CHOSEN_LEARNING_RATES = {("nag", 0.0): 0.05, ("nag", 0.9): 0.05, ("nag", 0.99): 0.01,
-                         ("cm", 0.9): 0.05, ("cm", 0.99): 0.01}
+CHOSEN_LEARNING_RATES = {
+  ("nag", 0.0): 0.05,
+  ("nag", 0.9): 0.05,
+  ("nag", 0.99): 0.01,
+  ("cm", 0.9): 0.05,
+  ("cm", 0.99): 0.01,
+}
 
 # Each setting's ε at 30,000 updates on seed 0 (results/mnist_ae_updates_30k_merged), at which the
 # seeds preset runs seeds 1 and 2: SGD, 0.9N, 0.99N, 0.995N, 0.9M, 0.99M, 0.995M; and Adam's
@@ -44,16 +49,31 @@ CHOSEN_LEARNING_RATES = {("nag", 0.0): 0.05, ("nag", 0.9): 0.05, ("nag", 0.99): 
 #     nesterov-jax run configs/mnist_ae.py:seeds --workdir DIR \
 #         "--config.grid.points=(('nag', 0.9, 0.01), ('cm', 0.9, 0.01))"
 # and results/mnist_ae_updates_30k_seeds_merged chooses their ε over all three seeds.
-BEST_LEARNING_RATES = {("nag", 0.0): 0.05, ("nag", 0.9): 0.05, ("nag", 0.99): 0.01, ("nag", 0.995): 0.01,
-                       ("cm", 0.9): 0.05, ("cm", 0.99): 0.01, ("cm", 0.995): 0.01}
+BEST_LEARNING_RATES = {
+  ("nag", 0.0): 0.05,
+  ("nag", 0.9): 0.05,
+  ("nag", 0.99): 0.01,
+  ("nag", 0.995): 0.01,
+  ("cm", 0.9): 0.05,
+  ("cm", 0.99): 0.01,
+  ("cm", 0.995): 0.01,
+}
 MODERN_LEARNING_RATES = {("adam", 0.0): 0.001}
 
 
 def get_config(preset: str = "updates_30k"):
-  config = protocols.autoencoder_preset("mnist_ae", preset, pilot_updates=5_000, run_updates=30_000,
-                                        chosen_learning_rates=CHOSEN_LEARNING_RATES,
-                                        best_learning_rates=BEST_LEARNING_RATES,
-                                        modern_learning_rates=MODERN_LEARNING_RATES,
-                                        run_mu_max=(0.0, 0.9, 0.99, 0.995), band=False)
-  config.task.num_test = 1_000  # the embedded digits' held-out share (the original files have their own)
+  config = protocols.autoencoder_preset(
+    "mnist_ae",
+    preset,
+    pilot_updates=5_000,
+    run_updates=30_000,
+    chosen_learning_rates=CHOSEN_LEARNING_RATES,
+    best_learning_rates=BEST_LEARNING_RATES,
+    modern_learning_rates=MODERN_LEARNING_RATES,
+    run_mu_max=(0.0, 0.9, 0.99, 0.995),
+    band=False,
+  )
+  config.task.num_test = (
+    1_000  # the embedded digits' held-out share (the original files have their own)
+  )
   return config

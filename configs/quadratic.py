@@ -25,7 +25,7 @@ def get_config(preset: str = "scaled_schedule") -> ml_collections.ConfigDict:
   config.oblong = ml_collections.ConfigDict()
   config.oblong.eigenvalues = (0.02, 1.0)
   config.oblong.start = (-4.0, 1.0)
-  config.oblong.learning_rate = 0.9   # ελ_2 = 0.9: NAG's effective μ across the valley is μ·0.1
+  config.oblong.learning_rate = 0.9  # ελ_2 = 0.9: NAG's effective μ across the valley is μ·0.1
   config.oblong.momentum = 0.95
   config.oblong.steps = 60
 

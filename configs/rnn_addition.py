@@ -28,13 +28,25 @@ PAPER_LENGTH_LEARNING_RATES = (1e-4, 1e-5, 1e-6)
 
 # Each setting's ε at 50,000 updates on seed 0 (results/rnn_addition_paper_length_merged), at which
 # the seeds preset runs seeds 1, 2 and 3.
-CHOSEN_LEARNING_RATES = {('nag', 0.0): 1e-5, ('nag', 0.9): 1e-4, ('nag', 0.98): 1e-5, ('nag', 0.995): 1e-5,
-                         ('cm', 0.9): 1e-4, ('cm', 0.98): 1e-5, ('cm', 0.995): 1e-6}
+CHOSEN_LEARNING_RATES = {
+  ('nag', 0.0): 1e-5,
+  ('nag', 0.9): 1e-4,
+  ('nag', 0.98): 1e-5,
+  ('nag', 0.995): 1e-5,
+  ('cm', 0.9): 1e-4,
+  ('cm', 0.98): 1e-5,
+  ('cm', 0.995): 1e-6,
+}
 # Adam's and RMSProp's, on the same protocol (results/rnn_addition_paper_length_with_modern).
 MODERN_LEARNING_RATES = {('adam', 0.0): 1e-4, ('rmsprop', 0.0): 1e-4}
 
 
 def get_config(preset: str = "paper_length"):
-  return protocols.rnn_preset("addition", 80, preset, PAPER_LENGTH_LEARNING_RATES,
-                              chosen_learning_rates=CHOSEN_LEARNING_RATES,
-                              modern_learning_rates=MODERN_LEARNING_RATES)
+  return protocols.rnn_preset(
+    "addition",
+    80,
+    preset,
+    PAPER_LENGTH_LEARNING_RATES,
+    chosen_learning_rates=CHOSEN_LEARNING_RATES,
+    modern_learning_rates=MODERN_LEARNING_RATES,
+  )

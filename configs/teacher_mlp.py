@@ -32,8 +32,8 @@ def get_config(preset: str = "scaled_schedule") -> ml_collections.ConfigDict:
   config.grid.mu_max = (0.0, 0.9, 0.99)
   config.grid.learning_rates = (0.1, 0.03, 0.01)
   config.grid.init_scale = (1.0,)  # a task axis: the student's initial-weight multiplier
-  config.schedule.period = 25.0          # Eq. 5's 250, scaled by 1/10 with the run's length
-  config.schedule.finetune_steps = 100   # the paper's final 1000 updates at μ = 0.9, scaled
+  config.schedule.period = 25.0  # Eq. 5's 250, scaled by 1/10 with the run's length
+  config.schedule.finetune_steps = 100  # the paper's final 1000 updates at μ = 0.9, scaled
 
   if preset == "full":
     config.num_updates = 20_000

@@ -13,11 +13,11 @@ author = "the nesterov_jax developers"
 copyright = "2026, the nesterov_jax developers"  # noqa: A001 -- Sphinx's name
 
 extensions = [
-    "myst_parser",
-    "sphinx.ext.autodoc",
-    "sphinx.ext.autosummary",
-    "sphinx.ext.napoleon",  # Google-style Args/Returns/Example sections, as optax writes them
-    "sphinx.ext.mathjax",
+  "myst_parser",
+  "sphinx.ext.autodoc",
+  "sphinx.ext.autosummary",
+  "sphinx.ext.napoleon",  # Google-style Args/Returns/Example sections, as optax writes them
+  "sphinx.ext.mathjax",
 ]
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}  # autosummary writes .rst stubs
 myst_enable_extensions = ["dollarmath"]

@@ -6,17 +6,17 @@ from nesterov_jax.momentum import MomentumState, cm, evaluation_params, momentum
 from nesterov_jax.schedules import momentum_schedule, rnn_momentum_schedule
 
 __all__ = [
-    "HessianFreeState",
-    "MomentumState",
-    "cm",
-    "echo_state_init",
-    "evaluation_params",
-    "hessian_free",
-    "momentum_method",
-    "momentum_schedule",
-    "nag",
-    "rnn_momentum_schedule",
-    "sparse_init",
+  "HessianFreeState",
+  "MomentumState",
+  "cm",
+  "echo_state_init",
+  "evaluation_params",
+  "hessian_free",
+  "momentum_method",
+  "momentum_schedule",
+  "nag",
+  "rnn_momentum_schedule",
+  "sparse_init",
 ]
 
 __version__ = "0.1.0"

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import os
 import pathlib
 import sys
 
 try:
-  import ml_collections
+  import ml_collections  # noqa: F401 -- the engine's extra: here to say so when it is missing
 
   from nesterov_jax.engine import files, report, stopping
   from nesterov_jax.engine.config import ConfigError, load_config, search_from_run, write_source
@@ -34,8 +33,18 @@ else:
 
 # What each optional dependency is for: a run that needs one that is missing says which extra
 # to install (the library itself needs only jax, optax and chex).
-EXTRAS = {"ml_collections": "engine", "orbax": "engine", "matplotlib": "engine", "tqdm": "engine", "tensorboardX": "tensorboard",
-          "flax": "paper", "scipy": "paper", "mlxtend": "paper", "skimage": "paper"}
+EXTRAS = {
+  "ml_collections": "engine",
+  "orbax": "engine",
+  "matplotlib": "engine",
+  "tqdm": "engine",
+  "tensorboardX": "tensorboard",
+  "flax": "paper",
+  "scipy": "paper",
+  "mlxtend": "paper",
+  "skimage": "paper",
+}
+
 
 def default_workdir(spec: str) -> pathlib.Path:
   path, _, preset = spec.partition(":")
@@ -61,47 +70,92 @@ def _fail(message: str, status: int) -> int:
 
 def main(argv: list[str] | None = None) -> int:
   parser = argparse.ArgumentParser(prog="nesterov-jax", description=__doc__.splitlines()[0])
-  parser.add_argument("--traceback", action="store_true",
-                      help="on an error, show the full Python traceback instead of one line")
+  parser.add_argument(
+    "--traceback",
+    action="store_true",
+    help="on an error, show the full Python traceback instead of one line",
+  )
   commands = parser.add_subparsers(dest="command", required=True)
   run = commands.add_parser("run", help="run an experiment from a config file")
   run.add_argument("config", help="CONFIG.py or CONFIG.py:preset")
-  run.add_argument("--workdir", type=pathlib.Path, help="run directory (default runs/<config>_<preset>)")
-  run.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS,
-                   help="on an error, show the full Python traceback instead of one line")
+  run.add_argument(
+    "--workdir", type=pathlib.Path, help="run directory (default runs/<config>_<preset>)"
+  )
+  run.add_argument(
+    "--traceback",
+    action="store_true",
+    default=argparse.SUPPRESS,
+    help="on an error, show the full Python traceback instead of one line",
+  )
   distributed = run.add_argument_group(
-      "multi-process", "run one process per host (or per group of devices); all share the grid")
+    "multi-process", "run one process per host (or per group of devices); all share the grid"
+  )
   distributed.add_argument("--coordinator", help="HOST:PORT of process 0's coordination service")
   distributed.add_argument("--num-processes", type=int)
   distributed.add_argument("--process-id", type=int)
-  distributed.add_argument("--heartbeat-timeout", type=int, default=HEARTBEAT_TIMEOUT_S, metavar="SECONDS",
-                           help="a process silent this long counts as lost, and every other process ends "
-                                f"(default {HEARTBEAT_TIMEOUT_S})")
+  distributed.add_argument(
+    "--heartbeat-timeout",
+    type=int,
+    default=HEARTBEAT_TIMEOUT_S,
+    metavar="SECONDS",
+    help="a process silent this long counts as lost, and every other process ends "
+    f"(default {HEARTBEAT_TIMEOUT_S})",
+  )
   report_cmd = commands.add_parser("report", help="tables and plots from a run directory")
   report_cmd.add_argument("workdir", type=pathlib.Path)
-  report_cmd.add_argument("--against", type=pathlib.Path, metavar="FULL_RUN",
-                          help="for a run with successive halving: the same grid run in full; writes "
-                               "halving_vs_full.md (the ε each chose, the compute, the wall time)")
-  report_cmd.add_argument("--timing", type=pathlib.Path, metavar="SHORT_FULL_RUN",
-                          help="with --against: a short run (three chunks or more) of the same full grid on the "
-                               "halving run's machine, whose chunk times estimate the full grid's wall time there")
+  report_cmd.add_argument(
+    "--against",
+    type=pathlib.Path,
+    metavar="FULL_RUN",
+    help="for a run with successive halving: the same grid run in full; writes "
+    "halving_vs_full.md (the ε each chose, the compute, the wall time)",
+  )
+  report_cmd.add_argument(
+    "--timing",
+    type=pathlib.Path,
+    metavar="SHORT_FULL_RUN",
+    help="with --against: a short run (three chunks or more) of the same full grid on the "
+    "halving run's machine, whose chunk times estimate the full grid's wall time there",
+  )
   merge_cmd = commands.add_parser(
-      "merge", help="one report from several finished runs of one protocol (more seeds, a split grid)")
+    "merge", help="one report from several finished runs of one protocol (more seeds, a split grid)"
+  )
   merge_cmd.add_argument("out", type=pathlib.Path, help="the merged run directory to write")
-  merge_cmd.add_argument("workdirs", type=pathlib.Path, nargs="+", help="the finished run directories")
+  merge_cmd.add_argument(
+    "workdirs", type=pathlib.Path, nargs="+", help="the finished run directories"
+  )
   bench_cmd = commands.add_parser("bench", help="engine vs naive optax vmap vs a sequential loop")
   bench_cmd.add_argument("--out", type=pathlib.Path, help="write bench.json and bench.md here")
-  bench_cmd.add_argument("--preset", choices=("quick", "smoke", "cpu", "halving", "gpu", "gpu_check"),
-                         help="what to measure (default: gpu on an accelerator, else cpu; quick: seconds)")
-  data_cmd = commands.add_parser("data", help="a data set's statistics beside the original's, and a sheet of images")
+  bench_cmd.add_argument(
+    "--preset",
+    choices=("quick", "smoke", "cpu", "halving", "gpu", "gpu_check"),
+    help="what to measure (default: gpu on an accelerator, else cpu; quick: seconds)",
+  )
+  data_cmd = commands.add_parser(
+    "data", help="a data set's statistics beside the original's, and a sheet of images"
+  )
   data_cmd.add_argument("dataset", choices=("curves",))
-  data_cmd.add_argument("--generator", default="calibrated", help="calibrated (the default) or v1, our first")
-  data_cmd.add_argument("--data-dir", default="", help="a folder holding the original digs3pts_1.mat instead")
-  data_cmd.add_argument("--out", type=pathlib.Path, help="where to write (default runs/data_curves_<generator>)")
-  data_cmd.add_argument("--no-logistic", dest="logistic", action="store_false",
-                        help="leave out logistic PCA (it takes minutes on two cores)")
-  data_cmd.add_argument("--num-train", type=int, default=20_000, help="training images (default 20,000, the original's)")
-  data_cmd.add_argument("--num-test", type=int, default=10_000, help="held-out images (default 10,000, the original's)")
+  data_cmd.add_argument(
+    "--generator", default="calibrated", help="calibrated (the default) or v1, our first"
+  )
+  data_cmd.add_argument(
+    "--data-dir", default="", help="a folder holding the original digs3pts_1.mat instead"
+  )
+  data_cmd.add_argument(
+    "--out", type=pathlib.Path, help="where to write (default runs/data_curves_<generator>)"
+  )
+  data_cmd.add_argument(
+    "--no-logistic",
+    dest="logistic",
+    action="store_false",
+    help="leave out logistic PCA (it takes minutes on two cores)",
+  )
+  data_cmd.add_argument(
+    "--num-train", type=int, default=20_000, help="training images (default 20,000, the original's)"
+  )
+  data_cmd.add_argument(
+    "--num-test", type=int, default=10_000, help="held-out images (default 10,000, the original's)"
+  )
   args, extra = parser.parse_known_args(argv)
   if args.command != "run" and extra:
     parser.error(f"unrecognized arguments: {' '.join(extra)}")
@@ -117,8 +171,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"nesterov-jax: {e}", file=sys.stderr)
     return stopping.STOPPED_STATUS
   except KeyboardInterrupt:  # a second Ctrl-C (or the first, before training starts)
-    status = _fail("interrupted; the run's last checkpoint stays usable: rerun the same command to resume",
-                   stopping.INTERRUPTED_STATUS)
+    status = _fail(
+      "interrupted; the run's last checkpoint stays usable: rerun the same command to resume",
+      stopping.INTERRUPTED_STATUS,
+    )
     # At once: a normal exit would wait for the chunk still computing in XLA's threads.
     return _end_distributed(status) if args.command == "run" else status
   except Exception as e:  # noqa: BLE001 -- every failure ends in one line unless --traceback
@@ -132,13 +188,19 @@ def main(argv: list[str] | None = None) -> int:
       status = _fail(_lost_process_line(e, args), 1)
     else:
       first = (str(e).strip().splitlines() or [""])[0][:300]
-      hint = "the run's last checkpoint stays usable: rerun the same command to resume; " if args.command == "run" else ""
+      hint = (
+        "the run's last checkpoint stays usable: rerun the same command to resume; "
+        if args.command == "run"
+        else ""
+      )
       status = _fail(f"{type(e).__name__}: {first} ({hint}--traceback shows the full trace)", 1)
     return _end_distributed(status) if distributed else status
 
 
 HEARTBEAT_TIMEOUT_S = 60
-SUPERVISED_ENV = "NESTEROV_JAX_SUPERVISED"  # set in the process a multi-process run's supervisor starts
+SUPERVISED_ENV = (
+  "NESTEROV_JAX_SUPERVISED"  # set in the process a multi-process run's supervisor starts
+)
 
 
 def _die_with_parent() -> None:
@@ -165,21 +227,31 @@ def _supervise(argv: list[str], args) -> int:
   from nesterov_jax.engine import provenance
 
   env = {**os.environ, SUPERVISED_ENV: "1", provenance.COMMAND_ENV: provenance._command_line()}
-  child = subprocess.Popen([sys.executable, "-m", "nesterov_jax", *argv], env=env, preexec_fn=_die_with_parent)
+  child = subprocess.Popen(
+    [sys.executable, "-m", "nesterov_jax", *argv], env=env, preexec_fn=_die_with_parent
+  )
   signal.signal(signal.SIGTERM, lambda *_: child.send_signal(signal.SIGTERM))
   signal.signal(signal.SIGINT, signal.SIG_IGN)
   status = child.wait()
   if status in (-signal.SIGABRT, 128 + signal.SIGABRT):
     workdir = args.workdir or default_workdir(args.config)
     print(file=sys.stderr)  # the child's progress bar may have been cut mid-line
-    return _fail(f"process {args.process_id} of {args.num_processes}: JAX's coordination service ended it, so "
-                 f"another process stopped answering for {args.heartbeat_timeout} s (--heartbeat-timeout); rerun every "
-                 f"process with the same command to resume from the last checkpoint (JAX's own log: "
-                 f"{workdir / RUNTIME_LOG})", 1)
+    return _fail(
+      f"process {args.process_id} of {args.num_processes}: JAX's coordination service ended it, so "
+      f"another process stopped answering for {args.heartbeat_timeout} s (--heartbeat-timeout); rerun every "
+      f"process with the same command to resume from the last checkpoint (JAX's own log: "
+      f"{workdir / RUNTIME_LOG})",
+      1,
+    )
   if status < 0:
-    return _fail(f"process {args.process_id} was killed by {signal.Signals(-status).name}; rerun every process "
-                 "with the same command to resume from the last checkpoint", 128 - status)
+    return _fail(
+      f"process {args.process_id} was killed by {signal.Signals(-status).name}; rerun every process "
+      "with the same command to resume from the last checkpoint",
+      128 - status,
+    )
   return status
+
+
 RUNTIME_LOG = "jax_runtime.log"  # a multi-process run's JAX and XLA C++ logs, in its workdir
 
 
@@ -189,8 +261,10 @@ def _lost_process_line(e: Exception, args) -> str:
   others = [i for i in range(args.num_processes or 0) if i != args.process_id]
   who = f"process {others[0]}" if len(others) == 1 else "another process"
   workdir = args.workdir or default_workdir(args.config)
-  return (f"{type(e).__name__}: {first} -- {who} of {args.num_processes} was probably lost; rerun every process "
-          f"with the same command to resume from the last checkpoint (JAX's own log: {workdir / RUNTIME_LOG})")
+  return (
+    f"{type(e).__name__}: {first} -- {who} of {args.num_processes} was probably lost; rerun every process "
+    f"with the same command to resume from the last checkpoint (JAX's own log: {workdir / RUNTIME_LOG})"
+  )
 
 
 def _end_distributed(status: int) -> int:
@@ -212,7 +286,9 @@ def _native_output_to(path: pathlib.Path) -> None:
     getattr(sys, name).flush()
     terminal = os.dup(fd)
     os.dup2(log, fd)
-    setattr(sys, name, os.fdopen(terminal, "w", buffering=1, encoding="utf-8", errors="backslashreplace"))
+    setattr(
+      sys, name, os.fdopen(terminal, "w", buffering=1, encoding="utf-8", errors="backslashreplace")
+    )
   os.close(log)
 
 
@@ -221,12 +297,21 @@ def _missing_extra(e: ImportError) -> str | None:
   top = (e.name or "").split(".")[0]
   if top not in EXTRAS:
     return None
-  return (f"this needs {top}, from the [{EXTRAS[top]}] extra: pip install 'nesterov_jax[{EXTRAS[top]}]' "
-          "(or, from a clone, pip install -e '.[paper]')")
+  return (
+    f"this needs {top}, from the [{EXTRAS[top]}] extra: pip install 'nesterov_jax[{EXTRAS[top]}]' "
+    "(or, from a clone, pip install -e '.[paper]')"
+  )
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
-  return (ConfigError, DataError, files.WorkdirInUse, files.CorruptFile, files.WriteFailed, FileNotFoundError)
+  return (
+    ConfigError,
+    DataError,
+    files.WorkdirInUse,
+    files.CorruptFile,
+    files.WriteFailed,
+    FileNotFoundError,
+  )
 
 
 def _command(args, extra: list[str], parser) -> int:
@@ -238,7 +323,9 @@ def _command(args, extra: list[str], parser) -> int:
   if args.command == "data":
     from nesterov_jax.paper import data_report
 
-    data_report.main(args.generator, args.data_dir, args.out, args.logistic, args.num_train, args.num_test)
+    data_report.main(
+      args.generator, args.data_dir, args.out, args.logistic, args.num_train, args.num_test
+    )
     return 0
   if args.command == "report":
     search_from_run(args.workdir)
@@ -247,8 +334,10 @@ def _command(args, extra: list[str], parser) -> int:
     # An experiment with its own comparison (hf_comparison) reports it; a sweep gets the engine's.
     (getattr(experiment, "write_report", None) or report.write_report)(args.workdir)
     if args.against is not None:
-      files.write_text(args.workdir / report.HALVING_COMPARISON,
-                       report.halving_comparison_markdown(args.workdir, args.against, args.timing))
+      files.write_text(
+        args.workdir / report.HALVING_COMPARISON,
+        report.halving_comparison_markdown(args.workdir, args.against, args.timing),
+      )
       print(f"wrote {args.workdir / report.HALVING_COMPARISON}")
     return 0
   if args.command == "merge":
@@ -275,8 +364,10 @@ def _command(args, extra: list[str], parser) -> int:
       experiment.validate(config)
     except (KeyError, AttributeError) as e:  # a config written for another experiment
       missing = str(e).strip("'\"")
-      raise ConfigError(f"experiment {config.experiment!r} needs config field {missing!r}, which this "
-                        "config lacks (is config.experiment right?)") from e
+      raise ConfigError(
+        f"experiment {config.experiment!r} needs config field {missing!r}, which this "
+        "config lacks (is config.experiment right?)"
+      ) from e
   workdir = args.workdir or default_workdir(args.config)
   if workdir.exists() and not workdir.is_dir():
     raise ConfigError(f"--workdir {workdir} is a file, not a folder")
@@ -288,7 +379,9 @@ def _command(args, extra: list[str], parser) -> int:
       write_source(workdir, args.config)
     if args.coordinator:
       _native_output_to(workdir / RUNTIME_LOG)
-      initialize_distributed(args.coordinator, args.num_processes, args.process_id, args.heartbeat_timeout)
+      initialize_distributed(
+        args.coordinator, args.num_processes, args.process_id, args.heartbeat_timeout
+      )
     experiment.run(config, workdir)
   finally:
     if lock is not None:
@@ -324,8 +417,12 @@ def use_cpu_cores_as_devices() -> None:
     pass
 
 
-def initialize_distributed(coordinator: str, num_processes: int, process_id: int,
-                           heartbeat_timeout: int = HEARTBEAT_TIMEOUT_S) -> None:
+def initialize_distributed(
+  coordinator: str,
+  num_processes: int,
+  process_id: int,
+  heartbeat_timeout: int = HEARTBEAT_TIMEOUT_S,
+) -> None:
   """JAX's multi-process runtime; a process silent for ``heartbeat_timeout`` seconds counts
   as lost.
 
@@ -335,5 +432,9 @@ def initialize_distributed(coordinator: str, num_processes: int, process_id: int
   import jax
 
   jax.config.update("jax_cpu_collectives_implementation", "gloo")
-  jax.distributed.initialize(coordinator, num_processes=num_processes, process_id=process_id,
-                             heartbeat_timeout_seconds=heartbeat_timeout)
+  jax.distributed.initialize(
+    coordinator,
+    num_processes=num_processes,
+    process_id=process_id,
+    heartbeat_timeout_seconds=heartbeat_timeout,
+  )

@@ -69,12 +69,12 @@ import numpy as np
 import optax
 from jax.flatten_util import ravel_pytree
 
-CG_TOLERANCE = 5e-4        # Martens' ε in the relative-progress stopping rule
+CG_TOLERANCE = 5e-4  # Martens' ε in the relative-progress stopping rule
 SAVE_FIRST, SAVE_GROWTH = 5, 1.3  # iterates kept at ⌈5·1.3^j⌉ for backtracking
 MIN_DAMPING = float(np.finfo(np.float32).tiny)  # λ's floor: float32's smallest normal number
 PRECONDITIONER_POWER = 0.75
 LINE_SEARCH_SHRINK, LINE_SEARCH_TRIES, ARMIJO = 0.8, 60, 1e-2
-PER_CASE_CHUNK = 32        # cases per vmapped chunk of per-case gradients (bounds memory)
+PER_CASE_CHUNK = 32  # cases per vmapped chunk of per-case gradients (bounds memory)
 
 
 class HessianFreeState(NamedTuple):
@@ -91,20 +91,20 @@ class HessianFreeState(NamedTuple):
     cost: network passes × cases the last update spent beyond its gradient.
   """
 
-  count: chex.Array            # int32 updates done
-  damping: chex.Array          # λ
-  previous: optax.Params       # the last update's final CG iterate (before decay)
-  cg_iterations: chex.Array    # CG iterations the last update ran
+  count: chex.Array  # int32 updates done
+  damping: chex.Array  # λ
+  previous: optax.Params  # the last update's final CG iterate (before decay)
+  cg_iterations: chex.Array  # CG iterations the last update ran
   reduction_ratio: chex.Array  # ρ of the last update
-  step_size: chex.Array        # ε × line-search rate of the last update
-  cost: chex.Array             # network passes × cases the last update spent beyond ∇f
+  step_size: chex.Array  # ε × line-search rate of the last update
+  cost: chex.Array  # network passes × cases the last update spent beyond ∇f
 
 
 class CGResult(NamedTuple):
-  x: chex.Array          # the last iterate
+  x: chex.Array  # the last iterate
   iterations: chex.Array
-  phi: chex.Array        # [max_iterations + 1]: φ(x_i); entries past ``iterations`` are 0
-  saved: chex.Array      # [num_slots, n]: x at the iterations in ``save_iterations``
+  phi: chex.Array  # [max_iterations + 1]: φ(x_i); entries past ``iterations`` are 0
+  saved: chex.Array  # [num_slots, n]: x at the iterations in ``save_iterations``
   num_saved: chex.Array
 
 
@@ -142,7 +142,9 @@ def save_iterations(max_iterations: int) -> np.ndarray:
   return np.array(sorted(marks | {max_iterations}), np.int32)
 
 
-def relative_progress_stop(phi: chex.Array, i: chex.Array, tolerance: float = CG_TOLERANCE) -> chex.Array:
+def relative_progress_stop(
+  phi: chex.Array, i: chex.Array, tolerance: float = CG_TOLERANCE
+) -> chex.Array:
   """Martens' (2010) CG stopping rule at iteration i, given the history φ[0..i]."""
   k = jnp.maximum(10, jnp.ceil(0.1 * i).astype(jnp.int32))
   phi_i = phi[i]
@@ -150,8 +152,14 @@ def relative_progress_stop(phi: chex.Array, i: chex.Array, tolerance: float = CG
   return (i > k) & (phi_i < 0) & ((phi_i - phi_before) / phi_i < k * tolerance)
 
 
-def conjugate_gradient(matvec: Callable, g: chex.Array, x0: chex.Array, preconditioner: chex.Array,
-                       max_iterations: int, tolerance: float = CG_TOLERANCE) -> CGResult:
+def conjugate_gradient(
+  matvec: Callable,
+  g: chex.Array,
+  x0: chex.Array,
+  preconditioner: chex.Array,
+  max_iterations: int,
+  tolerance: float = CG_TOLERANCE,
+) -> CGResult:
   """Minimizes φ(x) = ½xᵀAx + gᵀx (i.e. solves A x = −g) from x0 by preconditioned CG.
 
   ``matvec`` is x ↦ A x on flat vectors, A symmetric positive definite; ``preconditioner``
@@ -188,7 +196,17 @@ def conjugate_gradient(matvec: Callable, g: chex.Array, x0: chex.Array, precondi
     saved = saved.at[jnp.where(ok, slot_of[i_new], len(slots))].set(x_new)
     stop = relative_progress_stop(phi, i_new, tolerance) | ~ok
     keep = lambda new, old: jnp.where(ok, new, old)
-    return i_new, keep(x_new, x), keep(r_new, r), keep(y_new, y), keep(p_new, p), keep(ry_new, ry), phi, saved, stop
+    return (
+      i_new,
+      keep(x_new, x),
+      keep(r_new, r),
+      keep(y_new, y),
+      keep(p_new, p),
+      keep(ry_new, ry),
+      phi,
+      saved,
+      stop,
+    )
 
   phi = jnp.zeros(max_iterations + 1, g.dtype).at[0].set(phi0)
   saved = jnp.zeros((len(slots) + 1, g.shape[0]), g.dtype)
@@ -237,11 +255,19 @@ def per_case_squared_gradients(loss_of_case, flat0, unravel, inputs, targets):
   return total / n
 
 
-def hessian_free(learning_rate: ScalarOrSchedule = 1.0, decay: ScalarOrSchedule = 0.95, *,
-                 initial_damping: float | chex.Array = 1.0, weight_cost: float | chex.Array = 0.0,
-                 max_cg_iterations: int = 250, curvature_batch_size: int | None = None,
-                 preconditioner: bool = True, backtracking: bool = True, line_search: bool = True,
-                 cg_tolerance: float = CG_TOLERANCE) -> optax.GradientTransformationExtraArgs:
+def hessian_free(
+  learning_rate: ScalarOrSchedule = 1.0,
+  decay: ScalarOrSchedule = 0.95,
+  *,
+  initial_damping: float | chex.Array = 1.0,
+  weight_cost: float | chex.Array = 0.0,
+  max_cg_iterations: int = 250,
+  curvature_batch_size: int | None = None,
+  preconditioner: bool = True,
+  backtracking: bool = True,
+  line_search: bool = True,
+  cg_tolerance: float = CG_TOLERANCE,
+) -> optax.GradientTransformationExtraArgs:
   """Hessian-free optimization (Martens 2010); see the module docstring for every rule.
 
   ``update(grads, state, params, *, batch, apply_fn, output_loss_fn,
@@ -293,10 +319,19 @@ def hessian_free(learning_rate: ScalarOrSchedule = 1.0, decay: ScalarOrSchedule 
 
   def init_fn(params):
     zero = jnp.zeros((), jnp.float32)
-    return HessianFreeState(jnp.zeros((), jnp.int32), jnp.asarray(initial_damping, jnp.float32),
-                            jax.tree.map(jnp.zeros_like, params), jnp.zeros((), jnp.int32), zero, zero, zero)
+    return HessianFreeState(
+      jnp.zeros((), jnp.int32),
+      jnp.asarray(initial_damping, jnp.float32),
+      jax.tree.map(jnp.zeros_like, params),
+      jnp.zeros((), jnp.int32),
+      zero,
+      zero,
+      zero,
+    )
 
-  def update_fn(grads, state, params, *, batch, apply_fn, output_loss_fn, squared_gradients_fn=None):
+  def update_fn(
+    grads, state, params, *, batch, apply_fn, output_loss_fn, squared_gradients_fn=None
+  ):
     inputs, targets = batch
     n_grad = inputs.shape[0]
     n_curv = n_grad if curvature_batch_size is None else min(curvature_batch_size, n_grad)
@@ -310,11 +345,15 @@ def hessian_free(learning_rate: ScalarOrSchedule = 1.0, decay: ScalarOrSchedule 
     lr, zeta = _value(learning_rate, state.count), _value(decay, state.count)
 
     def objective_on(x, y):
-      return lambda flat_params: output_loss_fn(apply_fn(unravel(flat_params), x), y) + 0.5 * kappa * jnp.vdot(
-          flat_params, flat_params)
+      return lambda flat_params: (
+        output_loss_fn(apply_fn(unravel(flat_params), x), y)
+        + 0.5 * kappa * jnp.vdot(flat_params, flat_params)
+      )
 
     objective = objective_on(inputs, targets)  # f on the whole batch: the line search
-    chunk_objective = objective_on(c_inputs, c_targets)  # f_c on the curvature chunk: backtracking, ρ
+    chunk_objective = objective_on(
+      c_inputs, c_targets
+    )  # f_c on the curvature chunk: backtracking, ρ
     not_nan = lambda f: jnp.where(jnp.isnan(f), jnp.inf, f)  # a NaN objective never looks better
 
     g = ravel_pytree(grads)[0] + kappa * flat
@@ -352,12 +391,21 @@ def hessian_free(learning_rate: ScalarOrSchedule = 1.0, decay: ScalarOrSchedule 
         j, best_f, best_slot, _, evals = c
         f_j = not_nan(chunk_objective(flat + cg.saved[j]))
         better = f_j < best_f
-        return j - 1, jnp.where(better, f_j, best_f), jnp.where(better, j, best_slot), better, evals + 1
+        return (
+          j - 1,
+          jnp.where(better, f_j, best_f),
+          jnp.where(better, j, best_slot),
+          better,
+          evals + 1,
+        )
 
       _, f_new, best_slot, _, chunk_evals = jax.lax.while_loop(
-          back_cond, back_body, (start, f_last, jnp.int32(-1), jnp.array(True), chunk_evals))
+        back_cond, back_body, (start, f_last, jnp.int32(-1), jnp.array(True), chunk_evals)
+      )
       p = jnp.where(best_slot < 0, cg.x, cg.saved[jnp.maximum(best_slot, 0)])
-      chosen_iter = jnp.where(best_slot < 0, cg.iterations, iters_of_slot[jnp.maximum(best_slot, 0)])
+      chosen_iter = jnp.where(
+        best_slot < 0, cg.iterations, iters_of_slot[jnp.maximum(best_slot, 0)]
+      )
     else:
       f_new, chosen_iter, p = f_last, cg.iterations, cg.x
     cost += chunk_evals * n_curv
@@ -386,22 +434,31 @@ def hessian_free(learning_rate: ScalarOrSchedule = 1.0, decay: ScalarOrSchedule 
         return rate, not_nan(objective(flat + rate * p)), tries + 1
 
       rate, f_rate, tries = jax.lax.while_loop(
-          ls_cond, ls_body, (jnp.float32(1.0), not_nan(objective(flat + p)), jnp.int32(0)))
+        ls_cond, ls_body, (jnp.float32(1.0), not_nan(objective(flat + p)), jnp.int32(0))
+      )
       rate = jnp.where(f_rate <= f0 + ARMIJO * rate * slope, rate, 0.0)
       cost += (2.0 + tries) * n_grad
     else:
       rate = jnp.float32(1.0)
     step = lr * rate
     warm = jnp.where(jnp.all(jnp.isfinite(cg.x)), cg.x, 0.0)
-    new_state = HessianFreeState(state.count + 1, new_damping, unravel(warm), cg.iterations,
-                                 rho.astype(jnp.float32), jnp.asarray(step, jnp.float32),
-                                 jnp.asarray(cost, jnp.float32))
+    new_state = HessianFreeState(
+      state.count + 1,
+      new_damping,
+      unravel(warm),
+      cg.iterations,
+      rho.astype(jnp.float32),
+      jnp.asarray(step, jnp.float32),
+      jnp.asarray(cost, jnp.float32),
+    )
     return unravel(step * p), new_state
 
   return optax.GradientTransformationExtraArgs(init_fn, update_fn)
 
 
-def restart_damping(opt_state: HessianFreeState, damping: float, when: chex.Array) -> HessianFreeState:
+def restart_damping(
+  opt_state: HessianFreeState, damping: float, when: chex.Array
+) -> HessianFreeState:
   """λ set to ``damping`` where ``when``: Levenberg-Marquardt restarted (e.g. at a switch from
   §5's minibatch phases, which drive λ toward 0, back to classic full-batch HF)."""
   return opt_state._replace(damping=jnp.where(when, jnp.float32(damping), opt_state.damping))
@@ -416,5 +473,9 @@ def diagnostics(opt_state: Any) -> dict[str, chex.Array]:
   """The last update's λ, CG iterations, ρ and step size, for logs (empty for other states)."""
   if not isinstance(opt_state, HessianFreeState):
     return {}
-  return {"damping": opt_state.damping, "cg_iterations": opt_state.cg_iterations.astype(jnp.float32),
-          "reduction_ratio": opt_state.reduction_ratio, "step_size": opt_state.step_size}
+  return {
+    "damping": opt_state.damping,
+    "cg_iterations": opt_state.cg_iterations.astype(jnp.float32),
+    "reduction_ratio": opt_state.reduction_ratio,
+    "step_size": opt_state.step_size,
+  }

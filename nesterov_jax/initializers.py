@@ -125,4 +125,6 @@ def _draw(key: chex.PRNGKey, n: int, num_connections: int) -> chex.Array:
 def _radius(matrix: chex.Array) -> chex.Array:
   """Spectral radius, computed on the host: XLA has no non-symmetric eigensolver on GPUs."""
   host = lambda m: np.float32(np.max(np.abs(np.linalg.eigvals(np.asarray(m, np.float64)))))
-  return jax.pure_callback(host, jax.ShapeDtypeStruct((), jnp.float32), matrix, vmap_method="sequential")
+  return jax.pure_callback(
+    host, jax.ShapeDtypeStruct((), jnp.float32), matrix, vmap_method="sequential"
+  )

@@ -60,8 +60,10 @@ def _as_schedule(value: ScalarOrSchedule) -> optax.Schedule:
 
 
 def momentum_method(
-    learning_rate: ScalarOrSchedule, momentum: ScalarOrSchedule, nesterov: bool | chex.Array,
-    accumulator_dtype: Any | None = None,
+  learning_rate: ScalarOrSchedule,
+  momentum: ScalarOrSchedule,
+  nesterov: bool | chex.Array,
+  accumulator_dtype: Any | None = None,
 ) -> optax.GradientTransformation:
   """CM (``nesterov`` = 0) or NAG (``nesterov`` = 1) in one transformation.
 
@@ -106,9 +108,10 @@ def momentum_method(
   def init_fn(params):
     count = jnp.zeros([], jnp.int32)
     return MomentumState(
-        count=count,
-        velocity=jax.tree.map(lambda p: jnp.zeros_like(p, dtype=accumulator_dtype), params),
-        lookahead=a * jnp.asarray(mu_fn(count), jnp.float32))
+      count=count,
+      velocity=jax.tree.map(lambda p: jnp.zeros_like(p, dtype=accumulator_dtype), params),
+      lookahead=a * jnp.asarray(mu_fn(count), jnp.float32),
+    )
 
   def update_fn(grads, state, params=None):
     del params
@@ -116,18 +119,23 @@ def momentum_method(
     next_count = optax.safe_increment(state.count)
     lookahead_next = a * jnp.asarray(mu_fn(next_count), jnp.float32)
     velocity = jax.tree.map(
-        lambda v, g: (mu * v - lr * g.astype(v.dtype)).astype(v.dtype), state.velocity, grads)
+      lambda v, g: (mu * v - lr * g.astype(v.dtype)).astype(v.dtype), state.velocity, grads
+    )
     # θ = φ − lookahead·v stays exact whatever lookahead is (see evaluation_params).
     updates = jax.tree.map(
-        lambda v, v_new, g: ((1.0 + lookahead_next) * v_new - state.lookahead * v).astype(g.dtype),
-        state.velocity, velocity, grads)
+      lambda v, v_new, g: ((1.0 + lookahead_next) * v_new - state.lookahead * v).astype(g.dtype),
+      state.velocity,
+      velocity,
+      grads,
+    )
     return updates, MomentumState(count=next_count, velocity=velocity, lookahead=lookahead_next)
 
   return optax.GradientTransformation(init_fn, update_fn)
 
 
-def cm(learning_rate: ScalarOrSchedule, momentum: ScalarOrSchedule,
-       accumulator_dtype: Any | None = None) -> optax.GradientTransformation:
+def cm(
+  learning_rate: ScalarOrSchedule, momentum: ScalarOrSchedule, accumulator_dtype: Any | None = None
+) -> optax.GradientTransformation:
   """Classical momentum, Section 2 of Sutskever et al. (2013).
 
       v[t+1] = μ[t] v[t] − ε[t] ∇f(θ[t]);   θ[t+1] = θ[t] + v[t+1]
@@ -153,11 +161,14 @@ def cm(learning_rate: ScalarOrSchedule, momentum: ScalarOrSchedule,
   References:
     Polyak (1964); Sutskever, Martens, Dahl and Hinton (2013), Section 2.
   """
-  return momentum_method(learning_rate, momentum, nesterov=False, accumulator_dtype=accumulator_dtype)
+  return momentum_method(
+    learning_rate, momentum, nesterov=False, accumulator_dtype=accumulator_dtype
+  )
 
 
-def nag(learning_rate: ScalarOrSchedule, momentum: ScalarOrSchedule,
-       accumulator_dtype: Any | None = None) -> optax.GradientTransformation:
+def nag(
+  learning_rate: ScalarOrSchedule, momentum: ScalarOrSchedule, accumulator_dtype: Any | None = None
+) -> optax.GradientTransformation:
   """Nesterov's accelerated gradient, Section 2 of Sutskever et al. (2013), exact form.
 
       v[t+1] = μ[t] v[t] − ε[t] ∇f(θ[t] + μ[t] v[t]);   θ[t+1] = θ[t] + v[t+1]
@@ -193,7 +204,9 @@ def nag(learning_rate: ScalarOrSchedule, momentum: ScalarOrSchedule,
   References:
     Nesterov (1983); Sutskever, Martens, Dahl and Hinton (2013), Section 2.
   """
-  return momentum_method(learning_rate, momentum, nesterov=True, accumulator_dtype=accumulator_dtype)
+  return momentum_method(
+    learning_rate, momentum, nesterov=True, accumulator_dtype=accumulator_dtype
+  )
 
 
 def _find_momentum_states(opt_state: Any) -> list[MomentumState]:
@@ -201,9 +214,11 @@ def _find_momentum_states(opt_state: Any) -> list[MomentumState]:
   return [s for s in jax.tree.leaves(opt_state, is_leaf=is_ours) if is_ours(s)]
 
 
-FOLLOWED = ("nj.cm and nj.nag must be the last transformation of an optax chain: one after it "
-            "changes the updates, so the stored parameters are no longer the look-ahead point and "
-            "θ cannot be recovered; put it before them, e.g. optax.chain(optax.clip(1.0), nj.nag(...))")
+FOLLOWED = (
+  "nj.cm and nj.nag must be the last transformation of an optax chain: one after it "
+  "changes the updates, so the stored parameters are no longer the look-ahead point and "
+  "θ cannot be recovered; put it before them, e.g. optax.chain(optax.clip(1.0), nj.nag(...))"
+)
 
 
 def _holds_ours(state: Any) -> bool:
@@ -270,10 +285,14 @@ def evaluation_params(params: optax.Params, opt_state: optax.OptState) -> optax.
   states = _find_momentum_states(opt_state)
   if not states:
     return params
-  covered = [jax.tree.map(lambda v: not _is_masked(v), s.velocity, is_leaf=_is_masked) for s in states]
+  covered = [
+    jax.tree.map(lambda v: not _is_masked(v), s.velocity, is_leaf=_is_masked) for s in states
+  ]
   if len(states) > 1 and any(sum(c) > 1 for c in zip(*map(jax.tree.leaves, covered))):
-    raise ValueError(f"evaluation_params found {len(states)} CM/NAG states over the same parameters "
-                     "in opt_state, where θ is ambiguous; give each its own part (optax.multi_transform)")
+    raise ValueError(
+      f"evaluation_params found {len(states)} CM/NAG states over the same parameters "
+      "in opt_state, where θ is ambiguous; give each its own part (optax.multi_transform)"
+    )
   for state in states:
     lookahead = _unwrap(state.lookahead)
 
@@ -281,11 +300,15 @@ def evaluation_params(params: optax.Params, opt_state: optax.OptState) -> optax.
       if _is_masked(v):
         return p
       value = _unwrap(p)
-      mu = jnp.reshape(lookahead, jnp.shape(lookahead) + (1,) * (jnp.ndim(value) - jnp.ndim(lookahead)))
+      mu = jnp.reshape(
+        lookahead, jnp.shape(lookahead) + (1,) * (jnp.ndim(value) - jnp.ndim(lookahead))
+      )
       out = (value - mu * _unwrap(v)).astype(value.dtype)
       return p.replace(out) if _is_variable(p) else out
 
-    params = jax.tree.map(theta, state.velocity, params, is_leaf=lambda x: _is_masked(x) or _is_variable(x))
+    params = jax.tree.map(
+      theta, state.velocity, params, is_leaf=lambda x: _is_masked(x) or _is_variable(x)
+    )
   return params
 
 

@@ -12,11 +12,11 @@ from optax import Schedule
 
 
 def momentum_schedule(
-    mu_max,
-    total_steps: int | None = None,
-    period: float = 250,
-    finetune_steps: int = 1000,
-    finetune_momentum: float = 0.9,
+  mu_max,
+  total_steps: int | None = None,
+  period: float = 250,
+  finetune_steps: int = 1000,
+  finetune_momentum: float = 0.9,
 ) -> Schedule:
   """Eq. 5 of Sutskever et al. (2013), with the low-momentum finetuning of Table 2.
 
@@ -61,9 +61,7 @@ def momentum_schedule(
   return schedule
 
 
-def rnn_momentum_schedule(
-    mu0, warmup_steps: int = 1000, warmup_momentum: float = 0.9
-) -> Schedule:
+def rnn_momentum_schedule(mu0, warmup_steps: int = 1000, warmup_momentum: float = 0.9) -> Schedule:
   """The RNN protocol of Section 4: μ = 0.9 for the first 1000 updates, then μ0.
 
   Args:

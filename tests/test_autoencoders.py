@@ -22,7 +22,9 @@ def tasks(tmp_path_factory):
 
 
 @pytest.mark.parametrize("name", ["curves_ae", "faces_ae"])
-def test_reported_error_is_squared_error_summed_over_pixels_averaged_over_all_training_cases(tasks, name):
+def test_reported_error_is_squared_error_summed_over_pixels_averaged_over_all_training_cases(
+  tasks, name
+):
   task = tasks[name]
   params = task.init(jax.random.key(0), {})
   x = np.asarray(task.data["train"], np.float64)
@@ -39,8 +41,11 @@ def test_logistic_outputs_train_on_cross_entropy_and_linear_outputs_on_squared_e
   p = 1 / (1 + np.exp(-np.asarray(logits)))
   ce = -np.sum(np.asarray(targets) * np.log(p) + (1 - np.asarray(targets)) * np.log(1 - p))
   np.testing.assert_allclose(tasks["curves_ae"].output_loss(logits, targets), ce, rtol=1e-5)
-  np.testing.assert_allclose(tasks["faces_ae"].output_loss(logits, targets),
-                             0.5 * np.sum((np.asarray(logits) - np.asarray(targets)) ** 2), rtol=1e-6)
+  np.testing.assert_allclose(
+    tasks["faces_ae"].output_loss(logits, targets),
+    0.5 * np.sum((np.asarray(logits) - np.asarray(targets)) ** 2),
+    rtol=1e-6,
+  )
 
 
 def test_init_scale_multiplies_the_sparse_initialization(tasks):
@@ -63,8 +68,12 @@ def test_objective_is_the_mean_over_cases_of_the_loss_summed_over_pixels(tasks, 
     per_case = -np.sum(targets * np.log(p) + (1 - targets) * np.log(1 - p), axis=1)
   else:
     per_case = 0.5 * np.sum((logits - targets) ** 2, axis=1)
-  loss = tasks[name].output_loss(jnp.asarray(logits, jnp.float32), jnp.asarray(targets, jnp.float32))
+  loss = tasks[name].output_loss(
+    jnp.asarray(logits, jnp.float32), jnp.asarray(targets, jnp.float32)
+  )
   np.testing.assert_allclose(loss, per_case.sum() / 3, rtol=1e-5)
-  repeated = tasks[name].output_loss(jnp.asarray(np.tile(logits, (2, 1)), jnp.float32),
-                                     jnp.asarray(np.tile(targets, (2, 1)), jnp.float32))
+  repeated = tasks[name].output_loss(
+    jnp.asarray(np.tile(logits, (2, 1)), jnp.float32),
+    jnp.asarray(np.tile(targets, (2, 1)), jnp.float32),
+  )
   np.testing.assert_allclose(repeated, loss, rtol=1e-5)  # a sum over cases would double

@@ -18,8 +18,14 @@ def smoke_run(tmp_path_factory):
 
 
 def test_quadratic_experiment_writes_figures_table_and_provenance(smoke_run):
-  for name in ("oblong.png", "effective_momentum.png", "ill_conditioned.png", "quadratic.md",
-               "results.json", "config.json"):
+  for name in (
+    "oblong.png",
+    "effective_momentum.png",
+    "ill_conditioned.png",
+    "quadratic.md",
+    "results.json",
+    "config.json",
+  ):
     assert (smoke_run / name).stat().st_size > 0, name
   results = json.loads((smoke_run / "results.json").read_text())
   assert set(results["provenance"]) >= {"command", "commit", "device", "wall_time_s"}
@@ -33,13 +39,16 @@ def test_rerun_in_same_workdir_is_accepted(smoke_run):
   assert cli.main(["run", f"{CONFIG}:smoke", "--workdir", str(smoke_run)]) == 0
 
 
-@pytest.mark.parametrize("args, message", [
+@pytest.mark.parametrize(
+  "args, message",
+  [
     (["--config.oblong.nope=1"], "unknown config field 'oblong.nope': oblong has no field 'nope'"),
     (["--config.oblong.momentum=1.0"], "every momentum must lie in [0, 1)"),
     (["--config.ill.learning_rate=-0.1"], "learning rates must be > 0"),
     (["--config.experiment=nonsense"], "unknown experiment 'nonsense'"),
     (["--config.ill.dim=abc"], "config field 'ill.dim': cannot set 'abc'"),
-])
+  ],
+)
 def test_bad_overrides_give_one_clear_line(args, message, tmp_path, capsys):
   assert cli.main(["run", f"{CONFIG}:smoke", "--workdir", str(tmp_path), *args]) == 2
   err = capsys.readouterr().err

@@ -26,8 +26,14 @@ def _fields(config: ml_collections.ConfigDict, prefix: str = "") -> list[str]:
 
 
 FIELDS = _fields(cli.load_config(SMOKE))
-scalars = st.one_of(st.integers(-10, 10_000), st.floats(allow_nan=True, allow_infinity=True),
-                    st.booleans(), st.none(), st.text(max_size=8), st.sampled_from(["nag", "cm", "hf", "eq5", "rnn"]))
+scalars = st.one_of(
+  st.integers(-10, 10_000),
+  st.floats(allow_nan=True, allow_infinity=True),
+  st.booleans(),
+  st.none(),
+  st.text(max_size=8),
+  st.sampled_from(["nag", "cm", "hf", "eq5", "rnn"]),
+)
 values = st.one_of(scalars, st.tuples(scalars), st.tuples(scalars, scalars), st.just(()))
 
 
@@ -52,12 +58,20 @@ def _literal(value) -> str:
   return repr(value)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+  max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(field=st.sampled_from(FIELDS), value=values)
-def test_random_overrides_end_in_a_run_or_one_line(no_training, tmp_path_factory, capsys, field, value):
+def test_random_overrides_end_in_a_run_or_one_line(
+  no_training, tmp_path_factory, capsys, field, value
+):
   workdir = tmp_path_factory.mktemp("fuzz")
-  status = cli.main(["run", SMOKE, "--workdir", str(workdir), f"--config.{field}={_literal(value)}"])
+  status = cli.main(
+    ["run", SMOKE, "--workdir", str(workdir), f"--config.{field}={_literal(value)}"]
+  )
   err = capsys.readouterr().err
   assert status in (0, 2), err
   if status == 2:
-    assert err.startswith("nesterov-jax: error: ") and err.count("\n") == 1 and "Traceback" not in err
+    assert (
+      err.startswith("nesterov-jax: error: ") and err.count("\n") == 1 and "Traceback" not in err
+    )

@@ -8,30 +8,98 @@ import jax
 import numpy as np
 import pytest
 
-from nesterov_jax import cli
 from nesterov_jax.engine import grid, tasks, train
 from nesterov_jax.engine.config import ConfigError, grid_axes, load_config
 from nesterov_jax.engine.optimizers import family
 
 CONFIGS = pathlib.Path(__file__).parents[1] / "configs"
 PRESETS = {
-    "curves_ae": ("full", "pilot", "pilot_halving", "updates_50k", "modern_50k", "seeds", "modern_seeds", "updates_250k", "smoke",
-                  "updates_50k_nag", "updates_50k_cm", "v1_pilot", "v1_updates_50k", "v1_modern_50k", "v1_seeds", "v1_modern_seeds", "v1_updates_250k"),
-    "mnist_ae": ("full", "pilot", "pilot_halving", "updates_30k", "modern_30k", "seeds", "modern_seeds", "smoke"),
-    "faces_ae": ("full", "pilot", "pilot_halving", "updates_15k", "modern_15k", "seeds", "smoke"),
-    "curves_init_scale": ("full", "updates_50k", "v1_updates_50k", "smoke"),
-    "rnn_addition": ("full", "pilot", "pilot_halving", "paper_length", "paper_length_nag", "paper_length_cm", "modern_paper_length",
-                     "seeds", "modern_seeds", "smoke"),
-    "rnn_multiplication": ("full", "pilot", "pilot_halving", "paper_length", "paper_length_nag", "paper_length_cm", "modern_paper_length",
-                           "seeds", "modern_seeds", "smoke"),
-    "rnn_memorization5": ("full", "pilot", "pilot_halving", "paper_length", "paper_length_nag", "paper_length_cm", "modern_paper_length",
-                          "seeds", "smoke"),
-    "rnn_memorization20": ("full", "pilot", "pilot_halving", "paper_length", "paper_length_nag", "paper_length_cm", "modern_paper_length",
-                           "seeds", "smoke"),
-    "hf_curves": ("full", "shortened", "smoke"),
-    "hf_mnist": ("full", "shortened", "smoke"),
+  "curves_ae": (
+    "full",
+    "pilot",
+    "pilot_halving",
+    "updates_50k",
+    "modern_50k",
+    "seeds",
+    "modern_seeds",
+    "updates_250k",
+    "smoke",
+    "updates_50k_nag",
+    "updates_50k_cm",
+    "v1_pilot",
+    "v1_updates_50k",
+    "v1_modern_50k",
+    "v1_seeds",
+    "v1_modern_seeds",
+    "v1_updates_250k",
+  ),
+  "mnist_ae": (
+    "full",
+    "pilot",
+    "pilot_halving",
+    "updates_30k",
+    "modern_30k",
+    "seeds",
+    "modern_seeds",
+    "smoke",
+  ),
+  "faces_ae": ("full", "pilot", "pilot_halving", "updates_15k", "modern_15k", "seeds", "smoke"),
+  "curves_init_scale": ("full", "updates_50k", "v1_updates_50k", "smoke"),
+  "rnn_addition": (
+    "full",
+    "pilot",
+    "pilot_halving",
+    "paper_length",
+    "paper_length_nag",
+    "paper_length_cm",
+    "modern_paper_length",
+    "seeds",
+    "modern_seeds",
+    "smoke",
+  ),
+  "rnn_multiplication": (
+    "full",
+    "pilot",
+    "pilot_halving",
+    "paper_length",
+    "paper_length_nag",
+    "paper_length_cm",
+    "modern_paper_length",
+    "seeds",
+    "modern_seeds",
+    "smoke",
+  ),
+  "rnn_memorization5": (
+    "full",
+    "pilot",
+    "pilot_halving",
+    "paper_length",
+    "paper_length_nag",
+    "paper_length_cm",
+    "modern_paper_length",
+    "seeds",
+    "smoke",
+  ),
+  "rnn_memorization20": (
+    "full",
+    "pilot",
+    "pilot_halving",
+    "paper_length",
+    "paper_length_nag",
+    "paper_length_cm",
+    "modern_paper_length",
+    "seeds",
+    "smoke",
+  ),
+  "hf_curves": ("full", "shortened", "smoke"),
+  "hf_mnist": ("full", "shortened", "smoke"),
 }
-RNN_LENGTH = {"rnn_addition": 80, "rnn_multiplication": 80, "rnn_memorization5": 200, "rnn_memorization20": 80}
+RNN_LENGTH = {
+  "rnn_addition": 80,
+  "rnn_multiplication": 80,
+  "rnn_memorization5": 200,
+  "rnn_memorization20": 80,
+}
 
 
 def sweeps(config):
@@ -39,7 +107,9 @@ def sweeps(config):
   return [config[k] for k in ("classic", "hybrid", "nag", "curves") if k in config] or [config]
 
 
-@pytest.mark.parametrize("name, preset", [(n, p) for n, presets in PRESETS.items() for p in presets])
+@pytest.mark.parametrize(
+  "name, preset", [(n, p) for n, presets in PRESETS.items() for p in presets]
+)
 def test_every_preset_builds_and_keeps_the_papers_schedule(name, preset):
   try:
     config = load_config(f"{CONFIGS / name}.py:{preset}")
@@ -67,7 +137,12 @@ def test_no_config_offers_a_preset_it_does_not_document():
 # The data sizes a shrunk run trains and evaluates on. The presets' own sizes are built in
 # test_every_presets_data_builds_at_its_own_size; training and evaluating on them (103,500
 # faces three times over) would cost minutes a preset and test nothing more.
-SHRUNK_SIZES = {"num_train": 400, "num_test": 100, "num_eval_sequences": 200, "eval_batch_size": 100}
+SHRUNK_SIZES = {
+  "num_train": 400,
+  "num_test": 100,
+  "num_eval_sequences": 200,
+  "eval_batch_size": 100,
+}
 
 
 def _shrunk(run):
@@ -85,7 +160,11 @@ def _shrunk(run):
     if g.get("points"):
       g.points = tuple(g.points[:1])
     else:
-      g.optimizers, g.mu_max, g.learning_rates = g.optimizers[:1], g.mu_max[-1:], g.learning_rates[:1]
+      g.optimizers, g.mu_max, g.learning_rates = (
+        g.optimizers[:1],
+        g.mu_max[-1:],
+        g.learning_rates[:1],
+      )
     for axis in ("seeds", *grid_axes(g)):
       g[axis] = tuple(g[axis][:1])
     if "hf" in g.optimizers:
@@ -123,16 +202,33 @@ def _distinct_runs():
   that differ only in their grid, length or HF phase numbers build the same data and compile
   the same program once shrunk."""
   # The sweeps of the configs whose presets are not the paper's protocol run through too.
-  others = {"teacher_mlp": ("full", "scaled_schedule", "smoke"), "demo": ("paper_schedule", "smoke")}
-  shrunk = ((name, preset, _shrunk(run)) for name, preset, run in _preset_sweeps({**PRESETS, **others}))
-  return _distinct((run.task.to_json(sort_keys=True) + str("hf" in run.grid.optimizers), run,
-                    f"{name}:{preset}:{run.task.get('problem', run.task.name)}") for name, preset, run in shrunk)
+  others = {
+    "teacher_mlp": ("full", "scaled_schedule", "smoke"),
+    "demo": ("paper_schedule", "smoke"),
+  }
+  shrunk = (
+    (name, preset, _shrunk(run)) for name, preset, run in _preset_sweeps({**PRESETS, **others})
+  )
+  return _distinct(
+    (
+      run.task.to_json(sort_keys=True) + str("hf" in run.grid.optimizers),
+      run,
+      f"{name}:{preset}:{run.task.get('problem', run.task.name)}",
+    )
+    for name, preset, run in shrunk
+  )
 
 
 def _distinct_tasks():
   """Every preset's task section at its own size, once per distinct section."""
-  return _distinct((run.task.to_json(sort_keys=True), run.task, f"{name}:{preset}:{run.task.get('problem', run.task.name)}")
-                   for name, preset, run in _preset_sweeps(PRESETS))
+  return _distinct(
+    (
+      run.task.to_json(sort_keys=True),
+      run.task,
+      f"{name}:{preset}:{run.task.get('problem', run.task.name)}",
+    )
+    for name, preset, run in _preset_sweeps(PRESETS)
+  )
 
 
 @pytest.mark.slow
@@ -142,7 +238,10 @@ def test_every_presets_data_builds_at_its_own_size(task_config):
   data = tasks.make_task(task_config).data
   if "num_eval_sequences" in task_config:  # an RNN: its fixed evaluation sequences, batch first
     sizes = {split: jax.tree.leaves(data[split])[0].shape[0] for split in ("train", "test")}
-    assert sizes == {"train": task_config.num_eval_sequences, "test": task_config.num_eval_sequences}
+    assert sizes == {
+      "train": task_config.num_eval_sequences,
+      "test": task_config.num_eval_sequences,
+    }
   else:  # an autoencoder: MNIST's embedded digits are 5,000 whatever the config asks
     train_cases, test_cases = data["train"].shape[0], data["test"].shape[0]
     if task_config.name == "mnist_ae":
@@ -165,27 +264,34 @@ def test_every_preset_builds_its_data_and_trains_one_chunk(run, tmp_path):
   _, task, _, point = train.load_final_state(tmp_path)
   state = point(0)
   theta = family(record["optimizer"]).evaluation_params(state.params, state.opt_state)
-  np.testing.assert_allclose(record["final_train_error"], float(task.evaluate(theta, task.data)["train_error"]),
-                             rtol=1e-5)
+  np.testing.assert_allclose(
+    record["final_train_error"], float(task.evaluate(theta, task.data)["train_error"]), rtol=1e-5
+  )
   assert np.isfinite(record["final_train_loss"])
 
 
 # Each seeds preset and the committed seed-0 results it joins (results/).
-SEED_RUNS = [("curves_ae", "v1_seeds", "curves_ae_updates_50k_merged"),
-             ("curves_ae", "v1_modern_seeds", "curves_ae_updates_50k_with_modern"),
-             ("mnist_ae", "seeds", "mnist_ae_updates_30k_merged"),
-             ("mnist_ae", "modern_seeds", "mnist_ae_updates_30k_with_modern"),
-             ("faces_ae", "seeds", "faces_ae_updates_15k_merged"),
-             ("rnn_addition", "seeds", "rnn_addition_paper_length_merged"),
-             ("rnn_addition", "modern_seeds", "rnn_addition_paper_length_with_modern"),
-             ("rnn_multiplication", "seeds", "rnn_multiplication_paper_length_merged"),
-             ("rnn_multiplication", "modern_seeds", "rnn_multiplication_paper_length_with_modern"),
-             ("rnn_memorization5", "seeds", "rnn_memorization5_paper_length_merged"),
-             ("rnn_memorization20", "seeds", "rnn_memorization20_paper_length_merged")]
+SEED_RUNS = [
+  ("curves_ae", "v1_seeds", "curves_ae_updates_50k_merged"),
+  ("curves_ae", "v1_modern_seeds", "curves_ae_updates_50k_with_modern"),
+  ("mnist_ae", "seeds", "mnist_ae_updates_30k_merged"),
+  ("mnist_ae", "modern_seeds", "mnist_ae_updates_30k_with_modern"),
+  ("faces_ae", "seeds", "faces_ae_updates_15k_merged"),
+  ("rnn_addition", "seeds", "rnn_addition_paper_length_merged"),
+  ("rnn_addition", "modern_seeds", "rnn_addition_paper_length_with_modern"),
+  ("rnn_multiplication", "seeds", "rnn_multiplication_paper_length_merged"),
+  ("rnn_multiplication", "modern_seeds", "rnn_multiplication_paper_length_with_modern"),
+  ("rnn_memorization5", "seeds", "rnn_memorization5_paper_length_merged"),
+  ("rnn_memorization20", "seeds", "rnn_memorization20_paper_length_merged"),
+]
 
 
-@pytest.mark.parametrize("name, preset, folder", SEED_RUNS, ids=[f"{n}:{p}" for n, p, _ in SEED_RUNS])
-def test_every_seeds_preset_runs_the_committed_best_eps_on_the_committed_protocol(name, preset, folder):
+@pytest.mark.parametrize(
+  "name, preset, folder", SEED_RUNS, ids=[f"{n}:{p}" for n, p, _ in SEED_RUNS]
+)
+def test_every_seeds_preset_runs_the_committed_best_eps_on_the_committed_protocol(
+  name, preset, folder
+):
   """A seeds run is only worth its hours if it merges with the seed-0 run that chose its ε:
   the same protocol (nesterov-jax merge's test) and, for each setting, that run's best ε."""
   import json
@@ -195,9 +301,13 @@ def test_every_seeds_preset_runs_the_committed_best_eps_on_the_committed_protoco
   committed = pathlib.Path(__file__).parents[1] / "results" / folder
   config = load_config(f"{CONFIGS / name}.py:{preset}")
   ours = json.loads(config.to_json_best_effort(sort_keys=True))
-  assert results._protocol(ours) == results._protocol(json.loads((committed / "config.json").read_text()))
-  best = {(s["optimizer"], s["mu_max"]): s["learning_rate"]
-          for s in results.select_best(results.load_run(committed)[0])}
+  assert results._protocol(ours) == results._protocol(
+    json.loads((committed / "config.json").read_text())
+  )
+  best = {
+    (s["optimizer"], s["mu_max"]): s["learning_rate"]
+    for s in results.select_best(results.load_run(committed)[0])
+  }
   points = {(o, float(m)): float(lr) for o, m, lr in config.grid.points}
   assert points and {k: best.get(k) for k in points} == points
   assert 0 not in config.grid.seeds

@@ -14,7 +14,9 @@ NUM_TRAIN, NUM_TEST = 20_000, 5_000
 
 @pytest.fixture(scope="module")
 def calibrated():
-  images = np.asarray(curves.render("calibrated", jax.random.key(0), NUM_TRAIN + NUM_TEST), np.float64)
+  images = np.asarray(
+    curves.render("calibrated", jax.random.key(0), NUM_TRAIN + NUM_TEST), np.float64
+  )
   return images[:NUM_TRAIN], images[NUM_TRAIN:]
 
 
@@ -22,9 +24,18 @@ def calibrated():
 def test_the_calibrated_curves_match_the_originals_published_statistics(calibrated, name):
   """Fails if the pen, the peak or the points' range drifts: PCA-18's band is ±10 %."""
   train, test = calibrated
-  stats = {"pca_18": lambda: data_stats.pca_error(train, test, 18),
-           **{k: (lambda k=k: data_stats.mean_image(train, test)[k]) for k in ("mean_image", "mean_image_cross_entropy")}}
-  assert data_stats.within_band(name, stats[name]()), (name, stats[name](), data_stats.ORIGINAL_CURVES[name])
+  stats = {
+    "pca_18": lambda: data_stats.pca_error(train, test, 18),
+    **{
+      k: (lambda k=k: data_stats.mean_image(train, test)[k])
+      for k in ("mean_image", "mean_image_cross_entropy")
+    },
+  }
+  assert data_stats.within_band(name, stats[name]()), (
+    name,
+    stats[name](),
+    data_stats.ORIGINAL_CURVES[name],
+  )
 
 
 def test_our_first_generator_is_outside_the_bands():
@@ -41,15 +52,20 @@ def test_calibrated_curves_stay_inside_the_points_range_at_the_pens_peak_and_rep
   # Points lie in [margin, 27 − margin]: nothing is drawn more than the pen's reach beyond.
   reach = int(np.ceil(curves.MARGIN - curves.PEN_HALF_WIDTH - 3 * curves.PEN_BLUR))
   assert images[:, :reach].max() < 1e-3 and images[:, :, :reach].max() < 1e-3
-  np.testing.assert_array_equal(np.asarray(curves.render("calibrated", jax.random.key(3), 64)),
-                                images.reshape(64, 784))
+  np.testing.assert_array_equal(
+    np.asarray(curves.render("calibrated", jax.random.key(3), 64)), images.reshape(64, 784)
+  )
 
 
 def test_the_pen_is_a_blurred_band_and_its_limit_a_gaussian():
   d = np.linspace(0.0, 4.0, 9)
   assert float(curves.pen(0.0, 1.25, 0.6, 0.74)) == pytest.approx(0.74)
-  np.testing.assert_allclose(curves.pen(d, 0.0, 0.8, 1.0), np.exp(-d**2 / (2 * 0.8**2)), rtol=1e-6)
-  np.testing.assert_allclose(curves.pen(d, 0.1, 0.8, 1.0), np.exp(-d**2 / (2 * 0.8**2)), atol=0.02)
+  np.testing.assert_allclose(
+    curves.pen(d, 0.0, 0.8, 1.0), np.exp(-(d**2) / (2 * 0.8**2)), rtol=1e-6
+  )
+  np.testing.assert_allclose(
+    curves.pen(d, 0.1, 0.8, 1.0), np.exp(-(d**2) / (2 * 0.8**2)), atol=0.02
+  )
   assert np.all(np.diff(np.asarray(curves.pen(d, 1.25, 0.6, 1.0))) <= 0)
 
 
@@ -69,8 +85,10 @@ def test_logistic_pca_recovers_a_low_rank_logit_model_that_pca_cannot():
   reconstructs held-out images far better than standard PCA with 2."""
   rng = np.random.default_rng(1)
   v = rng.normal(size=(60, 2)) * 3.0
+
   def images(n):
     return 1.0 / (1.0 + np.exp(-(rng.normal(size=(n, 2)) @ v.T - 2.0)))
+
   train, test = images(800), images(200)
   logistic, penalty = data_stats.logistic_pca_error(train, test, 2)
   assert penalty in data_stats.PENALTIES
@@ -80,24 +98,49 @@ def test_logistic_pca_recovers_a_low_rank_logit_model_that_pca_cannot():
 def test_the_data_command_writes_the_statistics_and_a_sample_sheet(tmp_path, monkeypatch, capsys):
   monkeypatch.setenv("NESTEROV_JAX_CACHE", str(tmp_path / "cache"))
   out = tmp_path / "stats"
-  assert cli.main(["data", "curves", "--out", str(out), "--no-logistic", "--num-train", "600", "--num-test", "200"]) == 0
+  assert (
+    cli.main(
+      [
+        "data",
+        "curves",
+        "--out",
+        str(out),
+        "--no-logistic",
+        "--num-train",
+        "600",
+        "--num-test",
+        "200",
+      ]
+    )
+    == 0
+  )
   table = (out / "statistics.md").read_text()
   assert "| pca 18 |" in table and "| 5.9 |" in table and "our calibrated generator" in table
   assert (out / "samples.png").stat().st_size > 1000 and "pca 18" in capsys.readouterr().out
 
 
-def test_the_calibration_search_sets_the_peak_by_the_mean_image_and_writes_its_table(tmp_path, monkeypatch):
+def test_the_calibration_search_sets_the_peak_by_the_mean_image_and_writes_its_table(
+  tmp_path, monkeypatch
+):
   import importlib.util
   import pathlib
 
-  spec = importlib.util.spec_from_file_location("calibrate", pathlib.Path(__file__).parents[1] / "scripts" / "calibrate_curves.py")
+  spec = importlib.util.spec_from_file_location(
+    "calibrate", pathlib.Path(__file__).parents[1] / "scripts" / "calibrate_curves.py"
+  )
   search = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(search)
-  for name, value in dict(MARGINS=(4.0,), HALF_WIDTHS=(1.25, 0.5), BLURS=(0.6,), NUM_TRAIN=2_000, NUM_TEST=1_000).items():
+  for name, value in dict(
+    MARGINS=(4.0,), HALF_WIDTHS=(1.25, 0.5), BLURS=(0.6,), NUM_TRAIN=2_000, NUM_TEST=1_000
+  ).items():
     monkeypatch.setattr(search, name, value)
   search.main(str(tmp_path / "search.md"))
   text = (tmp_path / "search.md").read_text()
-  assert text.startswith("# The calibrated Curves generator's search\n\nMade by `python scripts/calibrate_curves.py")
+  assert text.startswith(
+    "# The calibrated Curves generator's search\n\nMade by `python scripts/calibrate_curves.py"
+  )
   assert "Best: margin 4, half-width 1.25, blur 0.6" in text
   rows = [line.split(" | ") for line in text.splitlines() if line.startswith("| 4 |")]
-  assert len(rows) == 2 and all(abs(float(r[4]) / 16.9 - 1) < 0.01 for r in rows)  # each peak matches the mean image
+  assert len(rows) == 2 and all(
+    abs(float(r[4]) / 16.9 - 1) < 0.01 for r in rows
+  )  # each peak matches the mean image

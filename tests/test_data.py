@@ -12,7 +12,8 @@ from nesterov_jax.paper import curves, data
 
 def write_idx(path, images_uint8):
   header = bytes([0, 0, 0x08, images_uint8.ndim]) + b"".join(
-      int(d).to_bytes(4, "big") for d in images_uint8.shape)
+    int(d).to_bytes(4, "big") for d in images_uint8.shape
+  )
   raw = header + images_uint8.tobytes()
   path.write_bytes(gzip.compress(raw) if path.suffix == ".gz" else raw)
 
@@ -20,7 +21,10 @@ def write_idx(path, images_uint8):
 @pytest.mark.parametrize("suffix", ["", ".gz"])
 def test_mnist_idx_files_gzipped_or_not(tmp_path, suffix):
   rng = np.random.default_rng(0)
-  train, test = rng.integers(0, 256, (12, 28, 28), np.uint8), rng.integers(0, 256, (5, 28, 28), np.uint8)
+  train, test = (
+    rng.integers(0, 256, (12, 28, 28), np.uint8),
+    rng.integers(0, 256, (5, 28, 28), np.uint8),
+  )
   write_idx(tmp_path / f"train-images-idx3-ubyte{suffix}", train)
   write_idx(tmp_path / f"t10k-images-idx3-ubyte{suffix}", test)
   ds = data.load_mnist(str(tmp_path))
@@ -31,8 +35,11 @@ def test_mnist_idx_files_gzipped_or_not(tmp_path, suffix):
 
 def test_mnist_all_mat_and_the_environment_variable(tmp_path, monkeypatch):
   rng = np.random.default_rng(1)
-  digits = {f"{split}{d}": rng.integers(0, 256, (3, 784)).astype(np.uint8)
-            for split in ("train", "test") for d in range(10)}
+  digits = {
+    f"{split}{d}": rng.integers(0, 256, (3, 784)).astype(np.uint8)
+    for split in ("train", "test")
+    for d in range(10)
+  }
   scipy.io.savemat(tmp_path / "mnist_all.mat", digits)
   monkeypatch.setenv(data.DATA_ENV, str(tmp_path))
   ds = data.load_mnist()
@@ -85,7 +92,9 @@ def test_embedded_mnist_is_real_digits_shuffled_and_split(monkeypatch):
 
 
 @pytest.mark.parametrize("generator, peak", [("calibrated", curves.PEAK_INTENSITY), ("v1", 1.0)])
-def test_generated_curves_are_in_unit_range_cached_per_generator_and_reproducible(tmp_path, monkeypatch, generator, peak):
+def test_generated_curves_are_in_unit_range_cached_per_generator_and_reproducible(
+  tmp_path, monkeypatch, generator, peak
+):
   monkeypatch.delenv(data.DATA_ENV, raising=False)
   monkeypatch.setenv(data.CACHE_ENV, str(tmp_path))
   first = data.load_curves(num_train=30, num_test=10, seed=3, generator=generator)

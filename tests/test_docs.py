@@ -44,16 +44,25 @@ def test_the_coverage_check_fails_on_an_undocumented_or_unlisted_name():
 
     And its body."""
 
-  fake = types.SimpleNamespace(__all__=["documented", "bare", "unlisted"], documented=documented,
-                               bare=lambda: None, unlisted=documented)
+  fake = types.SimpleNamespace(
+    __all__=["documented", "bare", "unlisted"],
+    documented=documented,
+    bare=lambda: None,
+    unlisted=documented,
+  )
   assert undocumented(fake, "   documented\n   bare\n") == ["bare", "unlisted"]
 
 
 def test_every_page_is_in_the_table_of_contents():
-  pages = {p.relative_to(DOCS).with_suffix("").as_posix() for p in DOCS.rglob("*.md")
-           if "_build" not in p.parts and "_autosummary" not in p.parts}
+  pages = {
+    p.relative_to(DOCS).with_suffix("").as_posix()
+    for p in DOCS.rglob("*.md")
+    if "_build" not in p.parts and "_autosummary" not in p.parts
+  }
   listed = set(re.findall(r"^(\S+)$", (DOCS / "index.md").read_text().split("{toctree}")[1], re.M))
-  listed |= {f"paper/{n}" for n in re.findall(r"^(\w+)$", (DOCS / "paper" / "index.md").read_text(), re.M)}
+  listed |= {
+    f"paper/{n}" for n in re.findall(r"^(\w+)$", (DOCS / "paper" / "index.md").read_text(), re.M)
+  }
   assert pages - {"index"} <= listed, pages - listed
 
 
@@ -63,8 +72,25 @@ def test_the_docs_build_offline_with_warnings_as_errors(tmp_path):
   reStructuredText or an include of a README marker that is gone fails the build."""
   out = tmp_path / "html"
   shutil.rmtree(DOCS / "_autosummary", ignore_errors=True)
-  r = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html", str(DOCS), str(out),
-                      "-d", str(tmp_path / "doctrees")], capture_output=True, text=True, cwd=ROOT)
+  r = subprocess.run(
+    [
+      sys.executable,
+      "-m",
+      "sphinx",
+      "-W",
+      "--keep-going",
+      "-q",
+      "-b",
+      "html",
+      str(DOCS),
+      str(out),
+      "-d",
+      str(tmp_path / "doctrees"),
+    ],
+    capture_output=True,
+    text=True,
+    cwd=ROOT,
+  )
   shutil.rmtree(DOCS / "_autosummary", ignore_errors=True)
   assert r.returncode == 0, r.stdout + r.stderr
   index = (out / "index.html").read_text()

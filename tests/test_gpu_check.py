@@ -13,22 +13,36 @@ ROOT = pathlib.Path(__file__).parents[1]
 
 def gpu_check(out, preset, python=sys.executable, **env):
   """The script as the GPU machine runs it, on this test's own interpreter."""
-  return subprocess.run(["bash", "scripts/gpu_check.sh", str(out), preset], cwd=ROOT, capture_output=True, text=True,
-                        env={**os.environ, "GPU_CHECK_PYTHON": str(python), **env})
+  return subprocess.run(
+    ["bash", "scripts/gpu_check.sh", str(out), preset],
+    cwd=ROOT,
+    capture_output=True,
+    text=True,
+    env={**os.environ, "GPU_CHECK_PYTHON": str(python), **env},
+  )
 
 
 @pytest.fixture(scope="module")
 def wheels(tmp_path_factory):
   """What scripts/gpu_wheels.sh puts in .whl/, fetched by pip (the GPU machine has no network)."""
   folder = tmp_path_factory.mktemp("whl")
-  subprocess.run(["bash", "scripts/gpu_wheels.sh"], cwd=ROOT, check=True, capture_output=True,
-                 env={**os.environ, "GPU_WHEELS_DEST": str(folder)})
+  subprocess.run(
+    ["bash", "scripts/gpu_wheels.sh"],
+    cwd=ROOT,
+    check=True,
+    capture_output=True,
+    env={**os.environ, "GPU_WHEELS_DEST": str(folder)},
+  )
   return folder
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("setuptools", ["65.5.0", None], ids=["python3.11-venv-setuptools", "no-setuptools"])
-def test_the_install_works_offline_whatever_setuptools_the_machine_has(tmp_path, wheels, setuptools):
+@pytest.mark.parametrize(
+  "setuptools", ["65.5.0", None], ids=["python3.11-venv-setuptools", "no-setuptools"]
+)
+def test_the_install_works_offline_whatever_setuptools_the_machine_has(
+  tmp_path, wheels, setuptools
+):
   """A setuptools older than 70.1 without `wheel` failed the in-place build ('invalid command
   bdist_wheel'); Python 3.12's venvs have no setuptools at all. The build now happens in an
   isolated environment made from the carried wheels, offline."""
@@ -38,7 +52,13 @@ def test_the_install_works_offline_whatever_setuptools_the_machine_has(tmp_path,
   subprocess.run([*pip, "uninstall", "-y", "setuptools", "wheel"], capture_output=True)
   if setuptools:
     subprocess.run([*pip, "install", f"setuptools=={setuptools}"], check=True)
-  r = gpu_check(tmp_path / "out", "smoke", python=python, GPU_CHECK_STEPS="install", GPU_CHECK_WHEELS=str(wheels))
+  r = gpu_check(
+    tmp_path / "out",
+    "smoke",
+    python=python,
+    GPU_CHECK_STEPS="install",
+    GPU_CHECK_WHEELS=str(wheels),
+  )
   assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
   assert "gpu_check: every step passed (install)" in (tmp_path / "out" / "log.txt").read_text()
 
@@ -50,7 +70,9 @@ def test_the_gpu_check_runs_every_step_at_smoke_size_and_writes_every_output(tmp
   assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
   log = (out / "log.txt").read_text()
   for step in ("install", "a", "b", "c"):
-    assert f"== step {step}: " in log and log.count(f"== step {step}: ") == 2  # its start and its time
+    assert (
+      f"== step {step}: " in log and log.count(f"== step {step}: ") == 2
+    )  # its start and its time
   assert "gpu_check: every step passed" in log and " passed" in log  # pytest's line
   assert "| engine speed-up (range) |" in (out / "bench.md").read_text()
   assert (out / "bench.json").stat().st_size > 1000
@@ -75,4 +97,7 @@ def test_the_gpu_check_names_the_step_that_fails(tmp_path):
   assert r.returncode == 1 and "gpu_check: step install failed (exit 3)" in r.stderr, r.stderr
   assert "== step a" not in (tmp_path / "out" / "log.txt").read_text()
   r = gpu_check(tmp_path / "out", "smoke", python=hanging, STEP_TIMEOUT="1")
-  assert r.returncode == 1 and "gpu_check: step install failed (exit 124, after its 1 s limit)" in r.stderr, r.stderr
+  assert (
+    r.returncode == 1
+    and "gpu_check: step install failed (exit 124, after its 1 s limit)" in r.stderr
+  ), r.stderr

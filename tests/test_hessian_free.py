@@ -34,8 +34,12 @@ def mlp(params, x):
 
 def mlp_params(key, sizes=(5, 4, 3)):
   k1, k2, k3 = jax.random.split(key, 3)
-  return {"w1": jax.random.normal(k1, sizes[:2]), "b1": 0.1 * jax.random.normal(k3, sizes[1:2]),
-          "w2": jax.random.normal(k2, sizes[1:]), "b2": jnp.zeros(sizes[2])}
+  return {
+    "w1": jax.random.normal(k1, sizes[:2]),
+    "b1": 0.1 * jax.random.normal(k3, sizes[1:2]),
+    "w2": jax.random.normal(k2, sizes[1:]),
+    "b2": jnp.zeros(sizes[2]),
+  }
 
 
 @pytest.mark.parametrize("loss", [cross_entropy, squared_error])
@@ -46,13 +50,15 @@ def test_gauss_newton_product_equals_jacobian_transpose_h_jacobian(loss):
   targets = jax.random.uniform(jax.random.key(2), (7, 3))
   flat, unravel = ravel_pytree(params)
   outputs = mlp(params, x)
-  jac = jax.jacobian(lambda f: mlp(unravel(f), x).ravel())(flat)                      # [7·3, P]
+  jac = jax.jacobian(lambda f: mlp(unravel(f), x).ravel())(flat)  # [7·3, P]
   h = jax.hessian(lambda o: loss(o.reshape(outputs.shape), targets))(outputs.ravel())  # [7·3, 7·3]
   gauss_newton = jac.T @ h @ jac
   product = hf.gauss_newton_operator(mlp, loss, params, x, targets)
   for seed in range(3):
     v = jax.random.normal(jax.random.key(10 + seed), flat.shape)
-    np.testing.assert_allclose(ravel_pytree(product(unravel(v)))[0], gauss_newton @ v, rtol=2e-4, atol=1e-5)
+    np.testing.assert_allclose(
+      ravel_pytree(product(unravel(v)))[0], gauss_newton @ v, rtol=2e-4, atol=1e-5
+    )
   if loss is cross_entropy:  # H_L = diag(σ(1 − σ)) / cases for logistic outputs with cross-entropy
     s = jax.nn.sigmoid(outputs.ravel())
     np.testing.assert_allclose(h, jnp.diag(s * (1 - s)) / 7, rtol=1e-5, atol=1e-7)
@@ -69,8 +75,13 @@ def spd_system(seed, n=40, condition=1e3):
 def test_cg_solves_random_spd_systems_with_and_without_a_preconditioner(seed):
   a, g = spd_system(seed, condition=100.0)
   solution = -np.linalg.solve(np.float64(a), np.float64(g))
-  for m in (jnp.ones(40), jnp.asarray(np.random.default_rng(seed).uniform(0.5, 2.0, 40), jnp.float32)):
-    result = hf.conjugate_gradient(lambda v: a @ v, g, jnp.zeros(40), m, max_iterations=120, tolerance=0.0)
+  for m in (
+    jnp.ones(40),
+    jnp.asarray(np.random.default_rng(seed).uniform(0.5, 2.0, 40), jnp.float32),
+  ):
+    result = hf.conjugate_gradient(
+      lambda v: a @ v, g, jnp.zeros(40), m, max_iterations=120, tolerance=0.0
+    )
     np.testing.assert_allclose(result.x, solution, rtol=1e-3, atol=1e-3)
     phi = result.phi[: int(result.iterations) + 1]
     np.testing.assert_allclose(phi[-1], 0.5 * result.x @ a @ result.x + g @ result.x, rtol=1e-4)
@@ -80,7 +91,9 @@ def test_cg_solves_random_spd_systems_with_and_without_a_preconditioner(seed):
 def test_cg_stops_by_the_relative_progress_rule_exactly_when_it_first_holds():
   """Stop at the first i with i > k, φ_i < 0 and (φ_i − φ_{i−k}) / φ_i < k·ε, k = max(10, ⌈0.1 i⌉)."""
   a, g = spd_system(7, n=300, condition=1e4)
-  result = hf.conjugate_gradient(lambda v: a @ v, g, jnp.zeros(300), jnp.ones(300), max_iterations=300)
+  result = hf.conjugate_gradient(
+    lambda v: a @ v, g, jnp.zeros(300), jnp.ones(300), max_iterations=300
+  )
   stop = int(result.iterations)
   phi = np.asarray(result.phi, np.float64)
 
@@ -90,14 +103,16 @@ def test_cg_stops_by_the_relative_progress_rule_exactly_when_it_first_holds():
 
   assert 11 < stop < 300
   assert rule(stop) and not any(rule(i) for i in range(1, stop))
-  np.testing.assert_array_equal(result.saved[: int(result.num_saved)].shape[0],
-                                np.sum(hf.save_iterations(300) <= stop))
+  np.testing.assert_array_equal(
+    result.saved[: int(result.num_saved)].shape[0], np.sum(hf.save_iterations(300) <= stop)
+  )
 
 
 def test_iterates_are_kept_where_martens_code_keeps_them():
   # ⌈5·1.3^j⌉ for j = 0, 1, ... below the cap, and the last iterate (conjgrad_1.m).
-  np.testing.assert_array_equal(hf.save_iterations(250),
-                                [5, 7, 9, 11, 15, 19, 25, 32, 41, 54, 69, 90, 117, 152, 197, 250])
+  np.testing.assert_array_equal(
+    hf.save_iterations(250), [5, 7, 9, 11, 15, 19, 25, 32, 41, 54, 69, 90, 117, 152, 197, 250]
+  )
   np.testing.assert_array_equal(hf.save_iterations(20), [5, 7, 9, 11, 15, 19, 20])
   np.testing.assert_array_equal(hf.save_iterations(3), [3])
 
@@ -111,7 +126,9 @@ def test_levenberg_marquardt_raises_damping_on_overprediction_and_lowers_it_on_a
 
 def test_damping_never_underflows_to_zero_and_climbs_back():
   # λ = 45 × (2/3)^t reaches exactly 0 in float32 after ~225 updates of ρ > 3/4 without a floor.
-  good = jax.lax.fori_loop(0, 10_000, lambda _, lam: hf.levenberg_marquardt(lam, 1.0), jnp.float32(45.0))
+  good = jax.lax.fori_loop(
+    0, 10_000, lambda _, lam: hf.levenberg_marquardt(lam, 1.0), jnp.float32(45.0)
+  )
   assert good.dtype == jnp.float32 and float(good) > 0.0
   assert float(good) == hf.MIN_DAMPING
   bad = jax.lax.fori_loop(0, 20, lambda _, lam: hf.levenberg_marquardt(lam, 0.0), good)
@@ -121,7 +138,9 @@ def test_damping_never_underflows_to_zero_and_climbs_back():
 def one_update(opt, params, batch, apply_fn, loss_fn, state=None):
   state = opt.init(params) if state is None else state
   grads = jax.grad(lambda p: loss_fn(apply_fn(p, batch[0]), batch[1]))(params)
-  updates, state = opt.update(grads, state, params, batch=batch, apply_fn=apply_fn, output_loss_fn=loss_fn)
+  updates, state = opt.update(
+    grads, state, params, batch=batch, apply_fn=apply_fn, output_loss_fn=loss_fn
+  )
   return updates, state
 
 
@@ -129,8 +148,13 @@ def test_damping_rises_when_the_quadratic_model_overpredicts():
   """sin(w) fit to 0 from w = 1.4: the Gauss-Newton step jumps to w ≈ −4.4, where sin is still ≈ 1."""
   apply_fn = lambda p, x: jnp.sin(p["w"] * x)
   batch = (jnp.ones((1, 1)), jnp.zeros((1, 1)))
-  opt = nj.hessian_free(initial_damping=1e-3, max_cg_iterations=5, preconditioner=False,
-                        backtracking=False, line_search=False)
+  opt = nj.hessian_free(
+    initial_damping=1e-3,
+    max_cg_iterations=5,
+    preconditioner=False,
+    backtracking=False,
+    line_search=False,
+  )
   params = {"w": jnp.array([1.4])}
   updates, state = one_update(opt, params, batch, apply_fn, squared_error)
   f = lambda p: squared_error(apply_fn(p, batch[0]), batch[1])
@@ -149,7 +173,9 @@ def test_damping_falls_when_the_quadratic_model_is_exact():
   x = jax.random.normal(jax.random.key(0), (20, 4))
   batch = (x, jax.random.normal(jax.random.key(1), (20, 2)))
   opt = nj.hessian_free(initial_damping=1.0, max_cg_iterations=3)
-  _, state = one_update(opt, {"w": jnp.zeros((4, 2)), "b": jnp.zeros(2)}, batch, apply_fn, squared_error)
+  _, state = one_update(
+    opt, {"w": jnp.zeros((4, 2)), "b": jnp.zeros(2)}, batch, apply_fn, squared_error
+  )
   np.testing.assert_allclose(state.reduction_ratio, 1.0, rtol=1e-3)
   assert float(state.damping) == pytest.approx(2.0 / 3.0)
 
@@ -163,11 +189,14 @@ def test_a_nan_in_the_cg_solution_never_reaches_the_parameters():
   grads["w"] = grads["w"].at[0, 0].set(jnp.nan)  # CG's solution becomes NaN
   for line_search in (True, False):
     opt = nj.hessian_free(initial_damping=1.0, max_cg_iterations=3, line_search=line_search)
-    updates, state = opt.update(grads, opt.init(params), params, batch=batch, apply_fn=apply_fn,
-                                output_loss_fn=squared_error)
+    updates, state = opt.update(
+      grads, opt.init(params), params, batch=batch, apply_fn=apply_fn, output_loss_fn=squared_error
+    )
     assert all(np.all(np.asarray(u) == 0.0) for u in jax.tree.leaves(updates))
     assert float(state.damping) == pytest.approx(1.5)  # a failed update raises λ
-    assert all(np.all(np.isfinite(np.asarray(v))) for v in jax.tree.leaves(state.previous))  # warm start cold
+    assert all(
+      np.all(np.isfinite(np.asarray(v))) for v in jax.tree.leaves(state.previous)
+    )  # warm start cold
 
 
 def test_an_objective_that_is_nan_at_the_step_takes_no_step_and_raises_damping():
@@ -176,8 +205,13 @@ def test_an_objective_that_is_nan_at_the_step_takes_no_step_and_raises_damping()
   x = jax.random.normal(jax.random.key(0), (20, 4))
   batch = (x, jax.random.normal(jax.random.key(1), (20, 2)))
   params = {"w": jnp.zeros((4, 2))}
-  opt = nj.hessian_free(initial_damping=1.0, max_cg_iterations=3, preconditioner=False,
-                        backtracking=False, line_search=False)
+  opt = nj.hessian_free(
+    initial_damping=1.0,
+    max_cg_iterations=3,
+    preconditioner=False,
+    backtracking=False,
+    line_search=False,
+  )
   updates, state = one_update(opt, params, batch, apply_fn, squared_error)
   assert np.all(np.asarray(updates["w"]) == 0.0)
   assert np.isnan(float(state.reduction_ratio)) and float(state.damping) == pytest.approx(1.5)
@@ -193,18 +227,30 @@ def test_curvature_comes_from_fixed_chunks_in_turn_and_the_preconditioner_from_t
   apply_fn = lambda p, inputs: inputs @ p["w"]
   loss = lambda out, t: jnp.mean(0.5 * jnp.sum((out - t) ** 2, axis=-1))
   w = np.array([[0.3], [-0.2], [0.1]])
-  residual = x @ w - y                                            # [12, 1]
-  g = x.T @ residual[:, 0] / 12                                   # the whole batch's gradient
-  m = np.mean((x * residual) ** 2, axis=0) ** 0.75                # per-case squared gradients, all cases
-  opt = nj.hessian_free(decay=0.0, initial_damping=0.0, max_cg_iterations=1, curvature_batch_size=4,
-                        backtracking=False, line_search=False)
+  residual = x @ w - y  # [12, 1]
+  g = x.T @ residual[:, 0] / 12  # the whole batch's gradient
+  m = np.mean((x * residual) ** 2, axis=0) ** 0.75  # per-case squared gradients, all cases
+  opt = nj.hessian_free(
+    decay=0.0,
+    initial_damping=0.0,
+    max_cg_iterations=1,
+    curvature_batch_size=4,
+    backtracking=False,
+    line_search=False,
+  )
   params = {"w": jnp.asarray(w, jnp.float32)}
   batch = (jnp.asarray(x, jnp.float32), jnp.asarray(y, jnp.float32))
   state = opt.init(params)
   for count in range(4):
-    updates, new_state = opt.update({"w": jnp.asarray(g[:, None], jnp.float32)}, state, params, batch=batch,
-                                    apply_fn=apply_fn, output_loss_fn=loss)
-    chunk = x[4 * (count % 3): 4 * (count % 3) + 4]
+    updates, new_state = opt.update(
+      {"w": jnp.asarray(g[:, None], jnp.float32)},
+      state,
+      params,
+      batch=batch,
+      apply_fn=apply_fn,
+      output_loss_fn=loss,
+    )
+    chunk = x[4 * (count % 3) : 4 * (count % 3) + 4]
     gauss_newton = chunk.T @ chunk / 4
     d = g / m
     expected = -(g @ d) / (d @ gauss_newton @ d) * d
@@ -224,8 +270,14 @@ def test_one_cg_step_from_a_warm_start_decayed_by_mu_is_a_nag_update_with_curvat
   batch = (x, jax.random.normal(jax.random.key(1), (30, 3)))
   f = lambda p: squared_error(apply_fn(p, batch[0]), batch[1])
   mu = 0.9
-  opt = nj.hessian_free(decay=mu, initial_damping=0.0, max_cg_iterations=1, preconditioner=False,
-                        backtracking=False, line_search=False)
+  opt = nj.hessian_free(
+    decay=mu,
+    initial_damping=0.0,
+    max_cg_iterations=1,
+    preconditioner=False,
+    backtracking=False,
+    line_search=False,
+  )
   params = {"w": 0.1 * jax.random.normal(jax.random.key(2), (5, 3)), "b": jnp.zeros(3)}
   v, state = one_update(opt, params, batch, apply_fn, squared_error)
   params = optax.apply_updates(params, v)
@@ -265,7 +317,9 @@ def test_hf_lowers_a_small_autoencoders_training_error_far_more_per_update_than_
     @jax.jit
     def step(p, s):
       grads = jax.grad(lambda q: cross_entropy(apply_fn(q, x), x))(p)
-      extra = dict(batch=(x, x), apply_fn=apply_fn, output_loss_fn=cross_entropy) if hessian_free else {}
+      extra = (
+        dict(batch=(x, x), apply_fn=apply_fn, output_loss_fn=cross_entropy) if hessian_free else {}
+      )
       u, s = opt.update(grads, s, p, **extra)
       return optax.apply_updates(p, u), s
 
@@ -276,7 +330,10 @@ def test_hf_lowers_a_small_autoencoders_training_error_far_more_per_update_than_
 
   hf_error = train(nj.hessian_free(max_cg_iterations=40), True, 8)
   sgd_error = min(train(optax.sgd(lr), False, 80) for lr in (3.0, 1.0, 0.3, 0.1))
-  assert hf_error < 0.8 * sgd_error < 0.8 * error(params0), (hf_error, sgd_error)  # 8 HF updates beat 80 SGD
+  assert hf_error < 0.8 * sgd_error < 0.8 * error(params0), (
+    hf_error,
+    sgd_error,
+  )  # 8 HF updates beat 80 SGD
 
 
 # ------------------------------------------------------------------ HF in the sweep engine
@@ -295,7 +352,9 @@ def hf_smoke(tmp_path_factory):
 @pytest.mark.slow
 def test_hf_experiment_writes_table1s_hf_columns_beside_the_papers_and_the_passes_plot(hf_smoke):
   table = (hf_smoke / "table1.md").read_text()
-  assert "| HF* (Martens 2010) | HF† (momentum-like HF, §5) | NAG, about the same compute |" in table
+  assert (
+    "| HF* (Martens 2010) | HF† (momentum-like HF, §5) | NAG, about the same compute |" in table
+  )
   assert "(0.11)" in table and "(0.058)" in table and "(0.074)" in table and " passes |" in table
   assert table.count("Made by `") == 3
   assert (hf_smoke / "error_vs_passes.png").stat().st_size > 0
@@ -316,8 +375,9 @@ def test_an_hf_grid_point_equals_the_same_config_trained_alone(hf_smoke, tmp_pat
   """HF's while-loops run under vmap: a grid of (ζ, ε) gives what each point gives alone."""
   base = load_config(HF_SMOKE).hybrid
   grid = ml_collections.ConfigDict(base.to_dict())
-  grid.hf.phases = tuple(ml_collections.ConfigDict({**p, "decay": None, "learning_rate": None})
-                         for p in base.hf.phases)
+  grid.hf.phases = tuple(
+    ml_collections.ConfigDict({**p, "decay": None, "learning_rate": None}) for p in base.hf.phases
+  )
   grid.grid.mu_max, grid.grid.learning_rates = (0.9, 0.95), (1.0, 0.5)
   alone = ml_collections.ConfigDict(grid.to_dict())
   alone.grid.mu_max, alone.grid.learning_rates = (0.95,), (0.5,)
@@ -361,13 +421,16 @@ def test_an_hf_run_killed_across_a_phase_boundary_resumes_bitwise(hf_smoke, tmp_
     assert resumed[0][key] == uninterrupted[key], key
 
 
-@pytest.mark.parametrize("override, message", [
+@pytest.mark.parametrize(
+  "override, message",
+  [
     ("hybrid.grid.optimizers=('hf','nag')", "holds no other optimizer"),
     ("hybrid.num_updates=6", "add up to 4 updates"),
     ("hybrid.schedule.kind='eq5'", "schedule.kind = 'constant'"),
     ("hybrid.hf.initial_damping=-1", "hf.initial_damping = -1.0: must be a finite number > 0"),
     ("hybrid.hf.cg_tolerance=0", "hf.cg_tolerance = 0.0: must be a finite number > 0"),
-])
+  ],
+)
 def test_bad_hf_configs_fail_with_one_line_before_compiling(override, message):
   config = load_config(HF_SMOKE, [override])
   with pytest.raises(ConfigError, match=message):
@@ -379,6 +442,8 @@ def test_hf_refuses_a_time_major_task_with_one_line(tmp_path):
   hybrid = load_config(HF_SMOKE).hybrid
   config.unlock()
   config.grid.optimizers, config.schedule.kind, config.hf = ("hf",), "constant", hybrid.hf
-  config.hf.phases = (protocols.hf_phase(config.num_updates, 10, 10, 3, weight_cost=0.0, classic=False),)
+  config.hf.phases = (
+    protocols.hf_phase(config.num_updates, 10, 10, 3, weight_cost=0.0, classic=False),
+  )
   with pytest.raises(ConfigError, match="cases on axis 0"):
     train.run(config, tmp_path)

@@ -43,9 +43,13 @@ def test_echo_state_matrix_has_15_per_unit_and_spectral_radius_1_1_also_under_ji
 
 def test_a_degenerate_draw_is_redrawn(monkeypatch):
   draw = initializers._draw
-  monkeypatch.setattr(initializers, "_draw",
-                      lambda key, n, k: jnp.where(jnp.all(key == jax.random.fold_in(jax.random.key(4), 0)),
-                                                  0.0, draw(key, n, k)))
+  monkeypatch.setattr(
+    initializers,
+    "_draw",
+    lambda key, n, k: jnp.where(
+      jnp.all(key == jax.random.fold_in(jax.random.key(4), 0)), 0.0, draw(key, n, k)
+    ),
+  )
   w = nj.echo_state_init(spectral_radius_target=0.9)(jax.random.key(4), (20, 20))
   assert np.all(np.isfinite(w)) and np.any(w != 0)
   np.testing.assert_allclose(spectral_radius(w), 0.9, rtol=1e-5)

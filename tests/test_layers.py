@@ -49,7 +49,9 @@ def imports(module: str) -> set[str]:
     elif isinstance(node, ast.ImportFrom):
       base = node.module or ""
       if node.level:
-        base = ".".join(package.split(".")[:len(package.split(".")) - node.level + 1] + ([base] if base else []))
+        base = ".".join(
+          package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else [])
+        )
       names = [base] + [f"{base}.{a.name}" for a in node.names]
     else:
       continue
@@ -62,8 +64,13 @@ GRAPH = {m: imports(m) for m in MODULES}
 
 def test_the_reader_sees_the_packages_modules_and_their_imports():
   # The checks below pass vacuously on a reader that finds nothing: pin what it must find.
-  assert {"nesterov_jax.momentum", "nesterov_jax.engine.train", "nesterov_jax.paper.rnn",
-          "nesterov_jax.experiments.sweep", "nesterov_jax.cli"} <= set(MODULES)
+  assert {
+    "nesterov_jax.momentum",
+    "nesterov_jax.engine.train",
+    "nesterov_jax.paper.rnn",
+    "nesterov_jax.experiments.sweep",
+    "nesterov_jax.cli",
+  } <= set(MODULES)
   assert "nesterov_jax.engine.programs" in GRAPH["nesterov_jax.engine.train"]
   assert "nesterov_jax.momentum" in GRAPH["nesterov_jax.paper.optimizers"]
 
@@ -90,7 +97,7 @@ def _cycle(graph):
     stack.append(m)
     for n in sorted(graph.get(m, ())):
       if state.get(n) == "open":
-        return stack[stack.index(n):] + [n]
+        return stack[stack.index(n) :] + [n]
       if n not in state and (found := visit(n)):
         return found
     state[m] = "done"
@@ -104,7 +111,10 @@ def _cycle(graph):
 
 
 def test_there_are_no_import_cycles():
-  graph = {m: {n for n in deps if MODULES[n].name != "__init__.py" and not m.startswith(n + ".")}
-           for m, deps in GRAPH.items() if MODULES[m].name != "__init__.py"}
+  graph = {
+    m: {n for n in deps if MODULES[n].name != "__init__.py" and not m.startswith(n + ".")}
+    for m, deps in GRAPH.items()
+    if MODULES[m].name != "__init__.py"
+  }
   assert _cycle(graph) is None, " -> ".join(_cycle(graph))
   assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]

@@ -6,15 +6,28 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from nesterov_jax.paper.models import Autoencoder, TanhRNN, autodiff_tanh_recurrence, tanh_recurrence
+from nesterov_jax.paper.models import (
+  Autoencoder,
+  TanhRNN,
+  autodiff_tanh_recurrence,
+  tanh_recurrence,
+)
 
 
 def test_mnist_autoencoder_is_784_1000_500_250_30_mirrored_with_sparse_layers():
   model = Autoencoder((1000, 500, 250, 30), 784)
   params = jax.eval_shape(model.init, jax.random.key(0), jnp.zeros((1, 784)))["params"]
   shapes = [params[f"dense{i}"]["kernel"].shape for i in range(8)]
-  assert shapes == [(784, 1000), (1000, 500), (500, 250), (250, 30), (30, 250), (250, 500),
-                    (500, 1000), (1000, 784)]
+  assert shapes == [
+    (784, 1000),
+    (1000, 500),
+    (500, 250),
+    (250, 30),
+    (30, 250),
+    (250, 500),
+    (500, 1000),
+    (1000, 784),
+  ]
 
 
 def test_autoencoder_units_logistic_hidden_linear_code_and_raw_output():
@@ -23,9 +36,9 @@ def test_autoencoder_units_logistic_hidden_linear_code_and_raw_output():
   x = jax.random.uniform(jax.random.key(2), (4, 5))
   p = jax.tree.map(np.asarray, params)
   h1 = 1 / (1 + np.exp(-(x @ p["dense0"]["kernel"] + p["dense0"]["bias"])))
-  code = h1 @ p["dense1"]["kernel"] + p["dense1"]["bias"]               # linear code layer
+  code = h1 @ p["dense1"]["kernel"] + p["dense1"]["bias"]  # linear code layer
   h3 = 1 / (1 + np.exp(-(code @ p["dense2"]["kernel"] + p["dense2"]["bias"])))
-  out = h3 @ p["dense3"]["kernel"] + p["dense3"]["bias"]                 # pre-activation
+  out = h3 @ p["dense3"]["kernel"] + p["dense3"]["bias"]  # pre-activation
   np.testing.assert_allclose(model.apply({"params": params}, x), out, rtol=1e-5, atol=1e-6)
   assert all((np.asarray(params[f"dense{i}"]["bias"]) == 0).all() for i in range(4))
 
@@ -59,7 +72,9 @@ def test_tanh_rnn_input_and_output_weights_have_table_4s_scales():
 
 
 @pytest.mark.parametrize("num_outputs, num_inputs", [(1, 2), (3, 5)])
-def test_tanh_recurrence_backpropagates_through_time_as_autodiff_through_the_scan_does(num_outputs, num_inputs):
+def test_tanh_recurrence_backpropagates_through_time_as_autodiff_through_the_scan_does(
+  num_outputs, num_inputs
+):
   # The hand-written backward pass (one reverse scan accumulating ∂W_hh, ∂W_ih, ∂b_h) against
   # jax.grad through the recurrence's lax.scan; a wrong tanh derivative, a step off by one in
   # h[t−1], or a cotangent injected at the wrong output step each break it.

@@ -1,6 +1,5 @@
 """CM and NAG follow the paper's two-point formulas exactly, under any schedules (Section 2)."""
 
-
 import chex
 import hypothesis
 from absl.testing import parameterized
@@ -23,7 +22,7 @@ def eq5(t, mu_max, period=PERIOD):
 
 
 def eps_schedule(t):
-  return 0.1 * 0.99 ** t
+  return 0.1 * 0.99**t
 
 
 def literal_two_point(method, grad, theta0, eps_fn, mu_fn, steps):
@@ -54,11 +53,13 @@ class TrajectoryTest(chex.TestCase):
   def test_trajectory_equals_literal_formulas_on_a_random_quadratic(self, method, mu_max):
     problem = quadratics.random_quadratic(jax.random.key(0), dim=8, condition_number=50.0)
     theta0 = jax.random.normal(jax.random.key(1), (8,))
-    ours, _ = self.variant(lambda p: quadratics.optimize(
-        our_transformation(method, mu_max), problem.loss, p, STEPS))(theta0)
+    ours, _ = self.variant(
+      lambda p: quadratics.optimize(our_transformation(method, mu_max), problem.loss, p, STEPS)
+    )(theta0)
     hessian = np.asarray(problem.hessian, np.float64)
-    expected, _ = literal_two_point(method, lambda x: hessian @ x, theta0, eps_schedule,
-                                    lambda t: eq5(t, mu_max), STEPS)
+    expected, _ = literal_two_point(
+      method, lambda x: hessian @ x, theta0, eps_schedule, lambda t: eq5(t, mu_max), STEPS
+    )
     np.testing.assert_allclose(ours, expected, rtol=1e-4, atol=1e-5)
 
   @chex.variants(with_jit=True, without_jit=True)
@@ -78,8 +79,12 @@ class TrajectoryTest(chex.TestCase):
 
 def mlp_problem():
   k1, k2, k3, k4 = jax.random.split(jax.random.key(2), 4)
-  params = {"w1": 0.5 * jax.random.normal(k1, (4, 16)), "b1": jnp.zeros(16),
-            "w2": 0.5 * jax.random.normal(k2, (16, 2)), "b2": jnp.zeros(2)}
+  params = {
+    "w1": 0.5 * jax.random.normal(k1, (4, 16)),
+    "b1": jnp.zeros(16),
+    "w2": 0.5 * jax.random.normal(k2, (16, 2)),
+    "b2": jnp.zeros(2),
+  }
   x, y = jax.random.normal(k3, (32, 4)), jax.random.normal(k4, (32, 2))
 
   def loss(p):
@@ -93,11 +98,18 @@ def mlp_problem():
 def test_trajectory_equals_literal_formulas_on_a_small_mlp(method):
   params, loss = mlp_problem()
   flat0, unravel = jax.flatten_util.ravel_pytree(params)
-  ours, losses = jax.jit(lambda p: quadratics.optimize(
-      our_transformation(method, 0.99), loss, p, STEPS))(params)
+  ours, losses = jax.jit(
+    lambda p: quadratics.optimize(our_transformation(method, 0.99), loss, p, STEPS)
+  )(params)
   flat_grad = jax.jit(lambda f: jax.flatten_util.ravel_pytree(jax.grad(loss)(unravel(f)))[0])
-  expected, _ = literal_two_point(method, lambda f: flat_grad(jnp.asarray(f, jnp.float32)),
-                                  flat0, eps_schedule, lambda t: eq5(t, 0.99), STEPS)
+  expected, _ = literal_two_point(
+    method,
+    lambda f: flat_grad(jnp.asarray(f, jnp.float32)),
+    flat0,
+    eps_schedule,
+    lambda t: eq5(t, 0.99),
+    STEPS,
+  )
   ours_flat = jax.vmap(lambda p: jax.flatten_util.ravel_pytree(p)[0])(ours)
   assert losses[-1] < 0.5 * losses[0]  # the run actually trains
   np.testing.assert_allclose(ours_flat, expected, rtol=1e-3, atol=1e-4)
@@ -142,11 +154,13 @@ def test_under_a_learning_rate_schedule_optax_rescales_past_velocity(quad):
   ours, _ = run_optax(nj.cm(lr, mu), grad, theta0, 2)
   reference, _ = run_optax(optax.sgd(lr, momentum=mu), grad, theta0, 2)
   np.testing.assert_allclose(ours[1], reference[1], rtol=1e-6)
-  np.testing.assert_allclose(ours[2] - reference[2], -mu * (eps0 - eps1) * grad(theta0),
-                             rtol=1e-4, atol=1e-7)
+  np.testing.assert_allclose(
+    ours[2] - reference[2], -mu * (eps0 - eps1) * grad(theta0), rtol=1e-4, atol=1e-7
+  )
   long_ours, _ = run_optax(nj.cm(optax.exponential_decay(0.2, 20, 0.5), mu), grad, theta0, STEPS)
-  long_ref, _ = run_optax(optax.sgd(optax.exponential_decay(0.2, 20, 0.5), momentum=mu),
-                          grad, theta0, STEPS)
+  long_ref, _ = run_optax(
+    optax.sgd(optax.exponential_decay(0.2, 20, 0.5), momentum=mu), grad, theta0, STEPS
+  )
   assert np.max(np.abs(long_ours - long_ref)) > 1e-3
 
 
@@ -158,22 +172,29 @@ def test_under_a_momentum_schedule_optax_nesterov_uses_mu_t_where_mu_t_plus_1_is
   schedule = nj.momentum_schedule(0.99, period=1)  # μ0 = 0.5, μ1 = 0.75
   ours, _ = run_optax(nj.nag(eps, schedule), grad, theta0, 1)
   reference, _ = run_optax(
-      optax.inject_hyperparams(optax.sgd)(learning_rate=eps, momentum=schedule, nesterov=True),
-      grad, theta0, 1)
-  np.testing.assert_allclose(ours[1] - reference[1], (0.75 - 0.5) * -eps * grad(theta0),
-                             rtol=1e-4, atol=1e-7)
+    optax.inject_hyperparams(optax.sgd)(learning_rate=eps, momentum=schedule, nesterov=True),
+    grad,
+    theta0,
+    1,
+  )
+  np.testing.assert_allclose(
+    ours[1] - reference[1], (0.75 - 0.5) * -eps * grad(theta0), rtol=1e-4, atol=1e-7
+  )
 
 
 @hypothesis.settings(max_examples=30, deadline=None)
-@hypothesis.given(seed=st.integers(0, 2**30), mu=st.floats(0.0, 0.999),
-                  eps_lambda_max=st.floats(0.01, 1.9))
+@hypothesis.given(
+  seed=st.integers(0, 2**30), mu=st.floats(0.0, 0.999), eps_lambda_max=st.floats(0.01, 1.9)
+)
 def test_theorem_2_1_nag_step_is_cm_step_with_momentum_mu_times_one_minus_lambda_eps(
-    seed, mu, eps_lambda_max):
+  seed, mu, eps_lambda_max
+):
   dim = 5
   keys = jax.random.split(jax.random.key(seed), 4)
   eigenvalues = jnp.sort(jax.random.uniform(keys[0], (dim,), minval=0.05, maxval=1.0))
   problem = quadratics.quadratic_from_eigenvalues(
-      eigenvalues, quadratics.random_rotation(keys[1], dim))
+    eigenvalues, quadratics.random_rotation(keys[1], dim)
+  )
   eps = eps_lambda_max / float(eigenvalues[-1])
   theta, v = jax.random.normal(keys[2], (dim,)), jax.random.normal(keys[3], (dim,))
   theta_new, v_new, theta_cm, v_cm = theorem_2_1_step(problem, theta, v, mu, eps)
@@ -201,7 +222,6 @@ def theorem_2_1_step(problem, theta, v, mu, eps):
 
 
 class JitAgreementTest(chex.TestCase):
-
   @chex.variants(with_jit=True, without_jit=True)
   def test_jit_and_no_jit_agree(self):
     params, loss = mlp_problem()
@@ -217,15 +237,19 @@ class JitAgreementTest(chex.TestCase):
     for _ in range(30):
       p, s, theta = step(p, s)
     reference, _ = jax.jit(lambda q: quadratics.optimize(opt, loss, q, 30))(params)
-    chex.assert_trees_all_close(theta, jax.tree.map(lambda x: x[-1], reference),
-                                rtol=1e-5, atol=1e-6)
+    chex.assert_trees_all_close(
+      theta, jax.tree.map(lambda x: x[-1], reference), rtol=1e-5, atol=1e-6
+    )
 
 
 def sweep_point(problem, theta0, method, lr, mu_max):
   factory = nj.nag if method == "nag" else nj.cm
   _, losses = quadratics.optimize(
-      factory(lr, nj.momentum_schedule(mu_max, total_steps=STEPS, period=PERIOD, finetune_steps=20)),
-      problem.loss, theta0, STEPS)
+    factory(lr, nj.momentum_schedule(mu_max, total_steps=STEPS, period=PERIOD, finetune_steps=20)),
+    problem.loss,
+    theta0,
+    STEPS,
+  )
   return losses
 
 
@@ -265,8 +289,9 @@ def test_nag_composes_after_gradient_clipping():
 
   reference, ref_state = run_optax(nj.nag(0.1, 0.9), clipped_grad, theta0, 20)
   np.testing.assert_allclose(ours, reference, rtol=1e-5, atol=1e-6)
-  np.testing.assert_allclose(nj.evaluation_params(ours[-1], state),
-                             nj.evaluation_params(reference[-1], ref_state), rtol=1e-5)
+  np.testing.assert_allclose(
+    nj.evaluation_params(ours[-1], state), nj.evaluation_params(reference[-1], ref_state), rtol=1e-5
+  )
 
 
 def test_evaluation_params_finds_nag_inside_chain_inject_hyperparams_and_multisteps(quad):
@@ -275,8 +300,10 @@ def test_evaluation_params_finds_nag_inside_chain_inject_hyperparams_and_multist
   expected = nj.evaluation_params(plain[-1], plain_state)
   assert np.max(np.abs(expected - plain[-1])) > 1e-4  # θ and φ really differ here
 
-  for wrapped in (optax.chain(optax.identity(), nj.nag(0.1, 0.9)),
-                  optax.inject_hyperparams(nj.nag)(learning_rate=0.1, momentum=0.9)):
+  for wrapped in (
+    optax.chain(optax.identity(), nj.nag(0.1, 0.9)),
+    optax.inject_hyperparams(nj.nag)(learning_rate=0.1, momentum=0.9),
+  ):
     stored, state = run_optax(wrapped, grad, theta0, 10)
     np.testing.assert_allclose(nj.evaluation_params(stored[-1], state), expected, rtol=1e-5)
 
@@ -294,10 +321,15 @@ def test_evaluation_params_is_identity_for_cm_and_broadcasts_over_a_grid():
   cm_state = nj.cm(0.1, 0.9).init(params)
   chex.assert_trees_all_equal(nj.evaluation_params(params, cm_state), params)
   grid_params = jnp.ones((4, 3))
-  state = nj.MomentumState(count=jnp.zeros(4, jnp.int32), velocity=jnp.ones((4, 3)),
-                           lookahead=jnp.array([0.0, 0.5, 0.9, 0.99]))
-  np.testing.assert_allclose(nj.evaluation_params(grid_params, state),
-                             1.0 - jnp.array([0.0, 0.5, 0.9, 0.99])[:, None] * jnp.ones((4, 3)))
+  state = nj.MomentumState(
+    count=jnp.zeros(4, jnp.int32),
+    velocity=jnp.ones((4, 3)),
+    lookahead=jnp.array([0.0, 0.5, 0.9, 0.99]),
+  )
+  np.testing.assert_allclose(
+    nj.evaluation_params(grid_params, state),
+    1.0 - jnp.array([0.0, 0.5, 0.9, 0.99])[:, None] * jnp.ones((4, 3)),
+  )
 
 
 def test_evaluation_params_refuses_two_nag_states_over_the_same_parameters():
@@ -316,7 +348,8 @@ def test_momentum_method_with_a_traced_nesterov_flag_is_cm_or_nag():
     return quadratics.optimize(transformation, problem.loss, theta0, 100)[0]
 
   mixed = jax.jit(jax.vmap(lambda a: run(nj.momentum_method(0.1, schedule, nesterov=a))))(
-      jnp.array([0.0, 1.0]))
+    jnp.array([0.0, 1.0])
+  )
   np.testing.assert_allclose(mixed[0], run(nj.cm(0.1, schedule)), rtol=1e-5, atol=1e-6)
   np.testing.assert_allclose(mixed[1], run(nj.nag(0.1, schedule)), rtol=1e-5, atol=1e-6)
   assert np.max(np.abs(mixed[0] - mixed[1])) > 1e-3

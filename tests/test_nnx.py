@@ -17,7 +17,9 @@ from flax import nnx
 
 import nesterov_jax as nj
 
-pytestmark = pytest.mark.filterwarnings("ignore:.*nnx.State.*:DeprecationWarning")  # flax's own, from nnx.state
+pytestmark = pytest.mark.filterwarnings(
+  "ignore:.*nnx.State.*:DeprecationWarning"
+)  # flax's own, from nnx.state
 
 X = jnp.linspace(-1.0, 1.0, 12).reshape(4, 3)
 
@@ -48,7 +50,10 @@ def test_evaluation_params_recovers_theta_from_an_nnx_optimizer_as_from_plain_op
   stored = nnx.state(model, nnx.Param)
   theta = nj.evaluation_params(stored, optimizer.opt_state)
   assert jax.tree.structure(theta) == jax.tree.structure(stored)  # still nnx.Param leaves
-  assert all(isinstance(v, nnx.Param) for v in jax.tree.leaves(theta, is_leaf=lambda x: isinstance(x, nnx.Variable)))
+  assert all(
+    isinstance(v, nnx.Param)
+    for v in jax.tree.leaves(theta, is_leaf=lambda x: isinstance(x, nnx.Variable))
+  )
   expected = nj.evaluation_params(params, state)
   np.testing.assert_array_equal(theta.to_pure_dict()["kernel"], expected["kernel"])
   np.testing.assert_array_equal(theta.to_pure_dict()["bias"], expected["bias"])
@@ -61,8 +66,11 @@ def test_the_recovered_theta_loads_into_a_model_and_is_phi_minus_mu_v():
   theta = nj.evaluation_params(nnx.state(model, nnx.Param), optimizer.opt_state)
   s = optimizer.opt_state
   phi, v = nnx.state(model, nnx.Param).to_pure_dict(), s.velocity
-  np.testing.assert_allclose(theta.to_pure_dict()["kernel"],
-                             phi["kernel"] - s.lookahead.get_value() * v["kernel"].get_value(), rtol=1e-6)
+  np.testing.assert_allclose(
+    theta.to_pure_dict()["kernel"],
+    phi["kernel"] - s.lookahead.get_value() * v["kernel"].get_value(),
+    rtol=1e-6,
+  )
   evaluated = nnx.clone(model)
   nnx.update(evaluated, theta)
   np.testing.assert_array_equal(evaluated.kernel[...], theta.to_pure_dict()["kernel"])

@@ -65,16 +65,28 @@ def test_a_grid_mixes_nag_adam_and_a_user_factory(mixed):
   _, workdir, records = mixed
   settings = [(r["optimizer"], r["mu_max"], r["learning_rate"]) for r in records]
   # NAG and the factory (which has μ) run per μ_max; Adam (no momentum argument) once per ε.
-  assert settings == [("nag", 0.0, 0.03), ("nag", 0.0, 0.003), ("nag", 0.9, 0.03), ("nag", 0.9, 0.003),
-                      ("adam", 0.0, 0.03), ("adam", 0.0, 0.003),
-                      ("my_opt:clipped_momentum", 0.0, 0.03), ("my_opt:clipped_momentum", 0.0, 0.003),
-                      ("my_opt:clipped_momentum", 0.9, 0.03), ("my_opt:clipped_momentum", 0.9, 0.003)]
+  assert settings == [
+    ("nag", 0.0, 0.03),
+    ("nag", 0.0, 0.003),
+    ("nag", 0.9, 0.03),
+    ("nag", 0.9, 0.003),
+    ("adam", 0.0, 0.03),
+    ("adam", 0.0, 0.003),
+    ("my_opt:clipped_momentum", 0.0, 0.03),
+    ("my_opt:clipped_momentum", 0.0, 0.003),
+    ("my_opt:clipped_momentum", 0.9, 0.03),
+    ("my_opt:clipped_momentum", 0.9, 0.003),
+  ]
   initial = results.load_metrics(workdir)[0]["train_error"]
-  assert all(not r["diverged"] and r["final_train_error"] < 0.8 * e0 for r, e0 in zip(records, initial))
+  assert all(
+    not r["diverged"] and r["final_train_error"] < 0.8 * e0 for r, e0 in zip(records, initial)
+  )
   adam = next(r for r in records if r["optimizer"] == "adam")
   assert adam["optimizer_args"]["b2"] == 0.99 and adam["optimizer_args"]["b1"] == 0.9
   assert adam["optimizer_args"]["eps"] == 1e-8
-  assert next(r for r in records if r["optimizer"].startswith("my_opt"))["optimizer_args"] == {"clip": 0.5}
+  assert next(r for r in records if r["optimizer"].startswith("my_opt"))["optimizer_args"] == {
+    "clip": 0.5
+  }
   summary = (workdir / "summary.md").read_text()
   assert summary.count("| adam |") == 3  # best row + two points
   # Adam takes no μ: its μ column is "—"; NAG at μ 0 and the factory at μ 0 (it has μ) keep "0".
@@ -89,13 +101,16 @@ def test_the_best_of_each_optimizer_is_its_lowest_error_over_mu_and_learning_rat
 
   _, workdir, records = mixed
   best = report.best_of_each_optimizer(records)
-  groups = {"sgd (paper)": [r for r in records if r["optimizer"] == "nag" and r["mu_max"] == 0],
-            "nag": [r for r in records if r["optimizer"] == "nag" and r["mu_max"] > 0],
-            "adam": [r for r in records if r["optimizer"] == "adam"],
-            "my_opt:clipped_momentum": [r for r in records if r["optimizer"].startswith("my_opt")]}
+  groups = {
+    "sgd (paper)": [r for r in records if r["optimizer"] == "nag" and r["mu_max"] == 0],
+    "nag": [r for r in records if r["optimizer"] == "nag" and r["mu_max"] > 0],
+    "adam": [r for r in records if r["optimizer"] == "adam"],
+    "my_opt:clipped_momentum": [r for r in records if r["optimizer"].startswith("my_opt")],
+  }
   expected = [min(g, key=lambda r: r["final_train_error"]) for g in groups.values()]
-  assert [(s["optimizer"], s["mu_max"], s["learning_rate"]) for s in best] == \
-         [(r["optimizer"], r["mu_max"], r["learning_rate"]) for r in expected]
+  assert [(s["optimizer"], s["mu_max"], s["learning_rate"]) for s in best] == [
+    (r["optimizer"], r["mu_max"], r["learning_rate"]) for r in expected
+  ]
   assert (workdir / "best_per_optimizer.png").stat().st_size > 10_000
 
 
@@ -125,9 +140,16 @@ def test_each_optimizer_on_the_grid_is_the_optimizer_run_alone(mixed):
   ref = _plain_loop(config, lambda lr: optax.adam(lr, b2=0.99), 0.03)
   np.testing.assert_allclose(adam["final_train_error"], ref, rtol=2e-4)
   assert abs(_plain_loop(config, lambda lr: optax.adam(lr), 0.03) - ref) > 1e-3 * ref  # b2 matters
-  mine = next(r for r in records if r["optimizer"].startswith("my_opt") and r["mu_max"] == 0.9
-              and r["learning_rate"] == 0.03)
-  ref = _plain_loop(config, lambda lr: optax.chain(optax.clip_by_global_norm(0.5), optax.sgd(lr, momentum=0.9)), 0.03)
+  mine = next(
+    r
+    for r in records
+    if r["optimizer"].startswith("my_opt") and r["mu_max"] == 0.9 and r["learning_rate"] == 0.03
+  )
+  ref = _plain_loop(
+    config,
+    lambda lr: optax.chain(optax.clip_by_global_norm(0.5), optax.sgd(lr, momentum=0.9)),
+    0.03,
+  )
   np.testing.assert_allclose(mine["final_train_error"], ref, rtol=2e-4)
 
 
@@ -149,22 +171,34 @@ def test_changing_values_never_recompiles(mixed):
   traced = len(my_opt.CALLS)
   assert traced >= 1
   for scale in (0.5, 2.0):
-    other = dict(points, learning_rate=points["learning_rate"] * scale, mu_max=points["mu_max"] * 0.5,
-                 seed=points["seed"] + 7)
+    other = dict(
+      points,
+      learning_rate=points["learning_rate"] * scale,
+      mu_max=points["mu_max"] * 0.5,
+      seed=points["seed"] + 7,
+    )
     hps = programs.build(task, config, other, jit=False).hps
     state, logs = chunk(state, hps, data, np.int32(50))
   assert len(my_opt.CALLS) == traced  # the user's factory was not called again either
 
 
 def test_optax_sgd_takes_mu_max_as_its_momentum_and_a_grid_axis_sweeps_adams_b1(tmp_path):
-  config = load_config(SMOKE, ["grid.optimizers=('sgd', 'adam')", "grid.mu_max=(0.0, 0.9)",
-                               "grid.learning_rates=(0.03,)"])
+  config = load_config(
+    SMOKE,
+    ["grid.optimizers=('sgd', 'adam')", "grid.mu_max=(0.0, 0.9)", "grid.learning_rates=(0.03,)"],
+  )
   with config.unlocked():
     config.grid.b1 = (0.5, 0.9)
   records = train.run(config, tmp_path)
   keys = [(r["optimizer"], r["mu_max"], r["b1"]) for r in records]
-  assert keys == [("sgd", 0.0, 0.5), ("sgd", 0.0, 0.9), ("sgd", 0.9, 0.5), ("sgd", 0.9, 0.9),
-                  ("adam", 0.0, 0.5), ("adam", 0.0, 0.9)]
+  assert keys == [
+    ("sgd", 0.0, 0.5),
+    ("sgd", 0.0, 0.9),
+    ("sgd", 0.9, 0.5),
+    ("sgd", 0.9, 0.9),
+    ("adam", 0.0, 0.5),
+    ("adam", 0.0, 0.9),
+  ]
   e = {k: r["final_train_error"] for k, r in zip(keys, records)}
   assert e[("sgd", 0.0, 0.5)] == e[("sgd", 0.0, 0.9)]  # b1 is not sgd's
   assert e[("sgd", 0.0, 0.5)] != e[("sgd", 0.9, 0.5)]  # μ_max is its momentum
@@ -172,13 +206,23 @@ def test_optax_sgd_takes_mu_max_as_its_momentum_and_a_grid_axis_sweeps_adams_b1(
   assert "b1" not in records[-1]["optimizer_args"] and records[-1]["optimizer_args"]["b2"] == 0.999
 
 
-@pytest.mark.parametrize("override, message", [
+@pytest.mark.parametrize(
+  "override, message",
+  [
     ("optimizer_args.adam.b3=0.9", "optax.adam has no argument 'b3'"),
     ("optimizer_args.adam.learning_rate=0.1", "that argument is swept by the grid"),
     ("optimizer_args.adam.b2=(1, 2)", "must be a number, string, bool or None"),
-])
+  ],
+)
 def test_bad_optimizer_arguments_get_one_line(override, message, tmp_path, capsys):
-  args = ["run", SMOKE, "--workdir", str(tmp_path), "--config.grid.optimizers=('adam',)", f"--config.{override}"]
+  args = [
+    "run",
+    SMOKE,
+    "--workdir",
+    str(tmp_path),
+    "--config.grid.optimizers=('adam',)",
+    f"--config.{override}",
+  ]
   assert cli.main(args) == 2
   err = capsys.readouterr().err
   assert err.count("\n") == 1 and message in err, err
@@ -188,21 +232,27 @@ def test_a_factory_that_returns_no_transformation_is_named(tmp_path, monkeypatch
   (tmp_path / "bad_opt.py").write_text("def make(hparams):\n  return 'adam'\n")
   monkeypatch.syspath_prepend(str(tmp_path))
   config = load_config(SMOKE, ["grid.optimizers=('bad_opt:make',)"])
-  with pytest.raises(ConfigError, match="optimizer bad_opt:make: returned str, not an optax.GradientTransformation"):
+  with pytest.raises(
+    ConfigError, match="optimizer bad_opt:make: returned str, not an optax.GradientTransformation"
+  ):
     train.run(config, tmp_path / "run")
 
 
 def test_a_factory_without_momentum_runs_once_per_learning_rate(tmp_path, monkeypatch):
-  (tmp_path / "plain_opt.py").write_text(textwrap.dedent("""
+  (tmp_path / "plain_opt.py").write_text(
+    textwrap.dedent("""
       import optax
       def make(hparams):
         return optax.sgd(hparams["learning_rate"])
       make.uses_momentum = False
-  """))
+  """)
+  )
   monkeypatch.syspath_prepend(str(tmp_path))
   config = ml_collections.ConfigDict(load_config(SMOKE).to_dict())
   config.grid.optimizers = ("plain_opt:make",)
-  assert [tuple(p) for p in grid_lib.settings(config.grid)] == [("plain_opt:make", 0.0, lr) for lr in (0.1, 0.03, 0.01)]
+  assert [tuple(p) for p in grid_lib.settings(config.grid)] == [
+    ("plain_opt:make", 0.0, lr) for lr in (0.1, 0.03, 0.01)
+  ]
 
 
 def test_a_user_module_is_the_one_next_to_the_config_that_names_it(tmp_path):
@@ -213,29 +263,48 @@ def test_a_user_module_is_the_one_next_to_the_config_that_names_it(tmp_path):
   for name, lr in (("first", 0.1), ("second", 0.2)):
     folder = tmp_path / name
     folder.mkdir()
-    (folder / "my_factory.py").write_text(f"import optax\nLR = {lr}\ndef make(hparams):\n  return optax.sgd(LR)\n")
-    (folder / "config.py").write_text(f"import sys\nsys.path.insert(0, {str(ROOT / 'configs')!r})\n"
-                                      "import teacher_mlp\ndef get_config():\n  return teacher_mlp.get_config('smoke')\n")
+    (folder / "my_factory.py").write_text(
+      f"import optax\nLR = {lr}\ndef make(hparams):\n  return optax.sgd(LR)\n"
+    )
+    (folder / "config.py").write_text(
+      f"import sys\nsys.path.insert(0, {str(ROOT / 'configs')!r})\n"
+      "import teacher_mlp\ndef get_config():\n  return teacher_mlp.get_config('smoke')\n"
+    )
     load_config(str(folder / "config.py"))
     assert load_object("grid.optimizers", "my_factory:make").__globals__["LR"] == lr
 
 
-def test_a_factory_with_a_transformation_after_nag_is_refused_before_training(tmp_path, monkeypatch, capsys):
-  (tmp_path / "after.py").write_text("import optax\nimport nesterov_jax as nj\n\ndef make(hp):\n"
-                                     "  return optax.chain(nj.nag(hp['learning_rate'], 0.9), optax.scale(0.5))\n")
+def test_a_factory_with_a_transformation_after_nag_is_refused_before_training(
+  tmp_path, monkeypatch, capsys
+):
+  (tmp_path / "after.py").write_text(
+    "import optax\nimport nesterov_jax as nj\n\ndef make(hp):\n"
+    "  return optax.chain(nj.nag(hp['learning_rate'], 0.9), optax.scale(0.5))\n"
+  )
   monkeypatch.syspath_prepend(str(tmp_path))
   workdir = tmp_path / "run"
-  assert cli.main(["run", SMOKE, "--workdir", str(workdir), "--config.grid.optimizers=('after:make',)"]) == 2
+  assert (
+    cli.main(["run", SMOKE, "--workdir", str(workdir), "--config.grid.optimizers=('after:make',)"])
+    == 2
+  )
   err = capsys.readouterr().err
   assert err.count("\n") == 1 and "must be the last transformation of an optax chain" in err, err
-  assert not (workdir / "metrics.jsonl").exists()  # refused when the program is traced, before any update
+  assert not (
+    workdir / "metrics.jsonl"
+  ).exists()  # refused when the program is traced, before any update
 
 
 def test_a_schedule_free_optimizer_on_the_grid_is_measured_at_optaxs_evaluation_point(tmp_path):
   """optax.contrib.schedule_free_sgd trains at one sequence of iterates and is evaluated at
   another (optax's schedule_free_eval_params); the engine reports the latter."""
-  config = load_config(SMOKE, ["grid.optimizers=('contrib.schedule_free_sgd',)", "grid.mu_max=(0.0,)",
-                               "grid.learning_rates=(0.1,)"])
+  config = load_config(
+    SMOKE,
+    [
+      "grid.optimizers=('contrib.schedule_free_sgd',)",
+      "grid.mu_max=(0.0,)",
+      "grid.learning_rates=(0.1,)",
+    ],
+  )
   (record,) = train.run(config, tmp_path)
   task = make_task(config.task)
   opt = optax.contrib.schedule_free_sgd(0.1)
@@ -245,10 +314,14 @@ def test_a_schedule_free_optimizer_on_the_grid_is_measured_at_optaxs_evaluation_
   step = jax.jit(lambda p, s, t: _update(opt, task, p, s, jax.random.fold_in(data_key, t)))
   for t in range(config.num_updates):
     params, state = step(params, state, t)
-  at_eval = float(task.evaluate(optax.contrib.schedule_free_eval_params(state, params), task.data)["train_error"])
+  at_eval = float(
+    task.evaluate(optax.contrib.schedule_free_eval_params(state, params), task.data)["train_error"]
+  )
   at_training = float(task.evaluate(params, task.data)["train_error"])
   np.testing.assert_allclose(record["final_train_error"], at_eval, rtol=2e-4)
-  assert abs(at_eval - at_training) > 1e-3 * at_eval  # the two points differ by far more than the tolerance
+  assert (
+    abs(at_eval - at_training) > 1e-3 * at_eval
+  )  # the two points differ by far more than the tolerance
 
 
 def _update(opt, task, params, state, key):

@@ -35,9 +35,12 @@ def cells(table: str, first: str) -> list[str]:
 def ours(workdir, column, key="final_train_error") -> str:
   """A column's value as the run's own records give it: mean over seeds at its best ε."""
   records = json.loads((workdir / "results.json").read_text())
-  (summary,) = [s for s in results.select_best(records)
-                if (s["optimizer"] in ("cm", "nag") and s["mu_max"] == 0) == (column == "sgd")
-                and (column == "sgd" or (s["optimizer"], s["mu_max"]) == column)]
+  (summary,) = [
+    s
+    for s in results.select_best(records)
+    if (s["optimizer"] in ("cm", "nag") and s["mu_max"] == 0) == (column == "sgd")
+    and (column == "sgd" or (s["optimizer"], s["mu_max"]) == column)
+  ]
   return results.with_spread(summary, key)
 
 
@@ -53,11 +56,20 @@ def test_table1_and_table2_show_our_records_beside_the_papers_numbers_with_the_p
       assert row[i] == f"**{ours(workdir, column)}** {paper}", (column, row[i])
     else:
       assert row[i] == f"**—** {paper}", (column, row[i])
-  assert "Made by `" in table1 and "ours: 40 updates" in row[-1] and "paper: 750,000 updates" in row[-1]
+  assert (
+    "Made by `" in table1 and "ours: 40 updates" in row[-1] and "paper: 750,000 updates" in row[-1]
+  )
   table2 = (workdir / "table2.md").read_text()
   (line,) = [line for line in table2.splitlines() if line.startswith("| Curves | 0.99")]
-  before, after = ours(workdir, ("nag", 0.99), "train_error_before_finetune"), ours(workdir, ("nag", 0.99))
-  assert f"**{before} → {after}**" in line and "0.096 → 0.074" in line and "last 20 of 40 updates at μ = 0.9" in line
+  before, after = (
+    ours(workdir, ("nag", 0.99), "train_error_before_finetune"),
+    ours(workdir, ("nag", 0.99)),
+  )
+  assert (
+    f"**{before} → {after}**" in line
+    and "0.096 → 0.074" in line
+    and "last 20 of 40 updates at μ = 0.9" in line
+  )
   assert (workdir / "reconstructions.png").stat().st_size > 0
 
 
@@ -77,9 +89,14 @@ def test_table5_has_the_biases_column_and_hidden_state_picture(runs):
   config = json.loads((workdir / "config.json").read_text())
   biases = rnn.biases_baseline(ml_collections.ConfigDict(config["task"]))
   assert row[0] == f"**{biases:.3g}** (0.82)"
-  assert row[1] == f"**{ours(workdir, 'sgd')}** (0.39)" and row[4] == f"**{ours(workdir, ('nag', 0.995))}** (0.00025)"
+  assert (
+    row[1] == f"**{ours(workdir, 'sgd')}** (0.39)"
+    and row[4] == f"**{ours(workdir, ('nag', 0.995))}** (0.00025)"
+  )
   assert "T = 20" in row[-1] and "T = 80" in row[-1]
-  assert "| problem | biases | μ0 = 0 | 0.9N |" in table5 and "μ0 = 0 ε = " in table5  # the paper's "0", not SGD
+  assert (
+    "| problem | biases | μ0 = 0 | 0.9N |" in table5 and "μ0 = 0 ε = " in table5
+  )  # the paper's "0", not SGD
   assert (runs["rnn_addition"] / "hidden_states.png").stat().st_size > 0
 
 
@@ -104,14 +121,29 @@ def test_optimizers_the_paper_did_not_run_get_their_own_marked_columns(runs, tmp
   """Adam and RMSProp on Table 5's protocol, run apart and merged with the paper's run: their
   columns follow the paper's, each marked as not in the paper, at its own best ε."""
   modern = tmp_path / "modern"
-  assert cli.main(["run", f"{CONFIGS / 'rnn_addition'}.py:smoke", "--workdir", str(modern),
-                   "--config.grid.optimizers=('adam', 'rmsprop')", "--config.grid.mu_max=(0.0,)",
-                   "--config.optimizer_args.adam.b2=0.99"]) == 0
+  assert (
+    cli.main(
+      [
+        "run",
+        f"{CONFIGS / 'rnn_addition'}.py:smoke",
+        "--workdir",
+        str(modern),
+        "--config.grid.optimizers=('adam', 'rmsprop')",
+        "--config.grid.mu_max=(0.0,)",
+        "--config.optimizer_args.adam.b2=0.99",
+      ]
+    )
+    == 0
+  )
   merged = tmp_path / "merged"
   assert cli.main(["merge", str(merged), str(runs["rnn_addition"]), str(modern)]) == 0
   table5 = (merged / "table5.md").read_text()
   header = next(line for line in table5.splitlines() if line.startswith("| problem |"))
-  assert header.index("0.995N") < header.index("adam (not in the paper)") < header.index("rmsprop (not in the paper)")
+  assert (
+    header.index("0.995N")
+    < header.index("adam (not in the paper)")
+    < header.index("rmsprop (not in the paper)")
+  )
   row = next(line for line in table5.splitlines() if line.startswith("| addition T = "))
   assert row.count("**") == 2 * (len(header.split("|")) - 4)  # every cell bold: ours in each column
   assert "adam ε = " in table5 and "rmsprop ε = " in table5
@@ -122,11 +154,24 @@ def test_reconstructions_show_each_optimizer_the_paper_did_not_run(tmp_path, mon
   from nesterov_jax.paper import figures
 
   workdir = tmp_path / "adam"
-  assert cli.main(["run", f"{CONFIGS / 'curves_ae'}.py:smoke", "--workdir", str(workdir),
-                   "--config.grid.optimizers=('adam',)", "--config.grid.mu_max=(0.0,)"]) == 0
+  assert (
+    cli.main(
+      [
+        "run",
+        f"{CONFIGS / 'curves_ae'}.py:smoke",
+        "--workdir",
+        str(workdir),
+        "--config.grid.optimizers=('adam',)",
+        "--config.grid.mu_max=(0.0,)",
+      ]
+    )
+    == 0
+  )
   records = json.loads((workdir / "results.json").read_text())
   rows, subplots = [], figures.plt.subplots
-  monkeypatch.setattr(figures.plt, "subplots", lambda n, *a, **k: rows.append(n) or subplots(n, *a, **k))
+  monkeypatch.setattr(
+    figures.plt, "subplots", lambda n, *a, **k: rows.append(n) or subplots(n, *a, **k)
+  )
   saved = []
   monkeypatch.setattr(figures.files, "save_figure", lambda fig, path, **k: saved.append(fig))
   figures.reconstructions_figure(workdir, records)
@@ -151,17 +196,44 @@ def test_table1_says_where_eq5_reaches_each_mu_max_and_whether_the_run_got_there
   """Curves at 50,000 updates never runs at μ = 0.999 (Eq. 5 reaches it at 124,750); at
   250,000 it holds there for 124,250 updates before the last 1,000 at μ = 0.9. The numbers are
   the paper's period of 250 worked by hand: μ[t] = 1 − 1/(2(⌊t/250⌋ + 1))."""
-  provenance = {"command": "c", "commit": "x", "device": "d", "wall_time_s": 1.0, "finished_utc": "now",
-                "versions": {"jax": "j", "optax": "o"}}
-  rs = [{"task": "curves_ae", "optimizer": o, "mu_max": mu, "learning_rate": 0.001, "seed": 0,
-         "final_train_error": 1.0, "train_error_before_finetune": 1.1, "diverged": False, "diverged_at": -1,
-         "num_updates": 50_000, "precision": "highest", "data": "d", "provenance": provenance}
-        for o in ("nag", "cm") for mu in (0.0, 0.99, 0.999)]
-  config = {"task": {"name": "curves_ae"}, "num_updates": 50_000, "grid": {"learning_rates": [0.001]},
-            "schedule": {"kind": "eq5", "period": 250, "finetune_steps": 1000}}
+  provenance = {
+    "command": "c",
+    "commit": "x",
+    "device": "d",
+    "wall_time_s": 1.0,
+    "finished_utc": "now",
+    "versions": {"jax": "j", "optax": "o"},
+  }
+  rs = [
+    {
+      "task": "curves_ae",
+      "optimizer": o,
+      "mu_max": mu,
+      "learning_rate": 0.001,
+      "seed": 0,
+      "final_train_error": 1.0,
+      "train_error_before_finetune": 1.1,
+      "diverged": False,
+      "diverged_at": -1,
+      "num_updates": 50_000,
+      "precision": "highest",
+      "data": "d",
+      "provenance": provenance,
+    }
+    for o in ("nag", "cm")
+    for mu in (0.0, 0.99, 0.999)
+  ]
+  config = {
+    "task": {"name": "curves_ae"},
+    "num_updates": 50_000,
+    "grid": {"learning_rates": [0.001]},
+    "schedule": {"kind": "eq5", "period": 250, "finetune_steps": 1000},
+  }
   text = tables.table1(rs, config)
-  assert ("Eq. 5 (period 250; the last 1,000 updates at μ = 0.9) first gives μ = μ_max at: 0.99 at update "
-          "12,250, then held for 36,750 updates; 0.999 at update 124,750, past update 49,000, where the last "
-          "1,000 at μ = 0.9 begin: that column never ran at μ = 0.999.") in text
+  assert (
+    "Eq. 5 (period 250; the last 1,000 updates at μ = 0.9) first gives μ = μ_max at: 0.99 at update "
+    "12,250, then held for 36,750 updates; 0.999 at update 124,750, past update 49,000, where the last "
+    "1,000 at μ = 0.9 begin: that column never ran at μ = 0.999."
+  ) in text
   text = tables.table1(rs, {**config, "num_updates": 250_000})
   assert "0.999 at update 124,750, then held for 124,250 updates." in text

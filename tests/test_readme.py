@@ -12,8 +12,11 @@ README = (ROOT / "README.md").read_text()
 
 EXAMPLES = re.findall(r"```python\n(.*?)```", README, re.S)
 # The docs pages' examples (the optimizer example is the README's, included there).
-DOC_EXAMPLES = [e for page in sorted((ROOT / "docs").rglob("*.md"))
-                for e in re.findall(r"```python\n(.*?)```", page.read_text(), re.S)]
+DOC_EXAMPLES = [
+  e
+  for page in sorted((ROOT / "docs").rglob("*.md"))
+  for e in re.findall(r"```python\n(.*?)```", page.read_text(), re.S)
+]
 
 
 def test_readme_api_example_runs_and_lowers_the_loss():
@@ -33,6 +36,7 @@ def test_readme_nnx_example_runs_after_the_first_and_gives_theta_as_params():
   exec(compile(EXAMPLES[0], "README.md", "exec"), namespace)
   exec(compile(example, "README.md", "exec"), namespace)
   from flax import nnx
+
   model, evaluated, x, y = (namespace[k] for k in ("model", "evaluated", "x", "y"))
   loss = lambda m: float(np.mean((np.asarray(m(x)) - np.asarray(y)) ** 2))
   assert loss(evaluated) < 0.1 * float(np.mean(np.asarray(y) ** 2))  # θ trained
@@ -84,10 +88,14 @@ def test_readme_sweep_your_own_model_file_runs_from_a_folder_of_its_own(tmp_path
   import subprocess
   import sys
 
-  code = ("from nesterov_jax.engine import train; import sys; "
-          "_, task, _, point = train.load_final_state(__import__('pathlib').Path(sys.argv[1])); "
-          "print(task.name, point(0).params is not None)")
-  r = subprocess.run([sys.executable, "-c", code, str(run)], capture_output=True, text=True, cwd=ROOT)
+  code = (
+    "from nesterov_jax.engine import train; import sys; "
+    "_, task, _, point = train.load_final_state(__import__('pathlib').Path(sys.argv[1])); "
+    "print(task.name, point(0).params is not None)"
+  )
+  r = subprocess.run(
+    [sys.executable, "-c", code, str(run)], capture_output=True, text=True, cwd=ROOT
+  )
   assert r.stdout.split() == ["sine", "True"], r.stdout + r.stderr
   # ... and still does when the user's folder, run included, has moved (a clone elsewhere).
   import shutil
@@ -95,8 +103,12 @@ def test_readme_sweep_your_own_model_file_runs_from_a_folder_of_its_own(tmp_path
   moved = tmp_path.parent / (tmp_path.name + "_moved")
   shutil.copytree(tmp_path, moved)
   (tmp_path / "my_sweep.py").unlink()
-  r = subprocess.run([sys.executable, "-c", code, str(moved / "runs" / "my_sweep")], capture_output=True, text=True,
-                     cwd=ROOT)
+  r = subprocess.run(
+    [sys.executable, "-c", code, str(moved / "runs" / "my_sweep")],
+    capture_output=True,
+    text=True,
+    cwd=ROOT,
+  )
   assert r.stdout.split() == ["sine", "True"], r.stdout + r.stderr
 
 

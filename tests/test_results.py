@@ -6,11 +6,27 @@ from nesterov_jax.engine import results
 
 
 def rec(optimizer, mu, lr, seed, err, diverged=False, before=None):
-  r = {"task": "t", "optimizer": optimizer, "mu_max": mu, "learning_rate": lr, "seed": seed,
-       "final_train_error": err, "diverged": diverged, "diverged_at": -1, "num_updates": 1,
-       "precision": "highest", "data": "", "provenance": {"command": "c", "commit": "0" * 40, "device": "d",
-                                                        "wall_time_s": 1.0, "finished_utc": "t",
-                                                        "versions": {"jax": "j", "optax": "o"}}}
+  r = {
+    "task": "t",
+    "optimizer": optimizer,
+    "mu_max": mu,
+    "learning_rate": lr,
+    "seed": seed,
+    "final_train_error": err,
+    "diverged": diverged,
+    "diverged_at": -1,
+    "num_updates": 1,
+    "precision": "highest",
+    "data": "",
+    "provenance": {
+      "command": "c",
+      "commit": "0" * 40,
+      "device": "d",
+      "wall_time_s": 1.0,
+      "finished_utc": "t",
+      "versions": {"jax": "j", "optax": "o"},
+    },
+  }
   if before is not None:
     r["train_error_before_finetune"] = before
   return r
@@ -18,9 +34,15 @@ def rec(optimizer, mu, lr, seed, err, diverged=False, before=None):
 
 # NAG 0.9: ε tuned on seed 0 (0.01 beats 0.1), then seeds 1-3 run at 0.01 only. CM 0.9: one ε,
 # two seeds (no selection). A mean over all seeds would pick 0.1 for NAG (0.525 > 0.5).
-RECORDS = [rec("nag", 0.9, 0.1, 0, 0.5), rec("nag", 0.9, 0.01, 0, 0.3), rec("nag", 0.9, 0.01, 1, 0.6),
-           rec("nag", 0.9, 0.01, 2, 0.4), rec("nag", 0.9, 0.01, 3, 0.8),
-           rec("cm", 0.9, 0.1, 0, 0.2), rec("cm", 0.9, 0.1, 1, 0.4)]
+RECORDS = [
+  rec("nag", 0.9, 0.1, 0, 0.5),
+  rec("nag", 0.9, 0.01, 0, 0.3),
+  rec("nag", 0.9, 0.01, 1, 0.6),
+  rec("nag", 0.9, 0.01, 2, 0.4),
+  rec("nag", 0.9, 0.01, 3, 0.8),
+  rec("cm", 0.9, 0.1, 0, 0.2),
+  rec("cm", 0.9, 0.1, 1, 0.4),
+]
 
 
 def test_epsilon_is_chosen_by_the_seeds_every_epsilon_ran_and_reported_over_all_seeds():
@@ -56,18 +78,30 @@ def test_an_outcome_some_seeds_did_not_record_is_left_out_of_that_setting_alone(
   """Merged runs may differ in their milestones (a grid without a momentum optimizer records no
   ``train_error_before_finetune``): a setting whose seeds all hold it keeps its statistics, one
   whose seeds do not leaves it out rather than failing or averaging a subset of the seeds."""
-  records = [rec("adam", 0.0, 0.003, 0, 2.7, before=2.72), rec("adam", 0.0, 0.003, 1, 3.4),
-             rec("nag", 0.99, 0.005, 0, 2.0), rec("nag", 0.99, 0.005, 1, 1.9, before=2.5)]
+  records = [
+    rec("adam", 0.0, 0.003, 0, 2.7, before=2.72),
+    rec("adam", 0.0, 0.003, 1, 3.4),
+    rec("nag", 0.99, 0.005, 0, 2.0),
+    rec("nag", 0.99, 0.005, 1, 1.9, before=2.5),
+  ]
   records[2]["train_error_before_finetune"] = 2.6
   adam, nag = results.select_best(records)
-  assert "train_error_before_finetune" not in adam and adam["final_train_error"] == pytest.approx(3.05)
+  assert "train_error_before_finetune" not in adam and adam["final_train_error"] == pytest.approx(
+    3.05
+  )
   assert nag["train_error_before_finetune"] == pytest.approx(2.55) and nag["seeds"] == 2
   assert results.outcome_keys(records[1:]) == ["final_train_error", "train_error_before_finetune"]
 
 
 def test_best_learning_rate_excludes_one_where_a_seed_that_chose_it_diverged():
-  records = [rec("nag", 0.9, 0.1, 0, 0.5), rec("nag", 0.9, 0.1, 1, 0.7), rec("nag", 0.9, 0.01, 0, 0.4),
-             rec("nag", 0.9, 0.01, 1, 0.9), rec("nag", 0.9, 1.0, 0, 0.01, diverged=True), rec("nag", 0.9, 1.0, 1, 0.01)]
+  records = [
+    rec("nag", 0.9, 0.1, 0, 0.5),
+    rec("nag", 0.9, 0.1, 1, 0.7),
+    rec("nag", 0.9, 0.01, 0, 0.4),
+    rec("nag", 0.9, 0.01, 1, 0.9),
+    rec("nag", 0.9, 1.0, 0, 0.01, diverged=True),
+    rec("nag", 0.9, 1.0, 1, 0.01),
+  ]
   (best,) = results.select_best(records)
   assert best["learning_rate"] == 0.1 and best["final_train_error"] == pytest.approx(0.6)
   assert best["final_train_error_std"] == pytest.approx(0.1) and best["seeds"] == 2
@@ -80,22 +114,37 @@ def test_merge_accepts_runs_that_differ_only_in_how_they_computed(tmp_path):
   run made before it existed has none), is the same protocol; another task size, update
   count or halving on is not, and the refusal names the field."""
   from nesterov_jax.engine import files
-  base = {"task": {"name": "t", "num_train": 100, "eval_batch_size": 500, "unroll": 1}, "num_updates": 10,
-          "grid": {"seeds": [0]}, "eval_every": 5}
-  variants = {"same": {"grid": {"seeds": [1]}, "eval_every": 10,
-                       "task": {**base["task"], "eval_batch_size": 2000, "unroll": 8},
-                       "halving": {"eta": 0.0, "rungs": []}},
-              "halved": {"halving": {"eta": 3.0, "rungs": [5]}},
-              "bigger": {"task": {**base["task"], "num_train": 200}},
-              "longer": {"num_updates": 20}}
+
+  base = {
+    "task": {"name": "t", "num_train": 100, "eval_batch_size": 500, "unroll": 1},
+    "num_updates": 10,
+    "grid": {"seeds": [0]},
+    "eval_every": 5,
+  }
+  variants = {
+    "same": {
+      "grid": {"seeds": [1]},
+      "eval_every": 10,
+      "task": {**base["task"], "eval_batch_size": 2000, "unroll": 8},
+      "halving": {"eta": 0.0, "rungs": []},
+    },
+    "halved": {"halving": {"eta": 3.0, "rungs": [5]}},
+    "bigger": {"task": {**base["task"], "num_train": 200}},
+    "longer": {"num_updates": 20},
+  }
   for name, config in [("a", base)] + [(n, {**base, **change}) for n, change in variants.items()]:
     (tmp_path / name).mkdir()
     files.write_json(tmp_path / name / "config.json", config)
   assert results._protocol({**base, **variants["same"]}) == results._protocol(base)
-  with pytest.raises(FileNotFoundError, match="results.json"):  # past the protocol check, to the records
+  with pytest.raises(
+    FileNotFoundError, match="results.json"
+  ):  # past the protocol check, to the records
     results.merge_runs([tmp_path / "a", tmp_path / "same"], tmp_path / "out")
-  for name, field in (("bigger", "fields that differ: task.num_train"), ("longer", "fields that differ: num_updates"),
-                      ("halved", "fields that differ: halving")):
+  for name, field in (
+    ("bigger", "fields that differ: task.num_train"),
+    ("longer", "fields that differ: num_updates"),
+    ("halved", "fields that differ: halving"),
+  ):
     with pytest.raises(ValueError, match=field + r"\)"):
       results.merge_runs([tmp_path / "a", tmp_path / name], tmp_path / "out")
 
@@ -111,7 +160,11 @@ def test_error_curves_mark_where_eq5_reaches_each_mu_max_within_the_run():
 
   config = ml_collections.ConfigDict({"schedule": schedule_config()})
   for updates, expected in ((250_000, [12_250, 24_750, 124_750]), (50_000, [12_250, 24_750])):
-    records = [{"optimizer": o, "mu_max": mu, "num_updates": updates} for o in ("nag", "cm") for mu in (0.99, 0.995, 0.999)]
+    records = [
+      {"optimizer": o, "mu_max": mu, "num_updates": updates}
+      for o in ("nag", "cm")
+      for mu in (0.99, 0.995, 0.999)
+    ]
     fig, ax = plt.subplots()
     assert report._mark_momentum(ax, records, config)
     assert sorted(line.get_xdata()[0] for line in ax.get_lines()) == expected
@@ -119,12 +172,15 @@ def test_error_curves_mark_where_eq5_reaches_each_mu_max_within_the_run():
     assert len({text.xyann[1] for text in ax.texts}) == len(expected)
     plt.close(fig)
   fig, ax = plt.subplots()
-  assert not report._mark_momentum(ax, [{"optimizer": "adam", "mu_max": 0.0, "num_updates": 1000}], config)
+  assert not report._mark_momentum(
+    ax, [{"optimizer": "adam", "mu_max": 0.0, "num_updates": 1000}], config
+  )
   plt.close(fig)
 
 
 def test_summary_names_the_seeds_it_ran_by_id_beside_their_count():
   from nesterov_jax.engine.report import summary_markdown
+
   rows = [l for l in summary_markdown(RECORDS).splitlines() if l.startswith("| ")]
   assert rows[0].endswith("| seed ids | diverged at best ε |")
   nag = next(l for l in rows if l.startswith("| nag | 0.9 | 0.01 |"))
@@ -138,13 +194,21 @@ def test_the_heatmap_names_the_seeds_that_chose_epsilon_only_where_some_did():
   """A run of fresh seeds at each setting's chosen ε ran one ε per setting: its heatmap averages
   those seeds and must not call them the seeds that chose ε."""
   from nesterov_jax.engine.report import heatmap_seeds
+
   assert heatmap_seeds(RECORDS) == "seed 0 (the seeds that chose ε)"
-  fresh = [rec("nag", 0.9, 0.05, 1, 1.0), rec("nag", 0.9, 0.05, 2, 2.0), rec("nag", 0.99, 0.01, 1, 0.1),
-           rec("nag", 0.99, 0.01, 2, 0.2)]
+  fresh = [
+    rec("nag", 0.9, 0.05, 1, 1.0),
+    rec("nag", 0.9, 0.05, 2, 2.0),
+    rec("nag", 0.99, 0.01, 1, 0.1),
+    rec("nag", 0.99, 0.01, 2, 0.2),
+  ]
   assert heatmap_seeds(fresh) == "mean over seeds 1, 2 (one ε per setting: none chosen here)"
   # merged runs that tuned NAG 0.9 on seed 0 alone and NAG 0.99 on seeds 0 and 1: no one list covers every cell
   mixed = RECORDS + [rec("nag", 0.99, lr, seed, 0.1) for lr in (0.1, 0.01) for seed in (0, 1)]
-  assert heatmap_seeds(mixed) == "each setting's mean over the seeds that chose its ε (seeds 0, 1 in all)"
+  assert (
+    heatmap_seeds(mixed)
+    == "each setting's mean over the seeds that chose its ε (seeds 0, 1 in all)"
+  )
 
 
 def test_the_heatmap_boxes_each_settings_chosen_epsilon_and_shows_n(tmp_path, monkeypatch):
@@ -153,17 +217,25 @@ def test_the_heatmap_boxes_each_settings_chosen_epsilon_and_shows_n(tmp_path, mo
   import matplotlib.patches
 
   from nesterov_jax.engine import report
+
   saved = []
   monkeypatch.setattr(report.files, "save_figure", lambda fig, path, **k: saved.append(fig))
   report.heatmap_figure(RECORDS, tmp_path / "h.png")
   cm_ax, nag_ax = saved[0].axes[:2]
-  boxes = {ax.get_title(): [(round(p.get_x() + 0.47), round(p.get_y() + 0.47)) for p in ax.patches
-                            if isinstance(p, matplotlib.patches.Rectangle) and not p.get_fill()]
-           for ax in (cm_ax, nag_ax)}
+  boxes = {
+    ax.get_title(): [
+      (round(p.get_x() + 0.47), round(p.get_y() + 0.47))
+      for p in ax.patches
+      if isinstance(p, matplotlib.patches.Rectangle) and not p.get_fill()
+    ]
+    for ax in (cm_ax, nag_ax)
+  }
   assert boxes == {"CM": [(0, 1)], "NAG": [(0, 0)]}  # rows: ε 0.01, 0.1; NAG chose 0.01, CM ran 0.1
   texts = [t.get_text() for t in cm_ax.texts]
   assert "0.3\nn = 2" in texts  # cells average different numbers of seeds: each says its n
-  assert "n per cell" in saved[0]._suptitle.get_text() and "red box" in saved[0]._suptitle.get_text()
+  assert (
+    "n per cell" in saved[0]._suptitle.get_text() and "red box" in saved[0]._suptitle.get_text()
+  )
   saved.clear()
   report.heatmap_figure([r for r in RECORDS if r["seed"] == 0], tmp_path / "h.png")
   assert "n = 1 per cell" in saved[0]._suptitle.get_text()

@@ -119,7 +119,12 @@ def test_the_matcher_reads_precision_from_how_a_number_is_written():
   assert _matches("2.34", values) and not _matches("2.3", values[:1] + (2.36,))
   assert _matches("1e-5", values) and _matches("1e-05", values) and not _matches("1e-6", values)
   assert _matches("0.000233", values) and not _matches("0.000234", values)
-  assert _NUMBER.findall("0.9N at 1e-4, `rnn_x/` 2.10 vs 3.33; T = 80, 50,000") == ["0.9", "1e-4", "2.10", "3.33"]
+  assert _NUMBER.findall("0.9N at 1e-4, `rnn_x/` 2.10 vs 3.33; T = 80, 50,000") == [
+    "0.9",
+    "1e-4",
+    "2.10",
+    "3.33",
+  ]
 
 
 SECTIONS = [(f"{p.name}: {t}", s) for p in (README, LOG) for t, s in _sections(p)]
@@ -128,8 +133,10 @@ SECTIONS = [(f"{p.name}: {t}", s) for p in (README, LOG) for t, s in _sections(p
 @pytest.mark.parametrize("title,section", SECTIONS, ids=[t[:50] for t, _ in SECTIONS])
 def test_every_number_the_readme_quotes_is_in_the_results_it_cites(title, section):
   missing = _unmatched(section)
-  assert not missing, (f"results/{title!r}: these numbers are in none of the files of the "
-                       f"folders it cites ({', '.join(_cited(section)) or 'none'}) nor the paper's: {missing}")
+  assert not missing, (
+    f"results/{title!r}: these numbers are in none of the files of the "
+    f"folders it cites ({', '.join(_cited(section)) or 'none'}) nor the paper's: {missing}"
+  )
 
 
 _WALL_ROW = re.compile(r"^\| `([a-z0-9_]+)/` \|.*\| (?:about )?(\d+) min")
@@ -151,12 +158,17 @@ def test_the_folder_tables_wall_times_are_the_runs_own():
 # headline table is the README's, included). The same rule: every value in a file of a folder
 # the section cites, or the paper's.
 FRONT = [RESULTS.parent / "README.md", RESULTS.parent / "docs" / "paper" / "index.md"]
-FRONT_SECTIONS = [(f"{p.relative_to(RESULTS.parent)}: {t}", re.sub(r"```.*?```", "", s, flags=re.S))
-                  for p in FRONT for t, s in _sections(p)]  # code blocks hold arguments, not results
+FRONT_SECTIONS = [
+  (f"{p.relative_to(RESULTS.parent)}: {t}", re.sub(r"```.*?```", "", s, flags=re.S))
+  for p in FRONT
+  for t, s in _sections(p)
+]  # code blocks hold arguments, not results
 
 
 @pytest.mark.parametrize("title,section", FRONT_SECTIONS, ids=[t[:50] for t, _ in FRONT_SECTIONS])
 def test_every_number_the_front_page_and_the_docs_quote_is_in_the_results_they_cite(title, section):
   missing = _unmatched(section)
-  assert not missing, (f"{title}: these numbers are in none of the files of the folders it cites "
-                       f"({', '.join(_cited(section)) or 'none'}) nor the paper's: {missing}")
+  assert not missing, (
+    f"{title}: these numbers are in none of the files of the folders it cites "
+    f"({', '.join(_cited(section)) or 'none'}) nor the paper's: {missing}"
+  )

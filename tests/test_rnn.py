@@ -21,11 +21,15 @@ def test_arithmetic_sequences_have_two_markers_and_the_target_combines_the_marke
   first, second = (np.nonzero(markers.T)[1].reshape(512, 2)).T
   assert first.max() < T // 10 <= second.min() and second.max() < T // 2
   a, b = values[first, np.arange(512)], values[second, np.arange(512)]
-  np.testing.assert_allclose(y[:, 0], (a + b) / 2 if name == "addition" else a * b, rtol=1e-5, atol=1e-6)
+  np.testing.assert_allclose(
+    y[:, 0], (a + b) / 2 if name == "addition" else a * b, rtol=1e-5, atol=1e-6
+  )
   assert abs(values.mean() - 0.5) < 0.01  # values U[0, 1], fed centered
 
 
-@pytest.mark.parametrize("name, n_values, n_pos", [("memorization5", 2, 5), ("memorization20", 5, 10)])
+@pytest.mark.parametrize(
+  "name, n_values, n_pos", [("memorization5", 2, 5), ("memorization20", 5, 10)]
+)
 def test_memorization_shows_symbols_waits_T_steps_then_asks_for_them(name, n_values, n_pos):
   T = 30
   task = rnn_task(name, T)
@@ -60,8 +64,9 @@ def test_biases_baseline_mean_target_gives_0_85_where_the_paper_has_0_82_and_the
   assert abs(float(jnp.mean(jnp.abs(2 * y - 1.0) > 0.04)) - 0.9216) < 0.01
 
 
-@pytest.mark.parametrize("problem, chance", [("memorization5", 2.5), ("memorization20", 8.0),
-                                             ("multiplication", 0.889)])
+@pytest.mark.parametrize(
+  "problem, chance", [("memorization5", 2.5), ("memorization20", 8.0), ("multiplication", 0.889)]
+)
 def test_biases_baseline_of_the_other_problems(problem, chance):
   # Memorization: chance (n_pos × (1 − 1/n_values)), the paper's 2.5 and 8. Multiplication:
   # P(|ab − 0.25| > 0.04) for a, b ~ U[0, 1] is 0.889, above the paper's 0.84 (values drawn
@@ -72,8 +77,12 @@ def test_biases_baseline_of_the_other_problems(problem, chance):
   assert abs(rnn.biases_baseline(config) - chance) < 0.05 * chance
 
 
-@pytest.mark.parametrize("problem, n_pos, n_values", [("memorization5", 5, 2), ("memorization20", 10, 5)])
-def test_constant_symbol_errors_count_each_position_right_for_exactly_one_symbol(problem, n_pos, n_values):
+@pytest.mark.parametrize(
+  "problem, n_pos, n_values", [("memorization5", 5, 2), ("memorization20", 10, 5)]
+)
+def test_constant_symbol_errors_count_each_position_right_for_exactly_one_symbol(
+  problem, n_pos, n_values
+):
   # Fails an error that ignores the constant (all equal), one that counts right answers
   # (sum n_pos instead of n_pos·(n_values − 1)), and one on other sequences than the engine's.
   config = protocols.rnn(problem, 20).task
@@ -83,8 +92,9 @@ def test_constant_symbol_errors_count_each_position_right_for_exactly_one_symbol
   assert len(errors) == n_values
   np.testing.assert_allclose(sum(errors), n_pos * (n_values - 1), rtol=1e-6)
   _, y = rnn.evaluation_sequences(rnn_task(problem, 20), config)["train"]  # [batch, n_pos]
-  np.testing.assert_allclose(errors, [float(np.mean(np.sum(np.asarray(y) != k, axis=1))) for k in range(n_values)],
-                             rtol=1e-6)
+  np.testing.assert_allclose(
+    errors, [float(np.mean(np.sum(np.asarray(y) != k, axis=1))) for k in range(n_values)], rtol=1e-6
+  )
   np.testing.assert_allclose(errors[0], rnn.biases_baseline(config), rtol=1e-6)
   assert rnn.constant_symbol_errors(config, "test") != errors
   with pytest.raises(ValueError, match="memorization problems only"):
@@ -104,7 +114,9 @@ def test_fixed_strings_at_finds_the_string_whose_errors_a_run_ended_at():
   found = rnn.fixed_strings_at(config, err("train", s), err("test", s))
   assert s in found
   for f in found:
-    assert abs(err("train", f) - err("train", s)) < 1e-6 and abs(err("test", f) - err("test", s)) < 1e-6
+    assert (
+      abs(err("train", f) - err("train", s)) < 1e-6 and abs(err("test", f) - err("test", s)) < 1e-6
+    )
   assert s not in rnn.fixed_strings_at(config, err("train", s), err("test", s) + 2.0 / 400)
   assert rnn.fixed_strings_at(config, 1.0, 1.0) == []
   twenty = protocols.rnn("memorization20", 20).task
@@ -119,10 +131,16 @@ def test_addition_objective_sums_half_squared_error_over_the_minibatch_sequences
   task = rnn_task("addition", 20)
   outputs = np.array([[[0.1], [0.7], [0.4], [1.0]]], np.float32)  # [output steps, batch, 1]
   targets = np.array([[0.3], [0.2], [0.4], [0.5]], np.float32)
-  expected = sum(0.5 * (o - t) ** 2 for o, t in zip(outputs[0, :, 0], targets[:, 0]))  # 0.02 + 0.125 + 0 + 0.125
-  np.testing.assert_allclose(task.loss(jnp.asarray(outputs), jnp.asarray(targets)), expected, rtol=1e-6)
+  expected = sum(
+    0.5 * (o - t) ** 2 for o, t in zip(outputs[0, :, 0], targets[:, 0])
+  )  # 0.02 + 0.125 + 0 + 0.125
+  np.testing.assert_allclose(
+    task.loss(jnp.asarray(outputs), jnp.asarray(targets)), expected, rtol=1e-6
+  )
   np.testing.assert_allclose(expected, 0.27, rtol=1e-6)
-  doubled = task.loss(jnp.concatenate([outputs, outputs], axis=1), jnp.concatenate([targets, targets]))
+  doubled = task.loss(
+    jnp.concatenate([outputs, outputs], axis=1), jnp.concatenate([targets, targets])
+  )
   np.testing.assert_allclose(doubled, 2 * expected, rtol=1e-6)  # a mean would stay put
 
 
@@ -133,9 +151,13 @@ def test_memorization_objective_sums_cross_entropy_over_sequences_and_output_ste
   symbols = rng.integers(0, 2, size=(5, 3))
   log_softmax = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
   expected = -sum(log_softmax[t, b, symbols[t, b]] for t in range(5) for b in range(3))
-  np.testing.assert_allclose(task.loss(jnp.asarray(logits), jnp.asarray(symbols)), expected, rtol=1e-5)
+  np.testing.assert_allclose(
+    task.loss(jnp.asarray(logits), jnp.asarray(symbols)), expected, rtol=1e-5
+  )
   one_step = task.loss(jnp.asarray(logits[:1]), jnp.asarray(symbols[:1]))
-  np.testing.assert_allclose(one_step, -sum(log_softmax[0, b, symbols[0, b]] for b in range(3)), rtol=1e-5)
+  np.testing.assert_allclose(
+    one_step, -sum(log_softmax[0, b, symbols[0, b]] for b in range(3)), rtol=1e-5
+  )
 
 
 def test_engine_task_trains_on_the_problem_objective_of_its_fresh_minibatch():
@@ -145,7 +167,9 @@ def test_engine_task_trains_on_the_problem_objective_of_its_fresh_minibatch():
   x, y = task.sample(task.data, jax.random.key(1))
   assert x.shape == (20, 100, 2)  # time-major, the paper's 100 sequences
   outputs = np.asarray(task.apply(params, x), np.float64)
-  np.testing.assert_allclose(task.loss(params, (x, y)), np.sum(0.5 * (outputs[-1] - np.asarray(y)) ** 2), rtol=1e-5)
+  np.testing.assert_allclose(
+    task.loss(params, (x, y)), np.sum(0.5 * (outputs[-1] - np.asarray(y)) ** 2), rtol=1e-5
+  )
 
 
 def test_table5_lists_the_runs_that_ended_at_a_fixed_output():
@@ -158,13 +182,30 @@ def test_table5_lists_the_runs_that_ended_at_a_fixed_output():
   data = rnn.evaluation_sequences(rnn_task("memorization5", 20), config)
   err = lambda split, s: float(np.mean(np.sum(np.asarray(data[split][1]) != np.array(s), axis=1)))
   point = dict(optimizer="nag", mu_max=0.995, learning_rate=1e-8, seed=2, diverged=False)
-  records = [dict(point, final_train_error=err("train", (0, 1, 1, 0, 1)), final_test_error=err("test", (0, 1, 1, 0, 1))),
-             dict(point, seed=3, final_train_error=err("train", (0, 1, 1, 0, 1)), final_test_error=0.5),
-             dict(point, seed=4, diverged=True, final_train_error=err("train", (1,) * 5), final_test_error=err("test", (1,) * 5))]
+  records = [
+    dict(
+      point,
+      final_train_error=err("train", (0, 1, 1, 0, 1)),
+      final_test_error=err("test", (0, 1, 1, 0, 1)),
+    ),
+    dict(point, seed=3, final_train_error=err("train", (0, 1, 1, 0, 1)), final_test_error=0.5),
+    dict(
+      point,
+      seed=4,
+      diverged=True,
+      final_train_error=err("train", (1,) * 5),
+      final_test_error=err("test", (1,) * 5),
+    ),
+  ]
   text = "\n".join(tables.fixed_outputs(records, {"task": task}))
   constant = rnn.constant_symbol_errors(config)
-  assert f"0: {constant[0]:.4f} / " in text and "1 of 3 runs end at the errors of a fixed output string" in text
+  assert (
+    f"0: {constant[0]:.4f} / " in text
+    and "1 of 3 runs end at the errors of a fixed output string" in text
+  )
   assert "all 32 fixed strings tried" in text
   assert "seed 2: " in text and "01101" in text and "seed 3" not in text and "seed 4" not in text
-  assert "None of the 2 runs ends at" in "\n".join(tables.fixed_outputs(records[1:], {"task": task}))
+  assert "None of the 2 runs ends at" in "\n".join(
+    tables.fixed_outputs(records[1:], {"task": task})
+  )
   assert tables.fixed_outputs(records, {"task": dict(task, problem="addition")}) == []

@@ -35,8 +35,11 @@ def test_schedule_reaches_each_mu_max_when_the_paper_says():
 
 def test_schedule_starts_at_one_half_and_steps_every_period():
   schedule = momentum_schedule(0.99)
-  np.testing.assert_allclose([float(schedule(t)) for t in (0, 249, 250, 499, 500)],
-                             [0.5, 0.5, 0.75, 0.75, 1 - 1 / 6], rtol=1e-6)
+  np.testing.assert_allclose(
+    [float(schedule(t)) for t in (0, 249, 250, 499, 500)],
+    [0.5, 0.5, 0.75, 0.75, 1 - 1 / 6],
+    rtol=1e-6,
+  )
   scaled = momentum_schedule(0.99, period=10)
   np.testing.assert_allclose(float(scaled(40)), 0.9, rtol=1e-6)
 
@@ -54,18 +57,23 @@ def test_finetuning_tail_uses_point_nine_for_the_last_thousand_updates(mu_max):
 def test_schedule_accepts_a_traced_mu_max_under_vmap():
   counts = jnp.array(COUNTS)
   mu_maxes = jnp.array(MU_MAXES)
-  grid = jax.jit(jax.vmap(lambda m: jax.vmap(momentum_schedule(m, total_steps=125_000))(counts)))(mu_maxes)
+  grid = jax.jit(jax.vmap(lambda m: jax.vmap(momentum_schedule(m, total_steps=125_000))(counts)))(
+    mu_maxes
+  )
   expected = [[eq5_literal(t, m) for t in COUNTS] for m in MU_MAXES]
-  expected = [[min(0.9, m) if t >= 124_000 else e for t, e in zip(COUNTS, row)]
-              for m, row in zip(MU_MAXES, expected)]
+  expected = [
+    [min(0.9, m) if t >= 124_000 else e for t, e in zip(COUNTS, row)]
+    for m, row in zip(MU_MAXES, expected)
+  ]
   np.testing.assert_allclose(np.asarray(grid), expected, rtol=1e-6)
 
 
 def test_rnn_schedule_is_point_nine_for_a_thousand_updates_then_mu0():
   for mu0 in (0.0, 0.9, 0.98, 0.995):
     schedule = rnn_momentum_schedule(mu0)
-    np.testing.assert_allclose([float(schedule(t)) for t in (0, 999, 1000, 49_999)],
-                               [0.9, 0.9, mu0, mu0], rtol=1e-6)
+    np.testing.assert_allclose(
+      [float(schedule(t)) for t in (0, 999, 1000, 49_999)], [0.9, 0.9, mu0, mu0], rtol=1e-6
+    )
 
 
 def test_the_update_a_report_marks_is_where_eq5_first_reaches_mu_max():

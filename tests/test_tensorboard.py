@@ -59,7 +59,9 @@ def test_each_points_event_files_equal_metrics_jsonl_step_for_step(run):
       expected = [(m["step"], np.float32(m[tag][i])) for m in lines if tag in m]
       assert scalars(events, tag) == expected, tag
     momentum = scalars(events, "momentum")
-    assert [s for s, _ in momentum] == [m["step"] for m in lines] and 0.0 <= min(v for _, v in momentum)
+    assert [s for s, _ in momentum] == [m["step"] for m in lines] and 0.0 <= min(
+      v for _, v in momentum
+    )
 
 
 def test_every_point_carries_the_same_hyperparameter_keys_in_its_own_run(run):
@@ -69,9 +71,13 @@ def test_every_point_carries_the_same_hyperparameter_keys_in_its_own_run(run):
   for (name, events), record in zip(board(workdir).items(), records):
     content = events.PluginTagToContent("hparams")["_hparams_/session_start_info"]
     data = plugin_data_pb2.HParamsPluginData.FromString(content)
-    values = {k: (v.string_value or v.number_value) for k, v in data.session_start_info.hparams.items()}
+    values = {
+      k: (v.string_value or v.number_value) for k, v in data.session_start_info.hparams.items()
+    }
     assert set(values) == {"optimizer", "mu_max", "learning_rate", "seed", "init_scale"}
-    assert values["optimizer"] == record["optimizer"] and np.float32(values["learning_rate"]) == np.float32(record["learning_rate"])
+    assert values["optimizer"] == record["optimizer"] and np.float32(
+      values["learning_rate"]
+    ) == np.float32(record["learning_rate"])
     assert name.endswith(tensorboard.point_name(0, {k: record[k] for k in values})[3:])
 
 
@@ -91,8 +97,14 @@ def test_a_resumed_run_writes_no_step_twice(tmp_path):
 
 
 def test_a_point_halving_stopped_ends_its_curves_at_its_stop(tmp_path):
-  records = sweep(tmp_path, "grid.search.num_points=4", "halving.rungs=(100,)", "halving.eta=2.0",  # per optimizer
-                  "halving.window=50", "halving.metric='train_loss'")
+  records = sweep(
+    tmp_path,
+    "grid.search.num_points=4",
+    "halving.rungs=(100,)",
+    "halving.eta=2.0",  # per optimizer
+    "halving.window=50",
+    "halving.metric='train_loss'",
+  )
   stopped = [i for i, r in enumerate(records) if r["stopped_at"] < r["num_updates"]]
   assert stopped
   for i, events in enumerate(board(tmp_path).values()):
@@ -106,18 +118,42 @@ def test_tensorboard_serves_the_sweeps_hparams_without_tensorflow(run):
   with socket.socket() as s:
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
-  server = subprocess.Popen([sys.executable, "-m", "tensorboard.main", "--logdir", str(workdir / tensorboard.FOLDER),
-                             "--host", "127.0.0.1", "--port", str(port)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+  server = subprocess.Popen(
+    [
+      sys.executable,
+      "-m",
+      "tensorboard.main",
+      "--logdir",
+      str(workdir / tensorboard.FOLDER),
+      "--host",
+      "127.0.0.1",
+      "--port",
+      str(port),
+    ],
+    stdout=subprocess.DEVNULL,
+    stderr=subprocess.DEVNULL,
+  )
   try:
-    request = json.dumps({"experimentName": "", "startIndex": 0, "sliceSize": 100, "colParams": [],
-                          "allowedStatuses": ["STATUS_FAILURE", "STATUS_RUNNING", "STATUS_SUCCESS", "STATUS_UNKNOWN"]})
+    request = json.dumps(
+      {
+        "experimentName": "",
+        "startIndex": 0,
+        "sliceSize": 100,
+        "colParams": [],
+        "allowedStatuses": ["STATUS_FAILURE", "STATUS_RUNNING", "STATUS_SUCCESS", "STATUS_UNKNOWN"],
+      }
+    )
     deadline = time.time() + 120
     while True:
       try:
-        reply = urllib.request.urlopen(urllib.request.Request(
-            f"http://127.0.0.1:{port}/data/plugin/hparams/session_groups", data=request.encode(),
-            headers={"Content-Type": "application/json"}), timeout=10).read()
+        reply = urllib.request.urlopen(
+          urllib.request.Request(
+            f"http://127.0.0.1:{port}/data/plugin/hparams/session_groups",
+            data=request.encode(),
+            headers={"Content-Type": "application/json"},
+          ),
+          timeout=10,
+        ).read()
         groups = json.loads(reply)["sessionGroups"]
         if len(groups) == len(records):
           break

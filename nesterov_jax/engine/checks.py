@@ -17,8 +17,16 @@ def _is_number(value) -> bool:
   return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def check_number(field: str, value, *, integer: bool = False, low: float | None = None,
-                 high: float | None = None, low_open: bool = False, high_open: bool = False) -> None:
+def check_number(
+  field: str,
+  value,
+  *,
+  integer: bool = False,
+  low: float | None = None,
+  high: float | None = None,
+  low_open: bool = False,
+  high_open: bool = False,
+) -> None:
   """Raises a one-line :class:`ConfigError` naming ``field`` unless ``value`` is a finite
   number (an integer with ``integer``) in the range [``low``, ``high``] (ends open as asked)."""
   ok = _is_number(value) and math.isfinite(value) and (not integer or float(value).is_integer())
@@ -32,7 +40,10 @@ def check_number(field: str, value, *, integer: bool = False, low: float | None 
       bounds.append(f"{'>' if low_open else '≥'} {show(low)}")
     if high is not None:
       bounds.append(f"{'<' if high_open else '≤'} {show(high)}")
-    raise ConfigError(f"config field {field} = {value!r}: must be {kind}" + (f" {' and '.join(bounds)}" if bounds else ""))
+    raise ConfigError(
+      f"config field {field} = {value!r}: must be {kind}"
+      + (f" {' and '.join(bounds)}" if bounds else "")
+    )
 
 
 def check_numbers(field: str, values, **bounds) -> None:

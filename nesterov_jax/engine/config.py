@@ -20,6 +20,7 @@ from collections.abc import Sequence
 import ml_collections
 
 from nesterov_jax.engine import files, halving, search
+
 # The one-line errors and field checks live in engine/checks.py (halving, below this module,
 # uses them too); they are re-exported here, where every other module imports them from.
 from nesterov_jax.engine.checks import ConfigError, check_number, check_numbers, check_string  # noqa: F401
@@ -36,7 +37,11 @@ def _where(path: pathlib.Path, e: Exception) -> str:
   """``file:line: Error: message`` for an exception raised by a config file's code."""
   line = getattr(e, "lineno", None) if isinstance(e, SyntaxError) else None
   if line is None:
-    frames = [f for f in traceback.extract_tb(e.__traceback__) if pathlib.Path(f.filename).resolve() == path.resolve()]
+    frames = [
+      f
+      for f in traceback.extract_tb(e.__traceback__)
+      if pathlib.Path(f.filename).resolve() == path.resolve()
+    ]
     line = frames[-1].lineno if frames else None
   message = e.msg if isinstance(e, SyntaxError) else str(e)
   return f"{path}{f':{line}' if line else ''}: {type(e).__name__}: {message}"
@@ -84,7 +89,7 @@ def _apply_override(config: ml_collections.ConfigDict, override: str) -> None:
   node = config
   for i, name in enumerate(parents + [leaf]):
     if name not in node and not node.is_locked and i < len(parents):  # a free-form section
-      node[name] = ml_collections.ConfigDict()                           # (optimizer_args)
+      node[name] = ml_collections.ConfigDict()  # (optimizer_args)
     if name not in node and (node.is_locked or i < len(parents)):
       where = ".".join(parents[:i]) or "the config"
       raise ConfigError(f"unknown config field {field!r}: {where} has no field {name!r}")
@@ -115,8 +120,14 @@ def grid_axes(grid: ml_collections.ConfigDict) -> list[str]:
   return sorted(k for k in grid.keys() if k not in GRID_FIELDS)
 
 
-def sweep_config(task: str, num_updates: int, *, chunk_size: int | None = None,
-                 eval_every: int = 0, checkpoint_every: int = 0) -> ml_collections.ConfigDict:
+def sweep_config(
+  task: str,
+  num_updates: int,
+  *,
+  chunk_size: int | None = None,
+  eval_every: int = 0,
+  checkpoint_every: int = 0,
+) -> ml_collections.ConfigDict:
   """The schema of a sweep config, every field at its default, for ``task``.
 
   ``task``: a registered task or ``"MODULE:FUNCTION"``; its own fields go under
@@ -125,14 +136,21 @@ def sweep_config(task: str, num_updates: int, *, chunk_size: int | None = None,
   their own sections (a momentum schedule, phases), starting from this one.
   """
   config = ml_collections.ConfigDict()
-  config.experiment = "sweep"     # the program that runs it: experiments/sweep.py
+  config.experiment = "sweep"  # the program that runs it: experiments/sweep.py
   config.num_updates = num_updates
   # Updates per compiled lax.scan call; the host logs, evaluates and checkpoints between chunks.
-  config.chunk_size = chunk_size or next(c for c in (1000, 500, 100, 50, 10, 1)
-                                         if not (num_updates % c or eval_every % c or checkpoint_every % c))
-  config.eval_every = eval_every  # errors every this many updates (0: at the end only), a multiple of chunk_size
-  config.checkpoint_every = checkpoint_every  # orbax checkpoint every this many updates (0: at the end only)
-  config.precision = "highest"    # matmul precision: default | high | highest (full fp32)
+  config.chunk_size = chunk_size or next(
+    c
+    for c in (1000, 500, 100, 50, 10, 1)
+    if not (num_updates % c or eval_every % c or checkpoint_every % c)
+  )
+  config.eval_every = (
+    eval_every  # errors every this many updates (0: at the end only), a multiple of chunk_size
+  )
+  config.checkpoint_every = (
+    checkpoint_every  # orbax checkpoint every this many updates (0: at the end only)
+  )
+  config.precision = "highest"  # matmul precision: default | high | highest (full fp32)
   # Live TensorBoard summaries in WORKDIR/tensorboard, one run per point, with the HParams
   # dashboard's data (needs the [tensorboard] extra): see engine/tensorboard.py.
   config.tensorboard = False
@@ -190,7 +208,10 @@ def _import_user_module(name: str):
       path = pathlib.Path(folder) / f"{name}.py"
       if path.is_file():
         loaded = sys.modules.get(name)
-        if loaded is not None and pathlib.Path(getattr(loaded, "__file__", "") or "").resolve() == path.resolve():
+        if (
+          loaded is not None
+          and pathlib.Path(getattr(loaded, "__file__", "") or "").resolve() == path.resolve()
+        ):
           return loaded
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
@@ -204,11 +225,16 @@ def write_source(workdir: pathlib.Path, spec: str) -> None:
   """Records in ``workdir`` the config file a run came from, so that a later ``report`` finds
   the user modules next to it as the run did (see :func:`search_from_run`)."""
   folder = pathlib.Path(spec.partition(":")[0]).resolve().parent
-  files.write_json(pathlib.Path(workdir) / SOURCE, {
-      "config": spec, "folder": str(folder),
+  files.write_json(
+    pathlib.Path(workdir) / SOURCE,
+    {
+      "config": spec,
+      "folder": str(folder),
       # the same folder seen from the run directory: still right when both move together (a
       # run committed beside its config and cloned elsewhere)
-      "folder_from_run": os.path.relpath(folder, pathlib.Path(workdir).resolve())})
+      "folder_from_run": os.path.relpath(folder, pathlib.Path(workdir).resolve()),
+    },
+  )
 
 
 def search_from_run(workdir: pathlib.Path) -> None:
@@ -231,16 +257,20 @@ def load_object(field: str, spec: str):
     module = _import_user_module(module_name)
   except ModuleNotFoundError as e:
     if e.name and module_name.startswith(e.name):
-      raise ConfigError(f"config field {field} = {spec!r}: no module {module_name!r} next to the "
-                        "config file or on sys.path") from e
+      raise ConfigError(
+        f"config field {field} = {spec!r}: no module {module_name!r} next to the "
+        "config file or on sys.path"
+      ) from e
     raise
   try:
     target = module
     for name in attribute.split("."):
       target = getattr(target, name)
   except AttributeError as e:
-    raise ConfigError(f"config field {field} = {spec!r}: module {module_name!r} "
-                      f"({getattr(module, '__file__', '?')}) has no {attribute!r}") from e
+    raise ConfigError(
+      f"config field {field} = {spec!r}: module {module_name!r} "
+      f"({getattr(module, '__file__', '?')}) has no {attribute!r}"
+    ) from e
   if not callable(target):
     raise ConfigError(f"config field {field} = {spec!r}: {attribute!r} is not callable")
   return target

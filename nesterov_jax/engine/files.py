@@ -24,8 +24,10 @@ class WriteFailed(OSError):
 
 def write_failed(path, error: OSError) -> WriteFailed:
   cause = error.strerror or str(error) or type(error).__name__
-  return WriteFailed(f"could not write {path}: {cause}; the files written before it are whole "
-                     "(free the space or fix the folder, then rerun the same command)")
+  return WriteFailed(
+    f"could not write {path}: {cause}; the files written before it are whole "
+    "(free the space or fix the folder, then rerun the same command)"
+  )
 
 
 @contextlib.contextmanager
@@ -69,8 +71,10 @@ def read_json(path: pathlib.Path) -> Any:
   try:
     return json.loads(path.read_text())
   except json.JSONDecodeError as e:
-    raise CorruptFile(f"{path} is not valid JSON ({e.msg}: line {e.lineno}, column {e.colno}): "
-                      "a torn or edited file; restore it or rerun") from None
+    raise CorruptFile(
+      f"{path} is not valid JSON ({e.msg}: line {e.lineno}, column {e.colno}): "
+      "a torn or edited file; restore it or rerun"
+    ) from None
 
 
 def read_json_lines(path: pathlib.Path) -> list[Any]:
@@ -83,8 +87,10 @@ def read_json_lines(path: pathlib.Path) -> list[Any]:
     try:
       out.append(json.loads(line))
     except json.JSONDecodeError as e:
-      raise CorruptFile(f"{path}, line {number}, is not valid JSON ({e.msg}): a torn or edited "
-                        "file; restore it or rerun") from None
+      raise CorruptFile(
+        f"{path}, line {number}, is not valid JSON ({e.msg}): a torn or edited "
+        "file; restore it or rerun"
+      ) from None
   return out
 
 
@@ -115,7 +121,9 @@ def lock_workdir(workdir: pathlib.Path):
     handle.seek(0)
     holder = handle.read().strip() or "another process"
     handle.close()
-    raise WorkdirInUse(f"workdir {workdir} is in use by {holder}; wait for it to finish or pass another --workdir") from None
+    raise WorkdirInUse(
+      f"workdir {workdir} is in use by {holder}; wait for it to finish or pass another --workdir"
+    ) from None
   handle.seek(0)
   handle.truncate()
   handle.write(f"process {os.getpid()}\n")

@@ -22,13 +22,15 @@ from nesterov_jax.engine import provenance
 from nesterov_jax.engine.results import label, per_seed_records, select_best
 
 HOLDS_FRACTION = 0.75
-RULE = ("A claim \"A below B\" **holds** when A's mean over the seeds both settings ran is below "
-        f"B's and A is below B in at least {HOLDS_FRACTION:.0%} of those paired seeds (rounded up); "
-        "it **does not** when B is below A by the same test; otherwise it is **mixed**. A paired seed "
-        "where the two end equal (both left at the same plateau, say) counts for neither, and so does one "
-        "where both end at the errors of an output that ignores the input (on memorization, a fixed "
-        "output string: which one a guessing run settles on is chance, not an ordering). Each setting "
-        "is at its best ε. A verdict on one seed (n = 1) is that seed's ordering, not a finding.")
+RULE = (
+  "A claim \"A below B\" **holds** when A's mean over the seeds both settings ran is below "
+  f"B's and A is below B in at least {HOLDS_FRACTION:.0%} of those paired seeds (rounded up); "
+  "it **does not** when B is below A by the same test; otherwise it is **mixed**. A paired seed "
+  "where the two end equal (both left at the same plateau, say) counts for neither, and so does one "
+  "where both end at the errors of an output that ignores the input (on memorization, a fixed "
+  "output string: which one a guessing run settles on is chance, not an ordering). Each setting "
+  "is at its best ε. A verdict on one seed (n = 1) is that seed's ordering, not a finding."
+)
 
 
 class Setting(NamedTuple):
@@ -42,24 +44,24 @@ class Setting(NamedTuple):
 
 
 class Finding(NamedTuple):
-  claim: str                 # in words: "A below B", in the task's terms
-  lower: Setting             # the setting claimed to end lower
+  claim: str  # in words: "A below B", in the task's terms
+  lower: Setting  # the setting claimed to end lower
   higher: Setting
-  source: str = ""           # where it comes from (a table, a section)
+  source: str = ""  # where it comes from (a table, a section)
   paper: tuple[float, float] | None = None  # the published numbers for lower and higher
 
 
 class Evaluation(NamedTuple):
   finding: Finding
-  verdict: str               # holds | does not | mixed
-  seeds: tuple[int, ...]     # the paired seeds
-  wins: int                  # paired seeds in which lower < higher
-  losses: int                # paired seeds in which higher < lower (ties count for neither)
+  verdict: str  # holds | does not | mixed
+  seeds: tuple[int, ...]  # the paired seeds
+  wins: int  # paired seeds in which lower < higher
+  losses: int  # paired seeds in which higher < lower (ties count for neither)
   lower_mean: float
   higher_mean: float
   lower_lr: float
   higher_lr: float
-  blind: int = 0             # paired seeds tied because both runs ignore their input
+  blind: int = 0  # paired seeds tied because both runs ignore their input
 
 
 def _matches(summary: dict, fields: Mapping[str, Any]) -> bool:
@@ -69,8 +71,11 @@ def _matches(summary: dict, fields: Mapping[str, Any]) -> bool:
 def resolve(records: list[dict], setting: Setting, best: list[dict] | None = None) -> dict | None:
   """The summary (at its best ε) of ``setting`` in ``records``: the lowest-mean match, or
   None when nothing that trained matches (or the run did not measure its metric)."""
-  candidates = [s for s in (best if best is not None else select_best(records))
-                if s["learning_rate"] is not None and _matches(s, setting.fields) and setting.metric in s]
+  candidates = [
+    s
+    for s in (best if best is not None else select_best(records))
+    if s["learning_rate"] is not None and _matches(s, setting.fields) and setting.metric in s
+  ]
   return min(candidates, key=lambda s: s[setting.metric], default=None)
 
 
@@ -88,8 +93,12 @@ def verdict(wins: int, losses: int, n: int, lower_mean: float, higher_mean: floa
 IgnoresInput = Callable[[dict], bool]
 
 
-def evaluate(finding: Finding, records: list[dict], best: list[dict] | None = None,
-             ignores_input: IgnoresInput | None = None) -> Evaluation | None:
+def evaluate(
+  finding: Finding,
+  records: list[dict],
+  best: list[dict] | None = None,
+  ignores_input: IgnoresInput | None = None,
+) -> Evaluation | None:
   """``finding`` on ``records``, over the seeds both settings ran at their best ε; None when
   the run lacks a setting, or the two share no seed. ``ignores_input(record)``: whether a run
   ended where a model that ignores its input ends (the task's to say); a paired seed where
@@ -105,15 +114,34 @@ def evaluate(finding: Finding, records: list[dict], best: list[dict] | None = No
   x = np.array([lower[s][finding.lower.metric] for s in seeds])
   y = np.array([higher[s][finding.higher.metric] for s in seeds])
   # Fine-tuning claims compare one record with itself: a run cannot tie with itself by guessing.
-  blind = np.array([ignores_input is not None and lower[s] is not higher[s]
-                    and ignores_input(lower[s]) and ignores_input(higher[s]) for s in seeds], dtype=bool)
+  blind = np.array(
+    [
+      ignores_input is not None
+      and lower[s] is not higher[s]
+      and ignores_input(lower[s])
+      and ignores_input(higher[s])
+      for s in seeds
+    ],
+    dtype=bool,
+  )
   wins, losses = int(np.sum((x < y) & ~blind)), int(np.sum((y < x) & ~blind))
-  return Evaluation(finding, verdict(wins, losses, len(seeds), float(x.mean()), float(y.mean())), seeds, wins, losses,
-                    float(x.mean()), float(y.mean()), a["learning_rate"], b["learning_rate"], int(blind.sum()))
+  return Evaluation(
+    finding,
+    verdict(wins, losses, len(seeds), float(x.mean()), float(y.mean())),
+    seeds,
+    wins,
+    losses,
+    float(x.mean()),
+    float(y.mean()),
+    a["learning_rate"],
+    b["learning_rate"],
+    int(blind.sum()),
+  )
 
 
-def evaluate_all(findings: list[Finding], records: list[dict],
-                 ignores_input: IgnoresInput | None = None) -> list[Evaluation]:
+def evaluate_all(
+  findings: list[Finding], records: list[dict], ignores_input: IgnoresInput | None = None
+) -> list[Evaluation]:
   best = select_best(records)
   return [e for e in (evaluate(f, records, best, ignores_input) for f in findings) if e is not None]
 
@@ -136,17 +164,29 @@ def _paper(e: Evaluation) -> str:
   return f"{a:g} vs {b:g} ({shows})"
 
 
-def markdown(evaluations: list[Evaluation], records: list[dict], title: str, considered: int | None = None,
-             mu_name: str = "μ_max") -> str:
+def markdown(
+  evaluations: list[Evaluation],
+  records: list[dict],
+  title: str,
+  considered: int | None = None,
+  mu_name: str = "μ_max",
+) -> str:
   """``findings.md``: each finding's verdict, paired seeds, means and the paper's numbers.
   Where none applies, it says which settings the run holds (``mu_name``: what the run's μ_max
   is, as in its report) and how many findings were tried (``considered``)."""
   seeds = sorted({s for e in evaluations for s in e.seeds})
-  lines = [f"# {title}", "", provenance.records_markdown(records), RULE, "",
-           f"Seeds compared: {', '.join(map(str, seeds)) or 'none'}. Written by `nesterov-jax report` "
-           "from this folder's results.json; the numbers are the run's, never retyped.", "",
-           "| claim | source | verdict | paired seeds with A below B | A: mean (ε) | B: mean (ε) | paper: A vs B |",
-           "|---|---|---|---|---|---|---|"]
+  lines = [
+    f"# {title}",
+    "",
+    provenance.records_markdown(records),
+    RULE,
+    "",
+    f"Seeds compared: {', '.join(map(str, seeds)) or 'none'}. Written by `nesterov-jax report` "
+    "from this folder's results.json; the numbers are the run's, never retyped.",
+    "",
+    "| claim | source | verdict | paired seeds with A below B | A: mean (ε) | B: mean (ε) | paper: A vs B |",
+    "|---|---|---|---|---|---|---|",
+  ]
   for e in evaluations:
     f = e.finding
     n = len(e.seeds)
@@ -155,14 +195,18 @@ def markdown(evaluations: list[Evaluation], records: list[dict], title: str, con
     blind = f", {e.blind} of them both ignoring the input" if e.blind else ""
     tied = f" ({ties} tied{blind})" if ties else ""
     a, b = distinct(e.lower_mean, e.higher_mean)
-    lines.append(f"| {f.claim} | {f.source} | {what} | {e.wins} of {n}{tied} | {a} ({e.lower_lr:g}) | "
-                 f"{b} ({e.higher_lr:g}) | {_paper(e)} |")
+    lines.append(
+      f"| {f.claim} | {f.source} | {what} | {e.wins} of {n}{tied} | {a} ({e.lower_lr:g}) | "
+      f"{b} ({e.higher_lr:g}) | {_paper(e)} |"
+    )
   if not evaluations:
     held = ", ".join(dict.fromkeys(label(r, mu_name) for r in records))
     tried = f"none of the {considered} findings" if considered else "no finding"
-    lines += ["| (no finding applies to this run's settings) | | | | | | |", "",
-              f"This run holds {held}: {tried} on this task compares two settings that both ran here "
-              "and share a seed. A run of one edge or of more seeds is read in the folder that merges it "
-              "with the rest of its protocol (`nesterov-jax merge`)."]
+    lines += [
+      "| (no finding applies to this run's settings) | | | | | | |",
+      "",
+      f"This run holds {held}: {tried} on this task compares two settings that both ran here "
+      "and share a seed. A run of one edge or of more seeds is read in the folder that merges it "
+      "with the rest of its protocol (`nesterov-jax merge`).",
+    ]
   return "\n".join(lines) + "\n"
-

@@ -16,7 +16,13 @@ import ml_collections
 import numpy as np
 
 from nesterov_jax.engine import search
-from nesterov_jax.engine.config import ConfigError, check_number, check_numbers, check_string, grid_axes
+from nesterov_jax.engine.config import (
+  ConfigError,
+  check_number,
+  check_numbers,
+  check_string,
+  grid_axes,
+)
 from nesterov_jax.engine.optimizers import Family, family
 from nesterov_jax.engine.tasks import check_task_fields, check_task_name
 
@@ -37,12 +43,15 @@ def settings(grid: ml_collections.ConfigDict) -> list[tuple[str, float, float]]:
   if grid.get("points"):
     return [tuple(p) for p in grid.points]
   if search.active(grid):  # each drawn pair with every optimizer; one without momentum at μ_max 0
-    return [(opt, mu if family(opt).uses_momentum else 0.0, lr)
-            for mu, lr in search.draw(grid.search) for opt in grid.optimizers]
+    return [
+      (opt, mu if family(opt).uses_momentum else 0.0, lr)
+      for mu, lr in search.draw(grid.search)
+      for opt in grid.optimizers
+    ]
   out, seen = [], set()
   for opt in grid.optimizers:
     fam = family(opt)
-    for mu in (grid.mu_max if fam.uses_momentum else (0.0,)):
+    for mu in grid.mu_max if fam.uses_momentum else (0.0,):
       algorithm = (fam.key, fam.kind(opt, mu), mu)
       if algorithm in seen:
         continue
@@ -60,13 +69,19 @@ def points(grid: ml_collections.ConfigDict) -> dict[str, np.ndarray]:
   ε a pilot chose for it).
   """
   axes = grid_axes(grid)
-  rows = [(opt, mu, lr, seed, *hp) for (opt, mu, lr), seed, *hp in itertools.product(
-      settings(grid), grid.seeds, *(grid[k] for k in axes))]
+  rows = [
+    (opt, mu, lr, seed, *hp)
+    for (opt, mu, lr), seed, *hp in itertools.product(
+      settings(grid), grid.seeds, *(grid[k] for k in axes)
+    )
+  ]
   columns = list(zip(*rows)) if rows else [()] * (4 + len(axes))
-  out = {"optimizer": np.array(columns[0], dtype=str),
-         "mu_max": np.array(columns[1], np.float32),
-         "learning_rate": np.array(columns[2], np.float32),
-         "seed": np.array(columns[3], np.int32)}
+  out = {
+    "optimizer": np.array(columns[0], dtype=str),
+    "mu_max": np.array(columns[1], np.float32),
+    "learning_rate": np.array(columns[2], np.float32),
+    "seed": np.array(columns[3], np.int32),
+  }
   out.update({k: np.array(c, np.float32) for k, c in zip(axes, columns[4:])})
   return out
 
@@ -126,18 +141,29 @@ def validate(config: ml_collections.ConfigDict) -> dict[str, np.ndarray]:
   if g.get("search"):
     search.validate(g.search)
     if g.search.num_points and g.get("points"):
-      raise ConfigError("grid.points and grid.search both list the grid's points: set one (grid.search.num_points=0 "
-                        "or grid.points=())")
+      raise ConfigError(
+        "grid.points and grid.search both list the grid's points: set one (grid.search.num_points=0 "
+        "or grid.points=())"
+      )
   check_numbers("grid.mu_max", g.mu_max, low=0.0, high=1.0, high_open=True)
   check_numbers("grid.learning_rates", g.learning_rates, low=0.0, low_open=True, high=FLOAT32_MAX)
   check_numbers("grid.seeds", g.seeds, integer=True, low=0, high=2**31 - 1)
   for axis in grid_axes(g):  # the program reads them as float32
     check_numbers(f"grid.{axis}", g[axis], low=-FLOAT32_MAX, high=FLOAT32_MAX)
-  bad_points = [p for p in g.get("points") or () if not (
-      isinstance(p, (tuple, list)) and len(p) == 3 and isinstance(p[0], str)
-      and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in p[1:]))]
+  bad_points = [
+    p
+    for p in g.get("points") or ()
+    if not (
+      isinstance(p, (tuple, list))
+      and len(p) == 3
+      and isinstance(p[0], str)
+      and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in p[1:])
+    )
+  ]
   if bad_points:
-    raise ConfigError(f"grid.points holds (optimizer, mu_max, learning_rate) triples; got {bad_points[0]!r}")
+    raise ConfigError(
+      f"grid.points holds (optimizer, mu_max, learning_rate) triples; got {bad_points[0]!r}"
+    )
   for opt, mu, lr in g.get("points") or ():
     check_string("grid.points (optimizer)", opt)
     check_number("grid.points (mu_max)", mu, low=0.0, high=1.0, high_open=True)
@@ -161,11 +187,15 @@ def validate(config: ml_collections.ConfigDict) -> dict[str, np.ndarray]:
       raise ConfigError(f"{field} ({config[field]}) must be a multiple of chunk_size ({chunk})")
   for args_of, args in (config.get("optimizer_args") or {}).items():
     if args_of not in set(grid["optimizer"]):
-      raise ConfigError(f"config field optimizer_args.{args_of}: no optimizer {args_of!r} in the grid")
+      raise ConfigError(
+        f"config field optimizer_args.{args_of}: no optimizer {args_of!r} in the grid"
+      )
     for k, v in (args or {}).items():
       if not isinstance(v, (bool, int, float, str, type(None))):
-        raise ConfigError(f"config field optimizer_args.{args_of}.{k} = {v!r}: must be a number, "
-                          "string, bool or None")
+        raise ConfigError(
+          f"config field optimizer_args.{args_of}.{k} = {v!r}: must be a number, "
+          "string, bool or None"
+        )
       if isinstance(v, float):
         check_number(f"optimizer_args.{args_of}.{k}", v)
   for group in groups(grid):
@@ -179,6 +209,8 @@ def check_axes(config, task, grid: dict[str, np.ndarray]) -> None:
   for axis in grid_axes(config.grid):
     takers = [f for f in families if f.takes_axis(axis)]
     if axis not in task.hparam_axes and not takers:
-      raise ConfigError(f"grid axis {axis!r} is not a hyperparameter of task {task.name!r} "
-                        f"(it has: {', '.join(task.hparam_axes) or 'none'}) nor an argument of an "
-                        "optimizer in the grid")
+      raise ConfigError(
+        f"grid axis {axis!r} is not a hyperparameter of task {task.name!r} "
+        f"(it has: {', '.join(task.hparam_axes) or 'none'}) nor an argument of an "
+        "optimizer in the grid"
+      )

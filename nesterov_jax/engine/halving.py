@@ -39,12 +39,20 @@ def group_keys(points: dict[str, np.ndarray], axes: tuple[str, ...] | None = Non
   if axes is None:
     axes = tuple(k for k in points if k not in COMPARED)
   n = len(points["seed"])
-  return [tuple(points[k][i].item() if hasattr(points[k][i], "item") else points[k][i] for k in axes)
-          for i in range(n)]
+  return [
+    tuple(points[k][i].item() if hasattr(points[k][i], "item") else points[k][i] for k in axes)
+    for i in range(n)
+  ]
 
 
-def survivors(points: dict[str, np.ndarray], metric: np.ndarray, diverged: np.ndarray, alive: np.ndarray,
-              eta: float, axes: tuple[str, ...] | None = None) -> np.ndarray:
+def survivors(
+  points: dict[str, np.ndarray],
+  metric: np.ndarray,
+  diverged: np.ndarray,
+  alive: np.ndarray,
+  eta: float,
+  axes: tuple[str, ...] | None = None,
+) -> np.ndarray:
   """A bool per point: whether it runs on past this rung.
 
   ``metric``: each point's value at the rung (lower is better); ``diverged``: whether it has;
@@ -53,10 +61,14 @@ def survivors(points: dict[str, np.ndarray], metric: np.ndarray, diverged: np.nd
   """
   if not eta > 1:
     raise ValueError(f"eta = {eta!r}: the reduction factor must be > 1")
-  metric = np.where(np.asarray(diverged, bool) | ~np.isfinite(metric), np.inf, np.asarray(metric, np.float64))
+  metric = np.where(
+    np.asarray(diverged, bool) | ~np.isfinite(metric), np.inf, np.asarray(metric, np.float64)
+  )
   alive = np.asarray(alive, bool)
   groups = group_keys(points, axes)
-  settings = group_keys(points, tuple(k for k in points if k != "seed"))  # a candidate: all but its seed
+  settings = group_keys(
+    points, tuple(k for k in points if k != "seed")
+  )  # a candidate: all but its seed
   candidates: dict[tuple, dict[tuple, list[int]]] = {}
   for i in np.flatnonzero(alive):
     candidates.setdefault(groups[i], {}).setdefault(settings[i], []).append(int(i))
@@ -64,7 +76,7 @@ def survivors(points: dict[str, np.ndarray], metric: np.ndarray, diverged: np.nd
   for by_setting in candidates.values():
     ranked = sorted(by_setting.values(), key=lambda rows: (float(np.mean(metric[rows])), min(rows)))
     finite = [rows for rows in ranked if np.isfinite(np.mean(metric[rows]))]
-    for rows in finite[:max(1, int(len(ranked) // eta))]:
+    for rows in finite[: max(1, int(len(ranked) // eta))]:
       keep[rows] = True
   return keep
 
@@ -126,12 +138,16 @@ def plan(config, axes_in_grid: tuple[str, ...]) -> Plan | None:
     for r in h.rungs:
       check_number("halving.rungs", r, integer=True, low=chunk, high=n, high_open=True)
       if r % chunk:
-        raise ConfigError(f"config field halving.rungs: {r} is not a multiple of chunk_size ({chunk})")
+        raise ConfigError(
+          f"config field halving.rungs: {r} is not a multiple of chunk_size ({chunk})"
+        )
     rungs = tuple(int(r) for r in h.rungs)
     if list(rungs) != sorted(set(rungs)):
       raise ConfigError(f"config field halving.rungs = {h.rungs!r}: must increase")
   else:
-    check_number("halving.min_updates", h.min_updates, integer=True, low=chunk, high=n, high_open=True)
+    check_number(
+      "halving.min_updates", h.min_updates, integer=True, low=chunk, high=n, high_open=True
+    )
     rungs, r = [], float(h.min_updates)
     while r < n:
       step = int(r) // chunk * chunk
@@ -141,17 +157,23 @@ def plan(config, axes_in_grid: tuple[str, ...]) -> Plan | None:
     rungs = tuple(rungs)
   check_number("halving.window", h.window, integer=True, low=1, high=rungs[0])
   if h.metric == "train_loss" and h.window < chunk:
-    raise ConfigError(f"config field halving.window = {h.window}: the training objective is logged per "
-                      f"chunk, so the window must be at least chunk_size ({chunk})")
+    raise ConfigError(
+      f"config field halving.window = {h.window}: the training objective is logged per "
+      f"chunk, so the window must be at least chunk_size ({chunk})"
+    )
   if not isinstance(h.groups, (tuple, list)):
     raise ConfigError(f"config field halving.groups = {h.groups!r}: must be a tuple of grid axes")
   for axis in h.groups:
     if axis not in axes_in_grid or axis in COMPARED:
       allowed = ", ".join(a for a in axes_in_grid if a not in COMPARED)
-      raise ConfigError(f"config field halving.groups: {axis!r} is not a grid axis that separates groups "
-                        f"(the grid has: {allowed})")
+      raise ConfigError(
+        f"config field halving.groups: {axis!r} is not a grid axis that separates groups "
+        f"(the grid has: {allowed})"
+      )
   groups = tuple(h.groups) or None
-  if groups is None and search.active(config.grid):  # a search's μ_max is drawn, like its ε: compared too
+  if groups is None and search.active(
+    config.grid
+  ):  # a search's μ_max is drawn, like its ε: compared too
     groups = tuple(a for a in axes_in_grid if a not in (*COMPARED, "mu_max"))
   return Plan(rungs, float(h.eta), str(h.metric), int(h.window), groups)
 
@@ -161,9 +183,13 @@ def rung_metric(plan: Plan, step: int, lines: list[dict], errors: dict | None) -
   the trailing window (``lines``: metrics.jsonl's records so far), or the rung's evaluation."""
   if plan.metric == "train_error":
     return np.asarray(errors["train_error"], np.float64)
-  window = [m["train_loss"] for m in lines if step - plan.window < m["step"] <= step and "train_loss" in m]
+  window = [
+    m["train_loss"] for m in lines if step - plan.window < m["step"] <= step and "train_loss" in m
+  ]
   with np.errstate(all="ignore"):
-    return np.mean(np.array(window, np.float64), axis=0)  # a NaN chunk (diverged) gives NaN: +∞ below
+    return np.mean(
+      np.array(window, np.float64), axis=0
+    )  # a NaN chunk (diverged) gives NaN: +∞ below
 
 
 def comparable(config: dict) -> dict:
@@ -175,6 +201,10 @@ def comparable(config: dict) -> dict:
   if isinstance(h, dict) and not (h.get("eta") or 0):
     config = {k: v for k, v in config.items() if k != "halving"}
   grid = config.get("grid")
-  if isinstance(grid, dict) and isinstance(grid.get("search"), dict) and not grid["search"].get("num_points"):
+  if (
+    isinstance(grid, dict)
+    and isinstance(grid.get("search"), dict)
+    and not grid["search"].get("num_points")
+  ):
     config = {**config, "grid": {k: v for k, v in grid.items() if k != "search"}}
   return {k: v for k, v in config.items() if k != "tensorboard"}

@@ -159,7 +159,9 @@ def optax_alias(name: str) -> Callable | None:
   if name.startswith("contrib."):
     module, name = optax.contrib, name.removeprefix("contrib.")
   fn = getattr(module, name, None)
-  if not callable(fn) or not getattr(fn, "__module__", "").startswith(("optax._src.alias", "optax.contrib")):
+  if not callable(fn) or not getattr(fn, "__module__", "").startswith(
+    ("optax._src.alias", "optax.contrib")
+  ):
     return None
   try:
     params = inspect.signature(fn).parameters
@@ -188,32 +190,49 @@ def optax_family(name: str) -> Family:
     fixed = fixed_args(config, name)
     unknown = [k for k in fixed if k not in parameters]
     if unknown:
-      raise ConfigError(f"config field optimizer_args.{name}.{unknown[0]}: optax.{name} has no "
-                        f"argument {unknown[0]!r} (it has: {', '.join(parameters)})")
+      raise ConfigError(
+        f"config field optimizer_args.{name}.{unknown[0]}: optax.{name} has no "
+        f"argument {unknown[0]!r} (it has: {', '.join(parameters)})"
+      )
     swept = [k for k in fixed if k in ("learning_rate", "momentum") or k in grid_axes(config.grid)]
     if swept:
-      raise ConfigError(f"config field optimizer_args.{name}.{swept[0]}: that argument is swept by "
-                        "the grid; set it there")
+      raise ConfigError(
+        f"config field optimizer_args.{name}.{swept[0]}: that argument is swept by "
+        "the grid; set it there"
+      )
 
   def make(config, hp, phase, phase_start):
     kwargs = fixed_args(config, name)
     kwargs["learning_rate"] = hp["learning_rate"]
     if uses_momentum:
       kwargs["momentum"] = hp["mu_max"]
-    kwargs.update({k: hp[k] for k in hp if k in parameters and k not in ("learning_rate", "momentum")})
+    kwargs.update(
+      {k: hp[k] for k in hp if k in parameters and k not in ("learning_rate", "momentum")}
+    )
     return optax.with_extra_args_support(fn(**kwargs))
 
   def record_args(config, _):
     """Every argument with a plain default, as it was set (the swept ones are the grid's)."""
-    out = {k: p.default for k, p in parameters.items()
-           if k not in ("learning_rate", "momentum") and k not in grid_axes(config.grid)
-           and isinstance(p.default, (bool, int, float, str, type(None)))}
+    out = {
+      k: p.default
+      for k, p in parameters.items()
+      if k not in ("learning_rate", "momentum")
+      and k not in grid_axes(config.grid)
+      and isinstance(p.default, (bool, int, float, str, type(None)))
+    }
     out.update(fixed_args(config, name))
     return out
 
-  return Family(key=name, make=make, uses_momentum=uses_momentum, validate=validate,
-                update_args=_line_search_args, record_args=record_args,
-                takes_axis=lambda axis: axis in parameters, evaluation_params=_schedule_free_aware)
+  return Family(
+    key=name,
+    make=make,
+    uses_momentum=uses_momentum,
+    validate=validate,
+    update_args=_line_search_args,
+    record_args=record_args,
+    takes_axis=lambda axis: axis in parameters,
+    evaluation_params=_schedule_free_aware,
+  )
 
 
 def factory_family(name: str) -> Family:
@@ -222,14 +241,20 @@ def factory_family(name: str) -> Family:
   def make(config, hp, phase, phase_start):
     opt = fn({k: v for k, v in hp.items() if k != "seed"}, **fixed_args(config, name))
     if not isinstance(opt, optax.GradientTransformation):
-      raise ConfigError(f"optimizer {name}: returned {type(opt).__name__}, not an "
-                        "optax.GradientTransformation")
+      raise ConfigError(
+        f"optimizer {name}: returned {type(opt).__name__}, not an optax.GradientTransformation"
+      )
     return optax.with_extra_args_support(opt)
 
-  return Family(key=name, make=make, uses_momentum=bool(getattr(fn, "uses_momentum", True)),
-                update_args=_line_search_args, record_args=lambda config, _: fixed_args(config, name),
-                takes_axis=lambda axis: True,  # its hparams hold every axis
-                evaluation_params=_schedule_free_aware)
+  return Family(
+    key=name,
+    make=make,
+    uses_momentum=bool(getattr(fn, "uses_momentum", True)),
+    update_args=_line_search_args,
+    record_args=lambda config, _: fixed_args(config, name),
+    takes_axis=lambda axis: True,  # its hparams hold every axis
+    evaluation_params=_schedule_free_aware,
+  )
 
 
 # ------------------------------------------------------------------------------ lookup
@@ -257,8 +282,10 @@ def _family(name: str) -> Family:
   if optax_alias(name) is not None:
     return optax_family(name)
   known = sorted({*_REGISTERED, *_entry_points()})
-  raise ConfigError(f"unknown optimizer {name!r}: one of {', '.join(known)}, an optax alias (adam, "
-                    "rmsprop, sgd, ...; contrib.NAME), or MODULE:FUNCTION for your own factory")
+  raise ConfigError(
+    f"unknown optimizer {name!r}: one of {', '.join(known)}, an optax alias (adam, "
+    "rmsprop, sgd, ...; contrib.NAME), or MODULE:FUNCTION for your own factory"
+  )
 
 
 def family(name: str) -> Family:
@@ -273,4 +300,3 @@ def family(name: str) -> Family:
 def label(name: str, mu: float, mu_name: str = "μ_max") -> str:
   """A setting in words, as its family says it."""
   return family(name).label(name, mu, mu_name)
-

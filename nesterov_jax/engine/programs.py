@@ -34,7 +34,7 @@ class TrainState(NamedTuple):
 
   params: Any
   opt_state: Any
-  diverged: chex.Array     # bool: loss or gradient went non-finite; frozen since
+  diverged: chex.Array  # bool: loss or gradient went non-finite; frozen since
   diverged_at: chex.Array  # int32: the update at which it happened, −1 if never
 
 
@@ -62,19 +62,30 @@ def family_programs(task: Task, config, fam: Family, phase, phase_start: int):
     def step(state: TrainState, t):
       batch = fam.sample(task, data, jax.random.fold_in(data_key, t), phase)
       loss, grads = jax.value_and_grad(task.loss)(state.params, batch)
-      updates, opt_state = opt.update(grads, state.opt_state, state.params,
-                                      **fam.update_args(task, state.params, batch, loss, grads))
+      updates, opt_state = opt.update(
+        grads,
+        state.opt_state,
+        state.params,
+        **fam.update_args(task, state.params, batch, loss, grads),
+      )
       params = optax.apply_updates(state.params, updates)
       # Compute in network passes × cases: a gradient is 2 (forward + backward), plus the optimizer's own.
-      cost = 2.0 * jax.tree.leaves(batch)[0].shape[0 if task.cases_first else 1] + fam.cost(opt_state)
+      cost = 2.0 * jax.tree.leaves(batch)[0].shape[0 if task.cases_first else 1] + fam.cost(
+        opt_state
+      )
       ok = jnp.isfinite(loss) & jnp.isfinite(optax.tree.norm(grads)) & ~state.diverged
       keep = lambda new, old: jnp.where(ok, new, old)
-      new = TrainState(jax.tree.map(keep, params, state.params),
-                       jax.tree.map(keep, opt_state, state.opt_state),
-                       ~ok,
-                       jnp.where(state.diverged | ok, state.diverged_at, t))
-      logs = {"train_loss": jnp.where(ok, loss, jnp.nan), "case_passes": jnp.where(ok, cost, 0.0),
-              **fam.diagnostics(new.opt_state)}
+      new = TrainState(
+        jax.tree.map(keep, params, state.params),
+        jax.tree.map(keep, opt_state, state.opt_state),
+        ~ok,
+        jnp.where(state.diverged | ok, state.diverged_at, t),
+      )
+      logs = {
+        "train_loss": jnp.where(ok, loss, jnp.nan),
+        "case_passes": jnp.where(ok, cost, 0.0),
+        **fam.diagnostics(new.opt_state),
+      }
       return new, logs
 
     state, logs = jax.lax.scan(step, state, start + jnp.arange(config.chunk_size))
@@ -85,9 +96,11 @@ def family_programs(task: Task, config, fam: Family, phase, phase_start: int):
   def evaluate_point(state: TrainState, data):
     return task.evaluate(fam.evaluation_params(state.params, state.opt_state), data)
 
-  return (jax.vmap(init_point),
-          jax.vmap(train_chunk, in_axes=(0, 0, None, None)),
-          jax.vmap(evaluate_point, in_axes=(0, None)))
+  return (
+    jax.vmap(init_point),
+    jax.vmap(train_chunk, in_axes=(0, 0, None, None)),
+    jax.vmap(evaluate_point, in_axes=(0, None)),
+  )
 
 
 def make_programs(task: Task, config, families: list[Family], phase_index: int = 0):
@@ -119,7 +132,7 @@ def grid_mesh(num_points: int) -> Mesh:
   """
   devices = jax.devices()
   if jax.process_count() == 1:
-    devices = devices[:max(1, min(len(devices), num_points))]
+    devices = devices[: max(1, min(len(devices), num_points))]
   return Mesh(np.array(devices), ("grid",))
 
 
@@ -129,12 +142,17 @@ def to_global(x, sharding) -> jax.Array:
   return jax.make_array_from_callback(x.shape, sharding, lambda idx: x[idx])
 
 
-def distinct_initializations(task: Task, points: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def distinct_initializations(
+  task: Task, points: dict[str, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
   """(rows, of): ``rows`` the first point of each distinct initialization (a seed and the
   task's own hyperparameters: points that differ only in optimizer, μ_max or ε start from
   the same parameters), and ``of[i]`` the index in ``rows`` of point i's."""
   axes = [k for k in task.hparam_axes if k in points]
-  keys = [(int(points["seed"][i]), *(float(points[k][i]) for k in axes)) for i in range(len(points["seed"]))]
+  keys = [
+    (int(points["seed"][i]), *(float(points[k][i]) for k in axes))
+    for i in range(len(points["seed"]))
+  ]
   first: dict[tuple, int] = {}
   for i, key in enumerate(keys):
     first.setdefault(key, i)
@@ -189,15 +207,21 @@ class Programs(NamedTuple):
     """Per-group values ([slots, ...] each) as one array in the grid's order (padding dropped);
     ``host`` brings a global array to this host."""
     num = sum(len(g.rows) for g in self.groups)
-    parts = [np.asarray(host(v))[:len(g.rows)] for g, v in zip(self.groups, per_group)]
+    parts = [np.asarray(host(v))[: len(g.rows)] for g, v in zip(self.groups, per_group)]
     out = np.empty((num,) + parts[0].shape[1:], parts[0].dtype)
     for g, part in zip(self.groups, parts):
       out[g.rows] = part
     return out
 
 
-def build(task: Task, config, points: dict[str, np.ndarray], mesh: Mesh | None = None,
-          slots: tuple[int, ...] | None = None, jit: bool = True) -> Programs:
+def build(
+  task: Task,
+  config,
+  points: dict[str, np.ndarray],
+  mesh: Mesh | None = None,
+  slots: tuple[int, ...] | None = None,
+  jit: bool = True,
+) -> Programs:
   """The compiled programs of a grid's ``points`` (``grid.points``) on ``mesh`` (default: the
   devices ``grid_mesh`` picks); ``slots``: each group's padded size (default: the next
   multiple of the mesh size), as a checkpoint recorded it."""
@@ -206,20 +230,39 @@ def build(task: Task, config, points: dict[str, np.ndarray], mesh: Mesh | None =
   mesh = mesh or grid_mesh(max(len(g.rows) for g in groups))
   slots = tuple(slots or (-(-len(g.rows) // mesh.size) * mesh.size for g in groups))
   by_point, replicated = NamedSharding(mesh, P("grid")), NamedSharding(mesh, P())
-  hps = tuple({k: to_global(v, by_point) for k, v in grid.arrays(points, g, s).items()}
-              for g, s in zip(groups, slots))
+  hps = tuple(
+    {k: to_global(v, by_point) for k, v in grid.arrays(points, g, s).items()}
+    for g, s in zip(groups, slots)
+  )
   init, _, evaluate = make_programs(task, config, families)
-  chunks = [(start, end, make_programs(task, config, families, i)[1])
-            for i, (start, end, _) in enumerate(grid.phases(config, families))]
+  chunks = [
+    (start, end, make_programs(task, config, families, i)[1])
+    for i, (start, end, _) in enumerate(grid.phases(config, families))
+  ]
   rows, initial_of = distinct_initializations(task, points)
   padded = np.concatenate([rows, np.repeat(rows[:1], -len(rows) % mesh.size)])
-  initial_hps = {k: to_global(points[k][padded], by_point) for k in ("seed", *task.hparam_axes) if k in points}
+  initial_hps = {
+    k: to_global(points[k][padded], by_point) for k in ("seed", *task.hparam_axes) if k in points
+  }
   evaluate_initial = initial_program(task)
   if jit:
     init = jax.jit(init, out_shardings=by_point)
     evaluate = jax.jit(evaluate, out_shardings=by_point)
     evaluate_initial = jax.jit(evaluate_initial, out_shardings=by_point)
-    chunks = [(start, end, jax.jit(fn, donate_argnums=0, out_shardings=(by_point, by_point)))
-              for start, end, fn in chunks]
-  return Programs(groups, slots, hps, init, evaluate, chunks, by_point, replicated, evaluate_initial,
-                  initial_hps, initial_of)
+    chunks = [
+      (start, end, jax.jit(fn, donate_argnums=0, out_shardings=(by_point, by_point)))
+      for start, end, fn in chunks
+    ]
+  return Programs(
+    groups,
+    slots,
+    hps,
+    init,
+    evaluate,
+    chunks,
+    by_point,
+    replicated,
+    evaluate_initial,
+    initial_hps,
+    initial_of,
+  )

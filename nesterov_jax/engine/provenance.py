@@ -17,13 +17,16 @@ import sys
 
 import jax
 
-_REPO = pathlib.Path(__file__).resolve().parents[2]  # the repository (this file: nesterov_jax/engine/)
+_REPO = (
+  pathlib.Path(__file__).resolve().parents[2]
+)  # the repository (this file: nesterov_jax/engine/)
 
 
 def _git(*args: str) -> str | None:
   try:
-    out = subprocess.run(["git", "-C", str(_REPO), *args], capture_output=True, text=True,
-                         timeout=10, check=True)
+    out = subprocess.run(
+      ["git", "-C", str(_REPO), *args], capture_output=True, text=True, timeout=10, check=True
+    )
   except (OSError, subprocess.SubprocessError):
     return None
   return out.stdout.strip()
@@ -38,7 +41,9 @@ def git_commit() -> str:
   commit = _git("rev-parse", "HEAD")
   if commit is None:
     return "unknown (not a git checkout)"
-  return commit + ("+dirty" if _git("status", "--porcelain", "--untracked-files=no", "--", *_CODE) else "")
+  return commit + (
+    "+dirty" if _git("status", "--porcelain", "--untracked-files=no", "--", *_CODE) else ""
+  )
 
 
 # The code a run executes is what this process loaded, so its commit is read once, when the
@@ -65,7 +70,9 @@ def device_description() -> str:
   return f"{len(devices)} x {kind}{hosts}"
 
 
-COMMAND_ENV = "NESTEROV_JAX_COMMAND"  # the command a user typed, for a process started on its behalf
+COMMAND_ENV = (
+  "NESTEROV_JAX_COMMAND"  # the command a user typed, for a process started on its behalf
+)
 
 
 def _command_line() -> str:
@@ -83,17 +90,22 @@ def record(wall_time_s: float, command: str | None = None) -> dict:
 
   try:
     import flax
+
     flax_version = flax.__version__
   except ImportError:  # flax is only the paper's models' dependency
     flax_version = None
   return {
-      "command": command or _command_line(),
-      "commit": _COMMIT_AT_START,
-      "device": device_description(),
-      "wall_time_s": round(wall_time_s, 2),
-      "finished_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-      "versions": {"python": platform.python_version(), "jax": jax.__version__,
-                   "optax": optax.__version__, "flax": flax_version},
+    "command": command or _command_line(),
+    "commit": _COMMIT_AT_START,
+    "device": device_description(),
+    "wall_time_s": round(wall_time_s, 2),
+    "finished_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    "versions": {
+      "python": platform.python_version(),
+      "jax": jax.__version__,
+      "optax": optax.__version__,
+      "flax": flax_version,
+    },
   }
 
 
@@ -103,9 +115,11 @@ def markdown(prov: dict, written_from_run: bool = False) -> str:
   ``written_from_run``: the file is a report drawn from a finished run's records, so it
   also names the commit that wrote the report (it may be newer than the run's).
   """
-  text = (f"Made by `{prov['command']}` at commit `{prov['commit']}` on {prov['device']}, "
-          f"{prov['wall_time_s']:.1f} s wall time, {prov['finished_utc']} "
-          f"(jax {prov['versions']['jax']}, optax {prov['versions']['optax']}).")
+  text = (
+    f"Made by `{prov['command']}` at commit `{prov['commit']}` on {prov['device']}, "
+    f"{prov['wall_time_s']:.1f} s wall time, {prov['finished_utc']} "
+    f"(jax {prov['versions']['jax']}, optax {prov['versions']['optax']})."
+  )
   if written_from_run:
     text += f" Report written from that run's records at commit `{git_commit()}`."
   if prov.get("warnings"):
@@ -116,10 +130,15 @@ def markdown(prov: dict, written_from_run: bool = False) -> str:
 def records_markdown(records: list[dict]) -> str:
   """The provenance lines of a report drawn from ``records``: one run's line, or, for records
   merged from several runs (``nesterov-jax merge``), each run's."""
-  runs = list({json.dumps(r["provenance"], sort_keys=True): r["provenance"] for r in records}.values())
+  runs = list(
+    {json.dumps(r["provenance"], sort_keys=True): r["provenance"] for r in records}.values()
+  )
   if len(runs) == 1:
     return markdown(runs[0], written_from_run=True)
-  lines = [f"Merged from {len(runs)} runs of one protocol (`nesterov-jax merge`); report written at "
-           f"commit `{git_commit()}`:", ""]
+  lines = [
+    f"Merged from {len(runs)} runs of one protocol (`nesterov-jax merge`); report written at "
+    f"commit `{git_commit()}`:",
+    "",
+  ]
   lines += [f"- {markdown(prov).strip()}" for prov in runs]
   return "\n".join(lines) + "\n"

@@ -33,9 +33,23 @@ def load_run(workdir: pathlib.Path) -> tuple[list[dict], list[dict]]:
 
 def hparam_keys(records: list[dict]) -> list[str]:
   """The task's own grid axes: numeric fields besides the core ones and the outcomes."""
-  skip = set(CORE) | {"optimizer_args", "diverged", "diverged_at", "num_updates", "precision", "data", "provenance",
-                      "case_passes", "num_train", "selected_by", "stopped_at", "stopped_metric"}
-  return sorted(k for k in records[0] if k not in skip and not k.startswith(("final_", "train_error")))
+  skip = set(CORE) | {
+    "optimizer_args",
+    "diverged",
+    "diverged_at",
+    "num_updates",
+    "precision",
+    "data",
+    "provenance",
+    "case_passes",
+    "num_train",
+    "selected_by",
+    "stopped_at",
+    "stopped_metric",
+  }
+  return sorted(
+    k for k in records[0] if k not in skip and not k.startswith(("final_", "train_error"))
+  )
 
 
 def setting(record: dict, hparams: list[str]) -> tuple:
@@ -72,15 +86,19 @@ def tuning_seeds(records: list[dict]) -> dict[tuple, set[int]]:
   seeds_at = collections.defaultdict(lambda: collections.defaultdict(set))
   for r in records:
     seeds_at[setting(r, hparams)][r["learning_rate"]].add(r["seed"])
-  return {key: set.intersection(*by_lr.values()) if len(by_lr) > 1 else set()
-          for key, by_lr in seeds_at.items()}
+  return {
+    key: set.intersection(*by_lr.values()) if len(by_lr) > 1 else set()
+    for key, by_lr in seeds_at.items()
+  }
 
 
 def outcome_keys(records: list[dict]) -> list[str]:
   """The outcomes of the records: ``final_*`` and the errors at a family's milestones
   (``train_error_NAME``), in the order first seen. A milestone is recorded only where a run's
   grid held its family, so merged runs may differ in which they carry."""
-  return list(dict.fromkeys(k for r in records for k in r if k.startswith(("final_", "train_error_"))))
+  return list(
+    dict.fromkeys(k for r in records for k in r if k.startswith(("final_", "train_error_")))
+  )
 
 
 def seed_statistics(values: list[float], seeds: list[int], fresh: set[int]) -> dict:
@@ -88,10 +106,17 @@ def seed_statistics(values: list[float], seeds: list[int], fresh: set[int]) -> d
   choose ε: free of the selection's optimism; None when there are none, or all are fresh)."""
   x = np.array(values, np.float64)
   fresh_x = np.array([v for v, s in zip(values, seeds) if s in fresh], np.float64)
-  with np.errstate(invalid="ignore"):  # a diverged seed's inf: the std is NaN, said without a warning
+  with np.errstate(
+    invalid="ignore"
+  ):  # a diverged seed's inf: the std is NaN, said without a warning
     std = float(x.std())
-  return {"mean": float(x.mean()), "std": std, "min": float(x.min()), "max": float(x.max()),
-          "fresh": float(fresh_x.mean()) if 0 < len(fresh_x) < len(x) else None}
+  return {
+    "mean": float(x.mean()),
+    "std": std,
+    "min": float(x.min()),
+    "max": float(x.max()),
+    "fresh": float(fresh_x.mean()) if 0 < len(fresh_x) < len(x) else None,
+  }
 
 
 def stopped(record: dict) -> bool:
@@ -126,23 +151,36 @@ def select_best(records: list[dict]) -> list[dict]:
     seeds = [r["seed"] for r in group]
     choosers = [r for r in group if r["seed"] in tuning[key]] or group
     fresh = set(seeds) - tuning[key]
-    summary = {"optimizer": key[0], "mu_max": key[1], **dict(zip(hparams, key[2:])),
-               "learning_rate": lr, "seeds": len(group), "seed_list": seeds,
-               "fresh_seeds": len(fresh) if tuning[key] else 0,
-               "diverged": sum(r["diverged"] for r in group)}
+    summary = {
+      "optimizer": key[0],
+      "mu_max": key[1],
+      **dict(zip(hparams, key[2:])),
+      "learning_rate": lr,
+      "seeds": len(group),
+      "seed_list": seeds,
+      "fresh_seeds": len(fresh) if tuning[key] else 0,
+      "diverged": sum(r["diverged"] for r in group),
+    }
     for k in outcomes:
-      if any(k not in r for r in group):  # an outcome some seeds' runs did not record has no statistics here
+      if any(
+        k not in r for r in group
+      ):  # an outcome some seeds' runs did not record has no statistics here
         continue
       stats = seed_statistics([r[k] for r in group], seeds, fresh if tuning[key] else set())
-      summary.update({k: stats["mean"], **{f"{k}_{name}": v for name, v in stats.items() if name != "mean"}})
+      summary.update(
+        {k: stats["mean"], **{f"{k}_{name}": v for name, v in stats.items() if name != "mean"}}
+      )
     selection = float(np.mean([r[by] for r in choosers]))
     eligible = not any(r["diverged"] or stopped(r) for r in choosers) and np.isfinite(selection)
     summary["selection_value"] = selection if eligible else None
     incumbent = best.get(key)
-    if incumbent is None or (eligible and (incumbent["learning_rate"] is None
-                                           or selection < incumbent["selection_value"])):
+    if incumbent is None or (
+      eligible and (incumbent["learning_rate"] is None or selection < incumbent["selection_value"])
+    ):
       best[key] = summary if eligible else {**summary, "learning_rate": None}
-  return sorted(best.values(), key=lambda s: (s["optimizer"], s["mu_max"], *(s[k] for k in hparams)))
+  return sorted(
+    best.values(), key=lambda s: (s["optimizer"], s["mu_max"], *(s[k] for k in hparams))
+  )
 
 
 def with_spread(summary: dict, key: str = "final_train_error", digits: int = 3) -> str:
@@ -161,11 +199,17 @@ def with_spread(summary: dict, key: str = "final_train_error", digits: int = 3) 
 def per_seed_records(records: list[dict], summary: dict) -> dict[int, dict]:
   """A setting's records at its best ε (a :func:`select_best` summary), by seed."""
   hparams = hparam_keys(records)
-  return {r["seed"]: r for r in records
-          if setting(r, hparams) == setting(summary, hparams) and r["learning_rate"] == summary["learning_rate"]}
+  return {
+    r["seed"]: r
+    for r in records
+    if setting(r, hparams) == setting(summary, hparams)
+    and r["learning_rate"] == summary["learning_rate"]
+  }
 
 
-def per_seed(records: list[dict], summary: dict, key: str = "final_train_error") -> dict[int, float]:
+def per_seed(
+  records: list[dict], summary: dict, key: str = "final_train_error"
+) -> dict[int, float]:
   """A setting's values at its best ε (a :func:`select_best` summary), by seed."""
   return {seed: r[key] for seed, r in per_seed_records(records, summary).items()}
 
@@ -213,27 +257,51 @@ def merge_runs(workdirs: list[pathlib.Path], out: pathlib.Path) -> list[dict]:
     if _protocol(c) != first:
       c = _protocol(c)
       differ = sorted(k for k in set(c) | set(first) if c.get(k) != first.get(k))
-      if "task" in differ and isinstance(c.get("task"), dict) and isinstance(first.get("task"), dict):
+      if (
+        "task" in differ and isinstance(c.get("task"), dict) and isinstance(first.get("task"), dict)
+      ):
         differ = [k for k in differ if k != "task"] + sorted(
-            f"task.{k}" for k in set(c["task"]) | set(first["task"]) if c["task"].get(k) != first["task"].get(k))
-      raise ValueError(f"{w} is not the same protocol as {workdirs[0]} (fields that differ: {', '.join(differ)})")
+          f"task.{k}"
+          for k in set(c["task"]) | set(first["task"])
+          if c["task"].get(k) != first["task"].get(k)
+        )
+      raise ValueError(
+        f"{w} is not the same protocol as {workdirs[0]} (fields that differ: {', '.join(differ)})"
+      )
   runs = [load_run(w) for w in workdirs]
   records = [r for recs, _ in runs for r in recs]
-  keys = [(r["optimizer"], r["mu_max"], r["learning_rate"], r["seed"], *(r[h] for h in hparam_keys(records)))
-          for r in records]
+  keys = [
+    (
+      r["optimizer"],
+      r["mu_max"],
+      r["learning_rate"],
+      r["seed"],
+      *(r[h] for h in hparam_keys(records)),
+    )
+    for r in records
+  ]
   if len(set(keys)) != len(keys):
-    raise ValueError("the runs share a grid point (optimizer, μ_max, ε, seed): merge runs of disjoint grids")
+    raise ValueError(
+      "the runs share a grid point (optimizer, μ_max, ε, seed): merge runs of disjoint grids"
+    )
   by_step = [{m["step"]: m for m in metrics} for _, metrics in runs]
   metrics = []
   for step in sorted(set.intersection(*(set(b) for b in by_step))):
     lines = [b[step] for b in by_step]
     shared = set.intersection(*(set(m) for m in lines)) - {"step", "wall_s"}
-    metrics.append({"step": step, "wall_s": max(m["wall_s"] for m in lines),
-                    **{k: [v for m in lines for v in m[k]] for k in sorted(shared)}})
+    metrics.append(
+      {
+        "step": step,
+        "wall_s": max(m["wall_s"] for m in lines),
+        **{k: [v for m in lines for v in m[k]] for k in sorted(shared)},
+      }
+    )
   config = dict(configs[0])
   config["grid"] = dict(config["grid"])
-  config["grid"]["points"] = sorted({(r["optimizer"], r["mu_max"], r["learning_rate"]) for r in records},
-                                    key=lambda p: (p[0], p[1], -p[2]))
+  config["grid"]["points"] = sorted(
+    {(r["optimizer"], r["mu_max"], r["learning_rate"]) for r in records},
+    key=lambda p: (p[0], p[1], -p[2]),
+  )
   config["grid"]["seeds"] = sorted({r["seed"] for r in records})
   config["merged_from"] = [str(w) for w in workdirs]
   out = pathlib.Path(out)

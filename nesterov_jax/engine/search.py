@@ -30,10 +30,10 @@ _PRIMES = (2, 3, 5, 7, 11, 13)
 def add_section(config: ml_collections.ConfigDict) -> None:
   """``config.grid.search``, off, with every field at its default."""
   search = ml_collections.ConfigDict()
-  search.num_points = 0            # (μ_max, ε) pairs to draw; 0: off (the grid's lists are used)
-  search.seed = 0                  # the Halton sequence's scrambling
+  search.num_points = 0  # (μ_max, ε) pairs to draw; 0: off (the grid's lists are used)
+  search.seed = 0  # the Halton sequence's scrambling
   search.learning_rate = ("log", 1e-4, 1e-1)  # ε: ("log" | "uniform", low, high)
-  search.mu_max = ("log1m", 1e-3, 1e-1)       # μ_max: ("log1m" | "uniform" | "log", low, high)
+  search.mu_max = ("log1m", 1e-3, 1e-1)  # μ_max: ("log1m" | "uniform" | "log", low, high)
   config.grid.search = search
 
 
@@ -60,15 +60,19 @@ def halton(num: int, dims: int, seed: int) -> np.ndarray:
 
 def _check(field: str, spec) -> tuple[str, float, float]:
   if not (isinstance(spec, (tuple, list)) and len(spec) == 3 and spec[0] in KINDS):
-    raise ConfigError(f"config field grid.search.{field} = {spec!r}: must be (kind, low, high) with kind one of "
-                      f"{', '.join(KINDS)}")
+    raise ConfigError(
+      f"config field grid.search.{field} = {spec!r}: must be (kind, low, high) with kind one of "
+      f"{', '.join(KINDS)}"
+    )
   kind, low, high = spec
   for bound in (low, high):
     check_number(f"grid.search.{field}", bound, low=0.0, low_open=kind != "uniform")
   if not low < high:
     raise ConfigError(f"config field grid.search.{field} = {tuple(spec)!r}: low must be below high")
   if kind == "log1m" and high > 1.0:
-    raise ConfigError(f"config field grid.search.{field} = {tuple(spec)!r}: 1 − μ above 1 makes μ negative")
+    raise ConfigError(
+      f"config field grid.search.{field} = {tuple(spec)!r}: 1 − μ above 1 makes μ negative"
+    )
   return kind, float(low), float(high)
 
 
@@ -86,7 +90,9 @@ def validate(search: ml_collections.ConfigDict) -> None:
   if search.num_points:
     kind, low, high = _check("mu_max", search.mu_max)
     if kind == "uniform" and high >= 1.0:
-      raise ConfigError(f"config field grid.search.mu_max = {tuple(search.mu_max)!r}: μ_max must stay below 1")
+      raise ConfigError(
+        f"config field grid.search.mu_max = {tuple(search.mu_max)!r}: μ_max must stay below 1"
+      )
     _check("learning_rate", search.learning_rate)
 
 

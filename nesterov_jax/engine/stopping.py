@@ -33,8 +33,10 @@ class Stopped(Exception):
   """A run that stopped on a signal, after saving a checkpoint at ``step``."""
 
   def __init__(self, step: int, signal_name: str):
-    super().__init__(f"stopped by {signal_name} at update {step:,}, its checkpoint saved; "
-                     "rerun the same command to resume from there")
+    super().__init__(
+      f"stopped by {signal_name} at update {step:,}, its checkpoint saved; "
+      "rerun the same command to resume from there"
+    )
     self.step, self.signal_name = step, signal_name
 
 

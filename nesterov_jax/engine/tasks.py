@@ -33,7 +33,9 @@ from nesterov_jax.engine.config import ConfigError, check_number, check_string, 
 Params = Any
 Batch = tuple[chex.Array, chex.Array]
 ENTRY_POINTS = "nesterov_jax.tasks"  # group: name = "module:builder", builder(task_config) -> Task
-REPORT_ENTRY_POINTS = "nesterov_jax.reports"  # group: task name = "module:function", its report hook
+REPORT_ENTRY_POINTS = (
+  "nesterov_jax.reports"  # group: task name = "module:function", its report hook
+)
 
 
 class DataError(ValueError):
@@ -94,9 +96,11 @@ TASKS: dict[str, Callable[[ml_collections.ConfigDict], Task]] = {}
 
 def register(name: str):
   """A decorator that makes its builder ``(task_config) -> Task`` the task ``name``."""
+
   def decorator(builder):
     TASKS[name] = builder
     return builder
+
   return decorator
 
 
@@ -115,8 +119,9 @@ def task_builder(name: str) -> Callable[[ml_collections.ConfigDict], Task]:
     TASKS[name] = _entry_points()[name].load()
   if name not in TASKS:
     known = sorted({*TASKS, *_entry_points()})
-    raise ConfigError(f"unknown task {name!r}; known tasks: {', '.join(known)}, "
-                      "or MODULE:FUNCTION for your own")
+    raise ConfigError(
+      f"unknown task {name!r}; known tasks: {', '.join(known)}, or MODULE:FUNCTION for your own"
+    )
   return TASKS[name]
 
 
@@ -134,8 +139,19 @@ def check_task_name(name: str) -> None:
 
 # The types and ranges of the task fields the package's tasks use (a task's own relations
 # between fields, such as an RNN problem's shortest T, are its builder's to check).
-POSITIVE_INT_FIELDS = ("num_train", "num_test", "batch_size", "eval_batch_size", "input_dim", "hidden",
-                       "hidden_size", "length", "num_connections", "num_eval_sequences", "unroll")
+POSITIVE_INT_FIELDS = (
+  "num_train",
+  "num_test",
+  "batch_size",
+  "eval_batch_size",
+  "input_dim",
+  "hidden",
+  "hidden_size",
+  "length",
+  "num_connections",
+  "num_eval_sequences",
+  "unroll",
+)
 STRING_FIELDS = ("name", "data_dir", "problem")
 
 
@@ -165,11 +181,15 @@ def make_task(config: ml_collections.ConfigDict) -> Task:
     field = str(e).strip("'\"")
     if not isinstance(config, ml_collections.ConfigDict) or hasattr(config, field):
       raise
-    raise ConfigError(f"task {config.name} needs config field task.{field}, "
-                      "which this config lacks (is task.name right?)") from e
+    raise ConfigError(
+      f"task {config.name} needs config field task.{field}, "
+      "which this config lacks (is task.name right?)"
+    ) from e
   if not isinstance(task, Task):
-    raise ConfigError(f"task {config.name}: its builder returned {type(task).__name__}, not a "
-                      "nesterov_jax.engine.Task")
+    raise ConfigError(
+      f"task {config.name}: its builder returned {type(task).__name__}, not a "
+      "nesterov_jax.engine.Task"
+    )
   return task
 
 
@@ -199,7 +219,9 @@ def dataset_mean(per_case, cases, batch_size: int) -> chex.Array:
     x = jnp.concatenate([x, jnp.zeros((pad,) + x.shape[1:], x.dtype)])
     return x.reshape((num_batches, batch_size) + x.shape[1:])
 
-  mask = (jnp.arange(num_batches * batch_size) < n).astype(jnp.float32).reshape(num_batches, batch_size)
+  mask = (
+    (jnp.arange(num_batches * batch_size) < n).astype(jnp.float32).reshape(num_batches, batch_size)
+  )
   sums = jax.lax.map(lambda b: jnp.sum(per_case(b[0]) * b[1]), (jax.tree.map(batched, cases), mask))
   return jnp.sum(sums) / n
 
@@ -220,10 +242,14 @@ def teacher_mlp(config: ml_collections.ConfigDict) -> Task:
   def init(key, hparams):
     k1, k2 = jax.random.split(key)
     scale = hparams.get("init_scale", 1.0)
-    return {"w1": scale * jax.random.normal(k1, (config.input_dim, config.hidden)) / jnp.sqrt(config.input_dim),
-            "b1": jnp.zeros(config.hidden),
-            "w2": scale * jax.random.normal(k2, (config.hidden, 1)) / jnp.sqrt(config.hidden),
-            "b2": jnp.zeros(1)}
+    return {
+      "w1": scale
+      * jax.random.normal(k1, (config.input_dim, config.hidden))
+      / jnp.sqrt(config.input_dim),
+      "b1": jnp.zeros(config.hidden),
+      "w2": scale * jax.random.normal(k2, (config.hidden, 1)) / jnp.sqrt(config.hidden),
+      "b2": jnp.zeros(1),
+    }
 
   def apply(params, inputs):
     return jnp.tanh(inputs @ params["w1"] + params["b1"]) @ params["w2"] + params["b2"]
@@ -233,18 +259,33 @@ def teacher_mlp(config: ml_collections.ConfigDict) -> Task:
 
   teacher = init(key_teacher, {"init_scale": 2.0})
   y = apply(teacher, x)
-  data = {"x_train": x[:config.num_train], "y_train": y[:config.num_train],
-          "x_test": x[config.num_train:], "y_test": y[config.num_train:]}
+  data = {
+    "x_train": x[: config.num_train],
+    "y_train": y[: config.num_train],
+    "x_test": x[config.num_train :],
+    "y_test": y[config.num_train :],
+  }
 
   def sample(data, key, batch_size=None):
     return minibatch(data["x_train"], data["y_train"], key, batch_size or config.batch_size)
 
   def evaluate(params, data):
     sq = lambda x, y: jnp.mean(jnp.sum((apply(params, x) - y) ** 2, axis=-1))
-    return {"train_error": sq(data["x_train"], data["y_train"]),
-            "test_error": sq(data["x_test"], data["y_test"])}
+    return {
+      "train_error": sq(data["x_train"], data["y_train"]),
+      "test_error": sq(data["x_test"], data["y_test"]),
+    }
 
-  return Task("teacher_mlp", data, init, apply, output_loss, sample, evaluate,
-              hparam_axes=("init_scale",),
-              provenance=f"generated: random tanh teacher, seed {config.data_seed}",
-              train_set=lambda data: (data["x_train"], data["y_train"]), num_train=config.num_train)
+  return Task(
+    "teacher_mlp",
+    data,
+    init,
+    apply,
+    output_loss,
+    sample,
+    evaluate,
+    hparam_axes=("init_scale",),
+    provenance=f"generated: random tanh teacher, seed {config.data_seed}",
+    train_set=lambda data: (data["x_train"], data["y_train"]),
+    num_train=config.num_train,
+  )

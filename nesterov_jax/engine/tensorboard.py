@@ -31,9 +31,15 @@ SKIP = ("step", "wall_s", "case_passes")
 
 
 def point_name(i: int, point: dict) -> str:
-  extra = "".join(f"_{k}{v:g}" for k, v in point.items() if k not in ("optimizer", "mu_max", "learning_rate", "seed"))
-  return (f"{i:03d}_{point['optimizer']}_mu{point['mu_max']:g}_lr{point['learning_rate']:.3g}"
-          f"_seed{point['seed']}{extra}")
+  extra = "".join(
+    f"_{k}{v:g}"
+    for k, v in point.items()
+    if k not in ("optimizer", "mu_max", "learning_rate", "seed")
+  )
+  return (
+    f"{i:03d}_{point['optimizer']}_mu{point['mu_max']:g}_lr{point['learning_rate']:.3g}"
+    f"_seed{point['seed']}{extra}"
+  )
 
 
 class Board:
@@ -44,14 +50,23 @@ class Board:
       from tensorboardX import SummaryWriter
       from tensorboardX.summary import hparams
     except ImportError as e:
-      raise ImportError("config.tensorboard needs tensorboardX: pip install 'nesterov_jax[tensorboard]'",
-                        name="tensorboardX") from e
+      raise ImportError(
+        "config.tensorboard needs tensorboardX: pip install 'nesterov_jax[tensorboard]'",
+        name="tensorboardX",
+      ) from e
     root = pathlib.Path(workdir) / FOLDER
-    if root.exists():  # rewritten from metrics.jsonl: a resumed run's later steps are not kept twice
+    if (
+      root.exists()
+    ):  # rewritten from metrics.jsonl: a resumed run's later steps are not kept twice
       shutil.rmtree(root)
     self.schedules = schedules
-    rows = [{k: (str(v[i]) if k == "optimizer" else int(v[i]) if k == "seed" else float(v[i]))
-             for k, v in points.items()} for i in range(len(points["seed"]))]
+    rows = [
+      {
+        k: (str(v[i]) if k == "optimizer" else int(v[i]) if k == "seed" else float(v[i]))
+        for k, v in points.items()
+      }
+      for i in range(len(points["seed"]))
+    ]
     self.writers = []
     for i, row in enumerate(rows):
       writer = SummaryWriter(str(root / point_name(i, row)), flush_secs=10)

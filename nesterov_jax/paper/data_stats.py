@@ -41,12 +41,18 @@ class Reference:
 
 # The original Curves (digs3pts_1.mat; 20,000 train / 10,000 test), held-out errors per image.
 ORIGINAL_CURVES = {
-    "pca_18": Reference(5.90, 0.10, "Hinton & Salakhutdinov 2006, Science, Fig. 2A caption"),
-    "logistic_pca_6": Reference(7.64, 0.15, "same caption"),
-    "logistic_pca_18": Reference(2.45, 0.15, "same caption"),
-    "mean_image": Reference(16.9, 0.15, "public K-FAC Curves log: its plateau (16.92 train / 16.97 test) "
-                                        "while the network outputs the mean image; an inference"),
-    "mean_image_cross_entropy": Reference(126.5, 0.15, "the same plateau's log-likelihood; an inference"),
+  "pca_18": Reference(5.90, 0.10, "Hinton & Salakhutdinov 2006, Science, Fig. 2A caption"),
+  "logistic_pca_6": Reference(7.64, 0.15, "same caption"),
+  "logistic_pca_18": Reference(2.45, 0.15, "same caption"),
+  "mean_image": Reference(
+    16.9,
+    0.15,
+    "public K-FAC Curves log: its plateau (16.92 train / 16.97 test) "
+    "while the network outputs the mean image; an inference",
+  ),
+  "mean_image_cross_entropy": Reference(
+    126.5, 0.15, "the same plateau's log-likelihood; an inference"
+  ),
 }
 
 
@@ -55,7 +61,10 @@ def mean_image(train: np.ndarray, test: np.ndarray) -> dict[str, float]:
   mean = train.mean(0, dtype=np.float64)
   clipped = np.clip(mean, 1e-7, 1 - 1e-7)
   cross_entropy = -(test * np.log(clipped) + (1 - test) * np.log1p(-clipped)).sum(1).mean()
-  return {"mean_image": float(((test - mean) ** 2).sum(1).mean()), "mean_image_cross_entropy": float(cross_entropy)}
+  return {
+    "mean_image": float(((test - mean) ** 2).sum(1).mean()),
+    "mean_image_cross_entropy": float(cross_entropy),
+  }
 
 
 def pca_error(train: np.ndarray, test: np.ndarray, k: int) -> float:
@@ -72,13 +81,16 @@ def pca_error(train: np.ndarray, test: np.ndarray, k: int) -> float:
 def _newton_rows(codes, weights, offset, targets, penalty, penalized):
   """One Newton step, with backtracking, on each row's penalized logistic regression:
   Σ_d CE(sigmoid(offset + codes·weightsᵀ), targets) + ½ penalty |codes ⊙ penalized|²."""
+
   def objective(c):
     ce = optax.sigmoid_binary_cross_entropy(offset + c @ weights.T, targets)
     return jnp.sum(ce, axis=1) + 0.5 * penalty * jnp.sum((c * penalized) ** 2, axis=1)
 
   p = jax.nn.sigmoid(offset + codes @ weights.T)
   grad = (p - targets) @ weights + penalty * codes * penalized
-  hess = jnp.einsum("nd,dk,dl->nkl", p * (1 - p), weights, weights) + jnp.diag(penalty * penalized + 1e-6)
+  hess = jnp.einsum("nd,dk,dl->nkl", p * (1 - p), weights, weights) + jnp.diag(
+    penalty * penalized + 1e-6
+  )
   step = jnp.linalg.solve(hess, grad[..., None])[..., 0]
 
   def backtrack(carry, size):
@@ -107,14 +119,22 @@ def fit_logistic_pca(train: np.ndarray, k: int, penalty: float):
   x = jnp.asarray(train, jnp.float32)
   n = x.shape[0]
   mean = jnp.clip(x.mean(0), 1e-3, 1 - 1e-3)
-  _, _, top = jnp.linalg.svd(x[:5000] - x.mean(0), full_matrices=False)  # start from PCA's directions
+  _, _, top = jnp.linalg.svd(
+    x[:5000] - x.mean(0), full_matrices=False
+  )  # start from PCA's directions
   ones_k, bias_free = jnp.ones(k), jnp.concatenate([jnp.zeros(1), jnp.ones(k)])
 
   def round_(state):
     b, v, u = state
     u, _ = _newton_rows(u, v, b, x, penalty, ones_k)
-    w, f = _newton_rows(jnp.concatenate([b[:, None], v], 1), jnp.concatenate([jnp.ones((n, 1)), u], 1),
-                        0.0, x.T, penalty, bias_free)
+    w, f = _newton_rows(
+      jnp.concatenate([b[:, None], v], 1),
+      jnp.concatenate([jnp.ones((n, 1)), u], 1),
+      0.0,
+      x.T,
+      penalty,
+      bias_free,
+    )
     return (w[:, 0], w[:, 1:], u), float(f)
 
   return _converge(round_, (jnp.log(mean / (1 - mean)), 4.0 * top[:k].T, jnp.zeros((n, k))))
@@ -132,13 +152,18 @@ def logistic_pca_reconstruction_error(b, v, images: np.ndarray, penalty: float) 
   return float(jnp.mean(jnp.sum((jax.nn.sigmoid(b + u @ v.T) - x) ** 2, axis=1)))
 
 
-def logistic_pca_error(train: np.ndarray, test: np.ndarray, k: int,
-                       penalties: tuple[float, ...] = PENALTIES) -> tuple[float, float]:
+def logistic_pca_error(
+  train: np.ndarray, test: np.ndarray, k: int, penalties: tuple[float, ...] = PENALTIES
+) -> tuple[float, float]:
   """(held-out squared error per image, the chosen λ) of logistic PCA with ``k`` components."""
   cut = len(train) * 4 // 5
   if len(penalties) > 1:
-    validation = {lam: logistic_pca_reconstruction_error(*fit_logistic_pca(train[:cut], k, lam)[:2], train[cut:], lam)
-                  for lam in penalties}
+    validation = {
+      lam: logistic_pca_reconstruction_error(
+        *fit_logistic_pca(train[:cut], k, lam)[:2], train[cut:], lam
+      )
+      for lam in penalties
+    }
     penalty = min(validation, key=validation.get)
   else:
     penalty = penalties[0]
@@ -146,15 +171,25 @@ def logistic_pca_error(train: np.ndarray, test: np.ndarray, k: int,
   return logistic_pca_reconstruction_error(b, v, test, penalty), penalty
 
 
-def statistics(train: np.ndarray, test: np.ndarray, logistic: bool = True,
-               penalties: tuple[float, ...] = PENALTIES) -> dict[str, float]:
+def statistics(
+  train: np.ndarray,
+  test: np.ndarray,
+  logistic: bool = True,
+  penalties: tuple[float, ...] = PENALTIES,
+) -> dict[str, float]:
   """Every statistic of :data:`ORIGINAL_CURVES` for one data set (``logistic`` False leaves
   out logistic PCA, the slow one: minutes on two cores), plus PCA-6 and the chosen λ."""
   train, test = np.asarray(train, np.float64), np.asarray(test, np.float64)
-  stats = {"pca_6": pca_error(train, test, 6), "pca_18": pca_error(train, test, 18), **mean_image(train, test)}
+  stats = {
+    "pca_6": pca_error(train, test, 6),
+    "pca_18": pca_error(train, test, 18),
+    **mean_image(train, test),
+  }
   if logistic:
     for k in (6, 18):
-      stats[f"logistic_pca_{k}"], stats[f"logistic_pca_{k}_penalty"] = logistic_pca_error(train, test, k, penalties)
+      stats[f"logistic_pca_{k}"], stats[f"logistic_pca_{k}_penalty"] = logistic_pca_error(
+        train, test, k, penalties
+      )
   return stats
 
 
@@ -165,17 +200,24 @@ def within_band(name: str, value: float) -> bool:
 
 def markdown(stats: dict[str, float], provenance: str) -> str:
   """A table of ``stats`` beside the original Curves' values, bands and sources."""
-  lines = [f"Data: {provenance}.", "",
-           "| statistic (held-out, per image) | this data | original Curves | band | within | source |",
-           "|---|---|---|---|---|---|"]
+  lines = [
+    f"Data: {provenance}.",
+    "",
+    "| statistic (held-out, per image) | this data | original Curves | band | within | source |",
+    "|---|---|---|---|---|---|",
+  ]
   for name, value in stats.items():
     if name.endswith("_penalty"):
       continue
-    label = name.replace("_", " ") + (f" (λ = {stats[name + '_penalty']:g})" if name + "_penalty" in stats else "")
+    label = name.replace("_", " ") + (
+      f" (λ = {stats[name + '_penalty']:g})" if name + "_penalty" in stats else ""
+    )
     ref = ORIGINAL_CURVES.get(name)
     if ref is None:
       lines.append(f"| {label} | {value:.4g} | not published | | | |")
     else:
-      lines.append(f"| {label} | {value:.4g} | {ref.value:g} | ±{ref.band:.0%} | "
-                   f"{'yes' if within_band(name, value) else f'no ({value / ref.value:.2f}×)'} | {ref.source} |")
+      lines.append(
+        f"| {label} | {value:.4g} | {ref.value:g} | ±{ref.band:.0%} | "
+        f"{'yes' if within_band(name, value) else f'no ({value / ref.value:.2f}×)'} | {ref.source} |"
+      )
   return "\n".join(lines) + "\n"

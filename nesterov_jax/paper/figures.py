@@ -30,21 +30,30 @@ def _point(point, records, i):
 
 
 def _pick(records, predicate, key=lambda r: r["final_train_error"], worst=False):
-  candidates = [i for i, r in enumerate(records) if predicate(r) and not r["diverged"]
-                and np.isfinite(r["final_train_error"])]
+  candidates = [
+    i
+    for i, r in enumerate(records)
+    if predicate(r) and not r["diverged"] and np.isfinite(r["final_train_error"])
+  ]
   if not candidates:
     return None
   return (max if worst else min)(candidates, key=lambda i: key(records[i]))
 
 
-def reconstructions_figure(workdir: pathlib.Path, records: list[dict], num_cases: int = 8) -> str | None:
+def reconstructions_figure(
+  workdir: pathlib.Path, records: list[dict], num_cases: int = 8
+) -> str | None:
   """Held-out cases and their reconstructions by the best NAG, HF and SGD points and the best
   point of each optimizer the paper did not run (Adam, ...)."""
   _, task, _, point = load_final_state(workdir)
   rows = [("held-out cases", None)]
   others = sorted({r["optimizer"] for r in records} - set(PAPER_OPTIMIZERS))
-  for pred in (lambda r: r["optimizer"] == "nag" and r["mu_max"] > 0, lambda r: r["optimizer"] == "hf",
-               is_sgd, *[lambda r, name=name: r["optimizer"] == name for name in others]):
+  for pred in (
+    lambda r: r["optimizer"] == "nag" and r["mu_max"] > 0,
+    lambda r: r["optimizer"] == "hf",
+    is_sgd,
+    *[lambda r, name=name: r["optimizer"] == name for name in others],
+  ):
     i = _pick(records, pred)
     if i is not None:
       r = records[i]
@@ -52,7 +61,9 @@ def reconstructions_figure(workdir: pathlib.Path, records: list[dict], num_cases
       rows.append((f"best {setting_label(r, mu)}, ε {r['learning_rate']:g}, seed {r['seed']}", i))
   x = jnp.asarray(task.data["test"][:num_cases])
   side = int(round(np.sqrt(x.shape[1])))
-  fig, axes = plt.subplots(len(rows), num_cases, figsize=(num_cases * 0.9, len(rows) * 1.05), squeeze=False)
+  fig, axes = plt.subplots(
+    len(rows), num_cases, figsize=(num_cases * 0.9, len(rows) * 1.05), squeeze=False
+  )
   for row, (label, i) in zip(axes, rows):
     images = x if i is None else task.predict(_point(point, records, i), x)
     for ax, image in zip(row, np.asarray(images)):
@@ -60,15 +71,19 @@ def reconstructions_figure(workdir: pathlib.Path, records: list[dict], num_cases
       ax.set_xticks([])
       ax.set_yticks([])
     row[0].set_title(label, fontsize=7, loc="left")
-  fig.suptitle(f"{records[0]['task']}: reconstructions at θ after {records[0]['num_updates']:,} updates",
-               fontsize=8)
+  fig.suptitle(
+    f"{records[0]['task']}: reconstructions at θ after {records[0]['num_updates']:,} updates",
+    fontsize=8,
+  )
   fig.tight_layout()
   files.save_figure(fig, workdir / "reconstructions.png", dpi=120)
   plt.close(fig)
   return "reconstructions.png"
 
 
-def hidden_states_figure(workdir: pathlib.Path, records: list[dict], num_units: int = 25) -> str | None:
+def hidden_states_figure(
+  workdir: pathlib.Path, records: list[dict], num_units: int = 25
+) -> str | None:
   _, task, _, point = load_final_state(workdir)
   solved = _pick(records, lambda r: True)
   unsolved = _pick(records, lambda r: True, worst=True)
@@ -83,15 +98,23 @@ def hidden_states_figure(workdir: pathlib.Path, records: list[dict], num_units: 
     _, hidden_TxBxH = task.predict(_point(point, records, i), x_T1I)
     ax.plot(np.asarray(hidden_TxBxH[:, 0, :num_units]), lw=0.8)
     # Marker steps (addition, multiplication) or shown symbols and go signal (memorization).
-    events = np.nonzero(inputs[:, 1] > 0.5)[0] if inputs.shape[1] == 2 else \
-        np.nonzero((inputs[:, :-2].sum(1) > 0) | (inputs[:, -1] > 0))[0]
+    events = (
+      np.nonzero(inputs[:, 1] > 0.5)[0]
+      if inputs.shape[1] == 2
+      else np.nonzero((inputs[:, :-2].sum(1) > 0) | (inputs[:, -1] > 0))[0]
+    )
     for t in events:
       ax.axvline(t, color="k", lw=0.6, ls=":")
-    ax.set_title(f"{label}: {setting_label(r, 'μ0')}, ε {r['learning_rate']:g}, "
-                 f"seed {r['seed']}: error {r['final_train_error']:.3g}", fontsize=8)
+    ax.set_title(
+      f"{label}: {setting_label(r, 'μ0')}, ε {r['learning_rate']:g}, "
+      f"seed {r['seed']}: error {r['final_train_error']:.3g}",
+      fontsize=8,
+    )
     ax.set_ylabel(f"hidden units 1-{num_units}")
   axes[1].set_xlabel("time step (dotted: marked / shown / go steps)")
-  fig.suptitle(f"{records[0]['task']}: hidden-state trajectories on one held-out sequence", fontsize=9)
+  fig.suptitle(
+    f"{records[0]['task']}: hidden-state trajectories on one held-out sequence", fontsize=9
+  )
   fig.tight_layout()
   files.save_figure(fig, workdir / "hidden_states.png", dpi=120)
   plt.close(fig)

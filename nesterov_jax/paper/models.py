@@ -52,8 +52,9 @@ def dense_squared_gradients(model: nn.Module, params, inputs: jax.Array, per_cas
   perturbations = sown["perturbations"]
 
   def loss(perturbations):
-    outputs, inner = model.apply({"params": params, "perturbations": perturbations}, inputs,
-                                 mutable=["layer_inputs"])
+    outputs, inner = model.apply(
+      {"params": params, "perturbations": perturbations}, inputs, mutable=["layer_inputs"]
+    )
     return per_case_loss_sum(outputs), inner["layer_inputs"]
 
   deltas, layer_inputs = jax.grad(loss, has_aux=True)(perturbations)
@@ -61,7 +62,10 @@ def dense_squared_gradients(model: nn.Module, params, inputs: jax.Array, per_cas
   out = {}
   for name, delta in deltas.items():
     (h,) = layer_inputs["h" + name[1:]]
-    out["dense" + name[1:]] = {"kernel": (h * h).T @ (delta * delta) / n, "bias": jnp.sum(delta * delta, axis=0) / n}
+    out["dense" + name[1:]] = {
+      "kernel": (h * h).T @ (delta * delta) / n,
+      "bias": jnp.sum(delta * delta, axis=0) / n,
+    }
   return out
 
 
@@ -120,13 +124,22 @@ def _recurrence_bwd(num_outputs, unroll, residuals, g_NxBxH):
     k = t - (length - num_outputs)  # the output step this is, if it is one
     dh_HxB = dh_HxB + jnp.where(k >= 0, g_NxHxB[jnp.maximum(k, 0)], 0.0)
     dz_HxB = dh_HxB * (1.0 - h_HxB * h_HxB)
-    return (w_hh @ dz_HxB, dw_hh + h_prev_HxB @ dz_HxB.T, dw_ih + x_BxI.T @ dz_HxB.T,
-            db_h + jnp.sum(dz_HxB, axis=1)), None
+    return (
+      w_hh @ dz_HxB,
+      dw_hh + h_prev_HxB @ dz_HxB.T,
+      dw_ih + x_BxI.T @ dz_HxB.T,
+      db_h + jnp.sum(dz_HxB, axis=1),
+    ), None
 
   zero = jnp.zeros_like(hidden_TxHxB[0])
   init = (zero, jnp.zeros_like(w_hh), jnp.zeros_like(w_ih), jnp.zeros(w_hh.shape[:1], w_hh.dtype))
   (_, dw_hh, dw_ih, db_h), _ = jax.lax.scan(
-      step, init, (jnp.arange(length), hidden_TxHxB, previous_TxHxB, x_TxBxI), reverse=True, unroll=unroll)
+    step,
+    init,
+    (jnp.arange(length), hidden_TxHxB, previous_TxHxB, x_TxBxI),
+    reverse=True,
+    unroll=unroll,
+  )
   # The inputs are data: their cotangent is never used, so it is not computed.
   return jnp.zeros_like(x_TxBxI), dw_ih, db_h, dw_hh
 
@@ -180,15 +193,23 @@ class TanhRNN(nn.Module):
     num_inputs = x_TxBxI.shape[-1]
     normal = jax.nn.initializers.normal
     w_ih = self.param("w_ih", normal(self.input_scale), (num_inputs, self.hidden_size))
-    w_hh = self.param("w_hh", echo_state_init(self.spectral_radius, self.num_connections),
-                      (self.hidden_size, self.hidden_size))
+    w_hh = self.param(
+      "w_hh",
+      echo_state_init(self.spectral_radius, self.num_connections),
+      (self.hidden_size, self.hidden_size),
+    )
     b_h = self.param("b_h", nn.initializers.zeros, (self.hidden_size,))
     w_ho = self.param("w_ho", normal(self.output_scale), (self.hidden_size, self.output_size))
-    b_o = self.param("b_o", lambda key, shape: jnp.broadcast_to(jnp.asarray(self.output_bias, jnp.float32), shape),
-                     (self.output_size,))
+    b_o = self.param(
+      "b_o",
+      lambda key, shape: jnp.broadcast_to(jnp.asarray(self.output_bias, jnp.float32), shape),
+      (self.output_size,),
+    )
 
     if return_hidden:  # every step's state, for pictures of the dynamics
       hidden_TxBxH = jnp.swapaxes(_hidden_states(x_TxBxI, w_ih, b_h, w_hh, self.unroll), 1, 2)
-      return hidden_TxBxH[-self.num_outputs:] @ w_ho + b_o, hidden_TxBxH
-    hidden_NxBxH = RECURRENCES[self.gradient](x_TxBxI, w_ih, b_h, w_hh, self.num_outputs, self.unroll)
+      return hidden_TxBxH[-self.num_outputs :] @ w_ho + b_o, hidden_TxBxH
+    hidden_NxBxH = RECURRENCES[self.gradient](
+      x_TxBxI, w_ih, b_h, w_hh, self.num_outputs, self.unroll
+    )
     return hidden_NxBxH @ w_ho + b_o

@@ -57,8 +57,10 @@ def with_halving(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict
 
 def autoencoder(task_name: str) -> ml_collections.ConfigDict:
   """Section 3's protocol for ``task_name`` ∈ {curves_ae, mnist_ae, faces_ae}, exactly."""
-  config = sweep_config(task_name, AE_UPDATES, chunk_size=1000, eval_every=25_000, checkpoint_every=25_000)
-  config.task.data_dir = ""        # "" = embedded/generated data; or the original files' folder
+  config = sweep_config(
+    task_name, AE_UPDATES, chunk_size=1000, eval_every=25_000, checkpoint_every=25_000
+  )
+  config.task.data_dir = ""  # "" = embedded/generated data; or the original files' folder
   config.task.num_train = {"curves_ae": 20_000, "mnist_ae": 60_000, "faces_ae": 103_500}[task_name]
   config.task.num_test = {"curves_ae": 10_000, "mnist_ae": 10_000, "faces_ae": 41_400}[task_name]
   config.task.data_seed = 0
@@ -84,8 +86,18 @@ def rnn(problem: str, length: int) -> ml_collections.ConfigDict:
   config = sweep_config("rnn", RNN_UPDATES, chunk_size=1000, eval_every=5000, checkpoint_every=5000)
   config.schedule.kind = "rnn"
   # 100 hidden units, minibatches of 100 fresh sequences; errors on 10,000 fixed ones.
-  config.task.update(dict(problem=problem, length=length, batch_size=100, hidden_size=100,
-                          num_eval_sequences=10_000, eval_batch_size=1000, unroll=8, data_seed=0))
+  config.task.update(
+    dict(
+      problem=problem,
+      length=length,
+      batch_size=100,
+      hidden_size=100,
+      num_eval_sequences=10_000,
+      eval_batch_size=1000,
+      unroll=8,
+      data_seed=0,
+    )
+  )
   config.grid.mu_max = RNN_MU0
   config.grid.learning_rates = RNN_LEARNING_RATES
   config.grid.seeds = (0, 1, 2, 3)
@@ -97,11 +109,13 @@ def rnn(problem: str, length: int) -> ml_collections.ConfigDict:
 AE_LEARNING_RATE_LADDER = (0.1, *AE_LEARNING_RATES, 0.00005)
 
 
-def learning_rate_band(lr: float, ladder: tuple[float, ...] = AE_LEARNING_RATE_LADDER) -> tuple[float, ...]:
+def learning_rate_band(
+  lr: float, ladder: tuple[float, ...] = AE_LEARNING_RATE_LADDER
+) -> tuple[float, ...]:
   """``lr`` and its neighbours on ``ladder``: the learning rates a long run tries around the
   one a pilot chose, so that its selection can show the optimum is bracketed."""
   i = min(range(len(ladder)), key=lambda j: abs(ladder[j] - lr))
-  return tuple(ladder[max(0, i - 1):i + 2])
+  return tuple(ladder[max(0, i - 1) : i + 2])
 
 
 # The seeds that join an autoencoder protocol's seed-0 runs at each setting's best ε.
@@ -118,11 +132,19 @@ def one_step_lower(lr: float, ladder: tuple[float, ...] = AE_LEARNING_RATE_LADDE
   return ladder[i + 1]
 
 
-def autoencoder_preset(task_name: str, preset: str, *, pilot_updates: int, run_updates: int,
-                       chosen_learning_rates: dict | None = None, run_mu_max: tuple = MU_MAX,
-                       band: bool = True, best_learning_rates: dict | None = None,
-                       modern_learning_rates: dict | None = None,
-                       long_updates: int | None = None) -> ml_collections.ConfigDict:
+def autoencoder_preset(
+  task_name: str,
+  preset: str,
+  *,
+  pilot_updates: int,
+  run_updates: int,
+  chosen_learning_rates: dict | None = None,
+  run_mu_max: tuple = MU_MAX,
+  band: bool = True,
+  best_learning_rates: dict | None = None,
+  modern_learning_rates: dict | None = None,
+  long_updates: int | None = None,
+) -> ml_collections.ConfigDict:
   """A Table 1 config on the paper's own schedule: every preset keeps Eq. 5 with period 250
   and the last 1000 updates at μ = 0.9, minibatches of 200, and only shortens the run.
 
@@ -146,32 +168,63 @@ def autoencoder_preset(task_name: str, preset: str, *, pilot_updates: int, run_u
     updates on the same schedule, so that Eq. 5 reaches every μ_max and holds it.
   """
   long_preset = f"updates_{long_updates // 1000}k" if long_updates else None
-  check_preset(preset, ("full", "pilot", "pilot_halving", f"updates_{run_updates // 1000}k", f"modern_{run_updates // 1000}k",
-                        *(("seeds",) if best_learning_rates else ()), *(("modern_seeds",) if modern_learning_rates else ()),
-                        *((long_preset,) if long_preset else ()), "smoke"))
+  check_preset(
+    preset,
+    (
+      "full",
+      "pilot",
+      "pilot_halving",
+      f"updates_{run_updates // 1000}k",
+      f"modern_{run_updates // 1000}k",
+      *(("seeds",) if best_learning_rates else ()),
+      *(("modern_seeds",) if modern_learning_rates else ()),
+      *((long_preset,) if long_preset else ()),
+      "smoke",
+    ),
+  )
   if preset in ("seeds", "modern_seeds"):
     chosen = best_learning_rates if preset == "seeds" else modern_learning_rates
     if not chosen:
       raise ValueError(f"{task_name} has no chosen learning rates for {preset} yet")
-    config = autoencoder_preset(task_name, f"{'updates' if preset == 'seeds' else 'modern'}_{run_updates // 1000}k",
-                                pilot_updates=pilot_updates, run_updates=run_updates,
-                                chosen_learning_rates=chosen_learning_rates, run_mu_max=run_mu_max, band=band)
+    config = autoencoder_preset(
+      task_name,
+      f"{'updates' if preset == 'seeds' else 'modern'}_{run_updates // 1000}k",
+      pilot_updates=pilot_updates,
+      run_updates=run_updates,
+      chosen_learning_rates=chosen_learning_rates,
+      run_mu_max=run_mu_max,
+      band=band,
+    )
     config.grid.points = tuple((opt, mu, lr) for (opt, mu), lr in chosen.items())
     config.grid.seeds = AE_MORE_SEEDS
     return config
   if preset == "pilot_halving":
-    return with_halving(autoencoder_preset(task_name, "pilot", pilot_updates=pilot_updates, run_updates=run_updates))
+    return with_halving(
+      autoencoder_preset(task_name, "pilot", pilot_updates=pilot_updates, run_updates=run_updates)
+    )
   if preset == long_preset:
     if not best_learning_rates:
-      raise ValueError(f"{task_name} has no chosen learning rates for {preset} yet: "
-                       f"run updates_{run_updates // 1000}k first and fill its best learning rates")
-    config = autoencoder_preset(task_name, f"updates_{run_updates // 1000}k", pilot_updates=pilot_updates,
-                                run_updates=run_updates, chosen_learning_rates=chosen_learning_rates,
-                                run_mu_max=run_mu_max, band=band)
+      raise ValueError(
+        f"{task_name} has no chosen learning rates for {preset} yet: "
+        f"run updates_{run_updates // 1000}k first and fill its best learning rates"
+      )
+    config = autoencoder_preset(
+      task_name,
+      f"updates_{run_updates // 1000}k",
+      pilot_updates=pilot_updates,
+      run_updates=run_updates,
+      chosen_learning_rates=chosen_learning_rates,
+      run_mu_max=run_mu_max,
+      band=band,
+    )
     config.num_updates = long_updates
     config.chunk_size, config.eval_every, config.checkpoint_every = 1000, 5000, 5000
-    config.grid.points = tuple((opt, mu, lr) for opt in ("nag", "cm") for mu in LONG_MU_MAX
-                               for lr in (best_learning_rates[(opt, mu)], one_step_lower(best_learning_rates[(opt, mu)])))
+    config.grid.points = tuple(
+      (opt, mu, lr)
+      for opt in ("nag", "cm")
+      for mu in LONG_MU_MAX
+      for lr in (best_learning_rates[(opt, mu)], one_step_lower(best_learning_rates[(opt, mu)]))
+    )
     return config
   config = autoencoder(task_name)
   if preset.startswith("modern_"):
@@ -182,7 +235,9 @@ def autoencoder_preset(task_name: str, preset: str, *, pilot_updates: int, run_u
     config.grid.mu_max = (0.0, 0.9, 0.99)
   if preset.startswith("updates_"):
     if not chosen_learning_rates:
-      raise ValueError(f"{task_name} has no pilot-chosen learning rates yet: run its pilot preset first")
+      raise ValueError(
+        f"{task_name} has no pilot-chosen learning rates yet: run its pilot preset first"
+      )
     config.num_updates = run_updates
     config.chunk_size, config.eval_every, config.checkpoint_every = 500, 2500, 5000
     points = []
@@ -191,7 +246,12 @@ def autoencoder_preset(task_name: str, preset: str, *, pilot_updates: int, run_u
       points += [(opt, mu, lr) for lr in (learning_rate_band(chosen) if band else (chosen,))]
     config.grid.points = tuple(points)
   if preset == "smoke":
-    config.num_updates, config.chunk_size, config.eval_every, config.checkpoint_every = 40, 20, 20, 20
+    config.num_updates, config.chunk_size, config.eval_every, config.checkpoint_every = (
+      40,
+      20,
+      20,
+      20,
+    )
     config.schedule.finetune_steps = 20  # μ stays at Eq. 5's 0.5 before its tail
     config.task.num_train, config.task.num_test, config.task.eval_batch_size = 400, 100, 200
     config.grid.mu_max = (0.0, 0.99)
@@ -210,8 +270,9 @@ AE_MODERN_LEARNING_RATES = (1e-2, 3e-3, 1e-3, 3e-4, 1e-4)
 RNN_MODERN_LEARNING_RATES = (1e-2, 3e-3, 1e-3, 3e-4, 1e-4, 3e-5, 1e-5)
 
 
-def modern(config: ml_collections.ConfigDict, num_updates: int,
-           learning_rates: tuple[float, ...]) -> ml_collections.ConfigDict:
+def modern(
+  config: ml_collections.ConfigDict, num_updates: int, learning_rates: tuple[float, ...]
+) -> ml_collections.ConfigDict:
   """``config``'s protocol (task, data, minibatches, updates) with :data:`MODERN_OPTIMIZERS`
   over ``learning_rates``, seed 0; μ and its schedule do not apply (neither has a momentum
   argument at its defaults). ``nesterov-jax merge`` joins the run with the paper's optimizers'
@@ -225,18 +286,33 @@ def modern(config: ml_collections.ConfigDict, num_updates: int,
   return config
 
 
-RNN_PRESETS = ("paper_length", "paper_length_nag", "paper_length_cm", "modern_paper_length", "seeds",
-               "modern_seeds", "pilot", "pilot_halving", "full", "smoke")
+RNN_PRESETS = (
+  "paper_length",
+  "paper_length_nag",
+  "paper_length_cm",
+  "modern_paper_length",
+  "seeds",
+  "modern_seeds",
+  "pilot",
+  "pilot_halving",
+  "full",
+  "smoke",
+)
 # The seeds that join a protocol's seed-0 runs at each setting's chosen ε: the paper averaged
 # Table 5 over 4 seeds.
 MORE_SEEDS = (1, 2, 3)
 PILOT_UPDATES = 10_000
 
 
-def rnn_preset(problem: str, length: int, preset: str,
-               paper_length_learning_rates: tuple[float, ...] = RNN_LEARNING_RATES[1:],
-               smoke_length: int = 20, chosen_learning_rates: dict | None = None,
-               modern_learning_rates: dict | None = None) -> ml_collections.ConfigDict:
+def rnn_preset(
+  problem: str,
+  length: int,
+  preset: str,
+  paper_length_learning_rates: tuple[float, ...] = RNN_LEARNING_RATES[1:],
+  smoke_length: int = 20,
+  chosen_learning_rates: dict | None = None,
+  modern_learning_rates: dict | None = None,
+) -> ml_collections.ConfigDict:
   """A Table 5 config at the paper's T = ``length``; every preset but ``smoke`` keeps the
   paper's protocol (minibatches of 100, μ = 0.9 for the first 1000 updates, then μ0):
 
@@ -262,14 +338,21 @@ def rnn_preset(problem: str, length: int, preset: str,
   """
   check_preset(preset, RNN_PRESETS)
   if preset == "pilot_halving":
-    return with_halving(rnn_preset(problem, length, "pilot", paper_length_learning_rates, smoke_length))
+    return with_halving(
+      rnn_preset(problem, length, "pilot", paper_length_learning_rates, smoke_length)
+    )
   config = rnn(problem, length)
   if preset.endswith("seeds"):
     chosen = chosen_learning_rates if preset == "seeds" else modern_learning_rates
     if not chosen:
       raise ValueError(f"{problem} has no chosen learning rates for {preset!r} yet")
-    config = rnn_preset(problem, length, "paper_length" if preset == "seeds" else "modern_paper_length",
-                        paper_length_learning_rates, smoke_length)
+    config = rnn_preset(
+      problem,
+      length,
+      "paper_length" if preset == "seeds" else "modern_paper_length",
+      paper_length_learning_rates,
+      smoke_length,
+    )
     config.grid.points = tuple((opt, mu, lr) for (opt, mu), lr in chosen.items())
     config.grid.seeds = MORE_SEEDS
     return config
@@ -314,21 +397,41 @@ HF_INITIAL_DAMPING = 45.0
 HF_RESTART_DAMPING = 1.0
 
 
-def hf_phase(num_updates: int, batch_size: int, curvature_batch_size: int, max_cg_iterations: int, *,
-             weight_cost: float, decay: float | None = None, learning_rate: float | None = None,
-             learning_rate_halving: int = 0, damping: float | None = None,
-             classic: bool = True) -> ml_collections.ConfigDict:
+def hf_phase(
+  num_updates: int,
+  batch_size: int,
+  curvature_batch_size: int,
+  max_cg_iterations: int,
+  *,
+  weight_cost: float,
+  decay: float | None = None,
+  learning_rate: float | None = None,
+  learning_rate_halving: int = 0,
+  damping: float | None = None,
+  classic: bool = True,
+) -> ml_collections.ConfigDict:
   """One phase of an HF run. ``batch_size`` 0 = the whole training set; ``decay`` and
   ``learning_rate`` None = the grid point's ζ (its μ_max) and ε; ``damping`` None carries λ
   over from the previous phase (the first starts at ``hf.initial_damping``), a number
   restarts it there; ``classic`` = Martens' line search, CG backtracking and
   preconditioner, else §5's momentum-like update (none of the three: the step is ε times
   the last CG iterate)."""
-  return ml_collections.ConfigDict(dict(
-      num_updates=num_updates, batch_size=batch_size, curvature_batch_size=curvature_batch_size,
-      max_cg_iterations=max_cg_iterations, decay=decay, learning_rate=learning_rate,
-      learning_rate_halving=learning_rate_halving, weight_cost=weight_cost, damping=damping,
-      preconditioner=classic, backtracking=classic, line_search=classic))
+  return ml_collections.ConfigDict(
+    dict(
+      num_updates=num_updates,
+      batch_size=batch_size,
+      curvature_batch_size=curvature_batch_size,
+      max_cg_iterations=max_cg_iterations,
+      decay=decay,
+      learning_rate=learning_rate,
+      learning_rate_halving=learning_rate_halving,
+      weight_cost=weight_cost,
+      damping=damping,
+      preconditioner=classic,
+      backtracking=classic,
+      line_search=classic,
+    )
+  )
 
 
 def hf(task_name: str, phases: list[ml_collections.ConfigDict]) -> ml_collections.ConfigDict:
@@ -347,22 +450,33 @@ def hf(task_name: str, phases: list[ml_collections.ConfigDict]) -> ml_collection
   return config
 
 
-def _hf_reference_nag(task_name: str, num_updates: int, learning_rates: tuple[float, ...]) -> ml_collections.ConfigDict:
+def _hf_reference_nag(
+  task_name: str, num_updates: int, learning_rates: tuple[float, ...]
+) -> ml_collections.ConfigDict:
   """NAG beside HF: Table 1's protocol (Eq. 5 with period 250, the last 1000 updates at
   μ = 0.9) for ``num_updates`` updates, μ_max 0.99 and 0.999, ``learning_rates``."""
   nag = autoencoder(task_name)
   nag.num_updates = num_updates
   nag.chunk_size = min(500, num_updates // 2)
-  nag.eval_every = nag.checkpoint_every = max(nag.chunk_size, num_updates // 10 // nag.chunk_size * nag.chunk_size)
+  nag.eval_every = nag.checkpoint_every = max(
+    nag.chunk_size, num_updates // 10 // nag.chunk_size * nag.chunk_size
+  )
   nag.grid.optimizers = ("nag",)
   nag.grid.mu_max = (0.99, 0.999)
   nag.grid.learning_rates = learning_rates
   return nag
 
 
-def hf_comparison(task_name: str, preset: str, hybrid: list[ml_collections.ConfigDict], *,
-                  classic_updates: int, curvature_batch_size: int, nag_updates: int,
-                  nag_learning_rates: tuple[float, ...] = AE_LEARNING_RATES) -> ml_collections.ConfigDict:
+def hf_comparison(
+  task_name: str,
+  preset: str,
+  hybrid: list[ml_collections.ConfigDict],
+  *,
+  classic_updates: int,
+  curvature_batch_size: int,
+  nag_updates: int,
+  nag_learning_rates: tuple[float, ...] = AE_LEARNING_RATES,
+) -> ml_collections.ConfigDict:
   """The ``hf`` experiment on one autoencoder: classic HF (HF*: Martens 2010, gradient on the
   whole training set, ≤ 250 CG steps), the momentum-like ``hybrid`` phases (HF†) and a NAG
   reference of ``nag_updates``.
@@ -370,8 +484,18 @@ def hf_comparison(task_name: str, preset: str, hybrid: list[ml_collections.Confi
   HF runs report every 10 updates (every 2 in smoke runs), where their compute per update
   is hundreds of NAG updates'."""
   smoke = preset == "smoke"
-  classic = hf(task_name, [hf_phase(classic_updates, 0, curvature_batch_size, 10 if smoke else 250,
-                                    weight_cost=HF_WEIGHT_COST[task_name])])
+  classic = hf(
+    task_name,
+    [
+      hf_phase(
+        classic_updates,
+        0,
+        curvature_batch_size,
+        10 if smoke else 250,
+        weight_cost=HF_WEIGHT_COST[task_name],
+      )
+    ],
+  )
   config = ml_collections.ConfigDict()
   config.experiment = "hf_comparison"
   config.classic, config.hybrid = classic, hf(task_name, hybrid)

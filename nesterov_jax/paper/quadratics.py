@@ -20,15 +20,17 @@ from nesterov_jax.momentum import evaluation_params
 class Quadratic(NamedTuple):
   """f(θ) = ½ θᵀAθ with A = Q diag(eigenvalues) Qᵀ; the minimum is f(0) = 0."""
 
-  hessian: chex.Array       # A, [D, D]
-  eigenvalues: chex.Array   # λ_i, [D], ascending
+  hessian: chex.Array  # A, [D, D]
+  eigenvalues: chex.Array  # λ_i, [D], ascending
   eigenvectors: chex.Array  # Q, [D, D], columns are eigen-directions
 
   def loss(self, theta: chex.Array) -> chex.Array:
     return 0.5 * theta @ self.hessian @ theta
 
 
-def quadratic_from_eigenvalues(eigenvalues: chex.Array, rotation: chex.Array | None = None) -> Quadratic:
+def quadratic_from_eigenvalues(
+  eigenvalues: chex.Array, rotation: chex.Array | None = None
+) -> Quadratic:
   """A quadratic with the given spectrum, in the given orthonormal basis (identity if None)."""
   eigenvalues = jnp.sort(jnp.asarray(eigenvalues, jnp.float32))
   q = jnp.eye(eigenvalues.shape[0]) if rotation is None else rotation
@@ -49,10 +51,10 @@ def random_quadratic(key: chex.PRNGKey, dim: int, condition_number: float) -> Qu
 
 
 def optimize(
-    transformation: optax.GradientTransformation,
-    loss_fn,
-    params: optax.Params,
-    num_steps: int,
+  transformation: optax.GradientTransformation,
+  loss_fn,
+  params: optax.Params,
+  num_steps: int,
 ) -> tuple[optax.Params, chex.Array]:
   """Runs ``num_steps`` updates with ``lax.scan``; gradients at the stored parameters.
 

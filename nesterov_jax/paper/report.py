@@ -13,5 +13,8 @@ from nesterov_jax.paper import figures, findings, tables
 def write(workdir: pathlib.Path, records: list[dict], config) -> list[str]:
   """Writes the paper's files for a run of one of its tasks; returns their names."""
   config = config.to_dict() if hasattr(config, "to_dict") else dict(config)
-  return (tables.write_paper_tables(workdir, records, config) + findings.write_findings(workdir, records, config)
-          + figures.write_figures(workdir, records))
+  return (
+    tables.write_paper_tables(workdir, records, config)
+    + findings.write_findings(workdir, records, config)
+    + figures.write_figures(workdir, records)
+  )

@@ -59,7 +59,12 @@ PROBLEMS = ("addition", "multiplication", "memorization5", "memorization20")
 MEMORY = {"memorization5": (2, 5), "memorization20": (5, 10)}  # (n_values, n_pos)
 THRESHOLD = 0.04
 # Table 4's input→hidden scale per problem.
-INPUT_SCALE = {"addition": 0.001, "multiplication": 0.001, "memorization5": 0.1, "memorization20": 0.1}
+INPUT_SCALE = {
+  "addition": 0.001,
+  "multiplication": 0.001,
+  "memorization5": 0.1,
+  "memorization20": 0.1,
+}
 
 
 class RNNProblem(NamedTuple):
@@ -73,7 +78,7 @@ class RNNProblem(NamedTuple):
   length: int
   input_dim: int
   output_dim: int
-  num_outputs: int     # output steps at the end of the sequence
+  num_outputs: int  # output steps at the end of the sequence
   average_target: float
 
   @property
@@ -108,7 +113,9 @@ def rnn_task(name: str, length: int) -> RNNProblem:
     n_values, n_pos = MEMORY[name]
     return RNNProblem(name, length, n_values + 2, n_values, n_pos, 1.0 / n_values)
   if length < 10:
-    raise ValueError(f"task.length = {length}: {name} needs T ≥ 10 (its first marker lies in the first T/10 steps)")
+    raise ValueError(
+      f"task.length = {length}: {name} needs T ≥ 10 (its first marker lies in the first T/10 steps)"
+    )
   return RNNProblem(name, length, 2, 1, 1, 0.5 if name == "addition" else 0.25)
 
 
@@ -130,7 +137,9 @@ def _memorization(key, batch_size, length, n_values, n_pos):
   total = length + 2 * n_pos
   steps = jnp.arange(total)[:, None]
   go_step = length + n_pos
-  shown = jax.nn.one_hot(jnp.concatenate([symbols, jnp.full((total - n_pos, batch_size), -1)]), n_values)
+  shown = jax.nn.one_hot(
+    jnp.concatenate([symbols, jnp.full((total - n_pos, batch_size), -1)]), n_values
+  )
   blank = ((steps >= n_pos) & (steps != go_step)) * jnp.ones((1, batch_size))
   go = (steps == go_step) * jnp.ones((1, batch_size))
   x = jnp.concatenate([shown, blank[..., None], go[..., None]], axis=-1)
@@ -140,10 +149,15 @@ def _memorization(key, batch_size, length, n_values, n_pos):
 def evaluation_sequences(problem: RNNProblem, config: ml_collections.ConfigDict) -> dict:
   """The two fixed sets of ``num_eval_sequences`` sequences ("train", "test"), batch first."""
   k_train, k_test = jax.random.split(jax.random.key(config.data_seed))
-  batch_first = lambda xy: (jnp.swapaxes(xy[0], 0, 1),
-                            jnp.swapaxes(xy[1], 0, 1) if problem.name in MEMORY else xy[1])
+  batch_first = lambda xy: (
+    jnp.swapaxes(xy[0], 0, 1),
+    jnp.swapaxes(xy[1], 0, 1) if problem.name in MEMORY else xy[1],
+  )
   n = config.num_eval_sequences
-  return {"train": batch_first(problem.sample(k_train, n)), "test": batch_first(problem.sample(k_test, n))}
+  return {
+    "train": batch_first(problem.sample(k_train, n)),
+    "test": batch_first(problem.sample(k_test, n)),
+  }
 
 
 def biases_baseline(config: ml_collections.ConfigDict) -> float:
@@ -164,10 +178,13 @@ def fixed_output_errors(config: ml_collections.ConfigDict, split: str = "train")
   evaluation sequences whose symbol at position i is not k. A model that ignores its input
   outputs one fixed string s (symbol s_i at output step i); its error is Σ_i table[i, s_i]."""
   if config.problem not in MEMORY:
-    raise ValueError(f"task.problem = {config.problem!r}: fixed outputs are defined for "
-                     f"the memorization problems only ({', '.join(MEMORY)})")
-  return _fixed_output_errors(config.problem, config.length, config.data_seed,
-                              config.num_eval_sequences, split).copy()
+    raise ValueError(
+      f"task.problem = {config.problem!r}: fixed outputs are defined for "
+      f"the memorization problems only ({', '.join(MEMORY)})"
+    )
+  return _fixed_output_errors(
+    config.problem, config.length, config.data_seed, config.num_eval_sequences, split
+  ).copy()
 
 
 @functools.lru_cache(maxsize=32)
@@ -179,7 +196,9 @@ def _fixed_output_errors(name: str, length: int, data_seed: int, n: int, split: 
   return np.stack([np.mean(y != k, axis=0) for k in range(problem.output_dim)], axis=1)
 
 
-def constant_symbol_errors(config: ml_collections.ConfigDict, split: str = "train") -> tuple[float, ...]:
+def constant_symbol_errors(
+  config: ml_collections.ConfigDict, split: str = "train"
+) -> tuple[float, ...]:
   """The error of outputting the same symbol k at every output step, for k = 0 … n_values − 1
   (symbol 0 is ``biases_baseline``). Each position is right for exactly one k, so the errors
   sum to n_pos × (n_values − 1): 10 × 4 = 40 for 20-bit, 5 × 1 = 5 for 5-bit."""
@@ -189,13 +208,19 @@ def constant_symbol_errors(config: ml_collections.ConfigDict, split: str = "trai
 MAX_FIXED_STRINGS = 1024  # fixed_strings_at tries every string up to this many (5-bit's 32)
 
 
-def tries_every_fixed_string(n_pos: int, n_values: int, max_strings: int = MAX_FIXED_STRINGS) -> bool:
+def tries_every_fixed_string(
+  n_pos: int, n_values: int, max_strings: int = MAX_FIXED_STRINGS
+) -> bool:
   """Whether ``fixed_strings_at`` tries all n_values^n_pos strings (else the constant ones)."""
-  return n_values ** n_pos <= max_strings
+  return n_values**n_pos <= max_strings
 
 
-def fixed_strings_at(config: ml_collections.ConfigDict, train_error: float, test_error: float,
-                     max_strings: int = MAX_FIXED_STRINGS) -> list[tuple[int, ...]]:
+def fixed_strings_at(
+  config: ml_collections.ConfigDict,
+  train_error: float,
+  test_error: float,
+  max_strings: int = MAX_FIXED_STRINGS,
+) -> list[tuple[int, ...]]:
   """The fixed output strings whose errors on both evaluation sets equal ``train_error`` and
   ``test_error`` (to half a sequence's share, 1 / (2 num_eval_sequences)): a run that ended
   there most likely predicts without reading its input. Every string is tried where there are
@@ -209,7 +234,11 @@ def fixed_strings_at(config: ml_collections.ConfigDict, train_error: float, test
     strings = [(k,) * n_pos for k in range(n_values)]
   tol = 0.5 / config.num_eval_sequences
   at = lambda table, s: float(table[np.arange(n_pos), list(s)].sum())
-  return [s for s in strings if abs(at(train, s) - train_error) < tol and abs(at(test, s) - test_error) < tol]
+  return [
+    s
+    for s in strings
+    if abs(at(train, s) - train_error) < tol and abs(at(test, s) - test_error) < tol
+  ]
 
 
 def rnn_engine_task(config: ml_collections.ConfigDict, gradient: str = "through_time") -> Task:
@@ -224,10 +253,17 @@ def rnn_engine_task(config: ml_collections.ConfigDict, gradient: str = "through_
   "before" is "autodiff").
   """
   problem = rnn_task(config.problem, config.length)
-  model = TanhRNN(output_size=problem.output_dim, num_outputs=problem.num_outputs,
-                  hidden_size=config.hidden_size, input_scale=INPUT_SCALE[problem.name],
-                  output_bias=jnp.log(problem.average_target) if problem.name in MEMORY else problem.average_target,
-                  unroll=config.unroll, gradient=gradient)
+  model = TanhRNN(
+    output_size=problem.output_dim,
+    num_outputs=problem.num_outputs,
+    hidden_size=config.hidden_size,
+    input_scale=INPUT_SCALE[problem.name],
+    output_bias=jnp.log(problem.average_target)
+    if problem.name in MEMORY
+    else problem.average_target,
+    unroll=config.unroll,
+    gradient=gradient,
+  )
   n = config.num_eval_sequences
   data = evaluation_sequences(problem, config)
 
@@ -247,13 +283,24 @@ def rnn_engine_task(config: ml_collections.ConfigDict, gradient: str = "through_
       y = jnp.swapaxes(y, 0, 1) if problem.name in MEMORY else y
       return problem.error(apply(params, jnp.swapaxes(x, 0, 1)), y)
 
-    return {"train_error": dataset_mean(per_case, data["train"], config.eval_batch_size),
-            "test_error": dataset_mean(per_case, data["test"], config.eval_batch_size)}
+    return {
+      "train_error": dataset_mean(per_case, data["train"], config.eval_batch_size),
+      "test_error": dataset_mean(per_case, data["test"], config.eval_batch_size),
+    }
 
   def predict(params, x):
     return model.apply({"params": params}, x, return_hidden=True)
 
-  return Task(f"{problem.name}_T{problem.length}", data, init, apply, problem.loss, sample, evaluate,
-              provenance=f"generated on the fly: {problem.name}, T = {problem.length}, fresh sequences "
-                         f"every update; errors on {n} fixed sequences (seed {config.data_seed})",
-              predict=predict, cases_first=False)
+  return Task(
+    f"{problem.name}_T{problem.length}",
+    data,
+    init,
+    apply,
+    problem.loss,
+    sample,
+    evaluate,
+    provenance=f"generated on the fly: {problem.name}, T = {problem.length}, fresh sequences "
+    f"every update; errors on {n} fixed sequences (seed {config.data_seed})",
+    predict=predict,
+    cases_first=False,
+  )
