@@ -3,6 +3,7 @@
 import json
 import pathlib
 
+import chex
 import jax
 import jax.numpy as jnp
 import ml_collections
@@ -290,6 +291,64 @@ def test_one_cg_step_from_a_warm_start_decayed_by_mu_is_a_nag_update_with_curvat
   alpha = (r @ r) / (r @ hessian @ r)
   np.testing.assert_allclose(ravel_pytree(update)[0], mu * flat_v - alpha * r, rtol=1e-4, atol=1e-6)
   assert int(state.cg_iterations) == 1
+
+
+class HessianFreeVariantsTest(chex.TestCase):
+  """HF's update jitted and not, as the momentum trajectories are tested (chex.variants)."""
+
+  def _update(self, opt, apply_fn, loss_fn):
+    def update(grads, state, params, batch):
+      return opt.update(
+        grads, state, params, batch=batch, apply_fn=apply_fn, output_loss_fn=loss_fn
+      )
+
+    return self.variant(update)
+
+  @chex.variants(with_jit=True, without_jit=True)
+  def test_one_cg_step_is_nag_with_a_curvature_learning_rate(self):
+    """§5's identity (see the test above), through the jitted and the plain update."""
+    apply_fn = lambda p, x: x @ p["w"] + p["b"]
+    x = jax.random.normal(jax.random.key(0), (30, 5))
+    batch = (x, jax.random.normal(jax.random.key(1), (30, 3)))
+    f = lambda p: squared_error(apply_fn(p, batch[0]), batch[1])
+    mu = 0.9
+    opt = nj.hessian_free(
+      decay=mu,
+      initial_damping=0.0,
+      max_cg_iterations=1,
+      preconditioner=False,
+      backtracking=False,
+      line_search=False,
+    )
+    update = self._update(opt, apply_fn, squared_error)
+    params = {"w": 0.1 * jax.random.normal(jax.random.key(2), (5, 3)), "b": jnp.zeros(3)}
+    v, state = update(jax.grad(f)(params), opt.init(params), params, batch)
+    params = optax.apply_updates(params, v)
+    step, state = update(jax.grad(f)(params), state, params, batch)
+    flat_v, (flat, unravel) = ravel_pytree(v)[0], ravel_pytree(params)
+    r = jax.grad(lambda q: f(unravel(q)))(flat + mu * flat_v)
+    hessian = jax.hessian(lambda q: f(unravel(q)))(flat)
+    alpha = (r @ r) / (r @ hessian @ r)
+    np.testing.assert_allclose(ravel_pytree(step)[0], mu * flat_v - alpha * r, rtol=1e-4, atol=1e-6)
+    assert int(state.count) == 2 and int(state.cg_iterations) == 1
+
+  @chex.variants(with_jit=True, without_jit=True)
+  def test_a_full_update_keeps_shapes_and_dtypes_and_lowers_the_objective(self):
+    """Preconditioner, CG backtracking, line search and damping on: one update on a small
+    tanh network lowers the objective and returns the parameters' tree and the state's."""
+    params = mlp_params(jax.random.key(0))
+    x = jax.random.normal(jax.random.key(1), (40, 5))
+    batch = (x, jnp.sin(x[:, :3]))
+    f = lambda p: squared_error(mlp(p, batch[0]), batch[1])
+    opt = nj.hessian_free(initial_damping=1.0, weight_cost=1e-5, max_cg_iterations=20)
+    state = opt.init(params)
+    updates, new_state = self._update(opt, mlp, squared_error)(
+      jax.grad(f)(params), state, params, batch
+    )
+    chex.assert_trees_all_equal_shapes_and_dtypes(updates, params)
+    chex.assert_trees_all_equal_shapes_and_dtypes(new_state, state)
+    assert float(f(optax.apply_updates(params, updates))) < float(f(params))
+    assert int(new_state.count) == 1 and 1 <= int(new_state.cg_iterations) <= 20
 
 
 def test_dense_squared_gradients_equal_per_case_gradients_by_vmap():

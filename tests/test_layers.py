@@ -118,3 +118,24 @@ def test_there_are_no_import_cycles():
   }
   assert _cycle(graph) is None, " -> ".join(_cycle(graph))
   assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+
+
+# The paper's task fields and words: the engine's code may name none of them. A check that
+# names them (as engine/tasks.py once did for the RNN's fields) belongs to the task.
+PAPER_WORDS = (
+  "hidden_size",
+  "num_eval_sequences",
+  '"unroll"',
+  '"problem"',
+  '"length"',
+  "curves_ae",
+  "mnist",
+)
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if ".engine." in m))
+def test_the_engine_names_none_of_the_papers_task_fields(module):
+  code = MODULES[module].read_text()
+  code = "\n".join(line.split("#")[0] for line in code.splitlines())  # comments may explain
+  named = [w for w in PAPER_WORDS if w in code]
+  assert not named, f"{module} names {named}: declare them on the task's builder instead"

@@ -110,13 +110,13 @@ def test_best_learning_rate_excludes_one_where_a_seed_that_chose_it_diverged():
 
 
 def test_merge_accepts_runs_that_differ_only_in_how_they_computed(tmp_path):
-  """A run made with another evaluation batch (or scan unroll), or with halving's section off (a
+  """A run made with another evaluation batch (or the RNN's scan unroll), or with halving's section off (a
   run made before it existed has none), is the same protocol; another task size, update
   count or halving on is not, and the refusal names the field."""
   from nesterov_jax.engine import files
 
-  base = {
-    "task": {"name": "t", "num_train": 100, "eval_batch_size": 500, "unroll": 1},
+  base = {  # the RNN task declares its unroll a field of how it computes (how_fields)
+    "task": {"name": "rnn", "num_train": 100, "eval_batch_size": 500, "unroll": 1},
     "num_updates": 10,
     "grid": {"seeds": [0]},
     "eval_every": 5,

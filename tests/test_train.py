@@ -530,3 +530,31 @@ def test_merge_joins_a_split_grid_and_more_seeds_into_one_report(base, tmp_path,
     assert cli.main(["merge", str(tmp_path / "bad"), *map(str, dirs)]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_a_users_task_declares_its_fields_and_gets_the_same_one_line_checks(monkeypatch):
+  """The engine checks no field of the paper's by name: a task's builder declares its own
+  (``fields``, ``how_fields``), so a user's task gets the checks the RNN's get."""
+  import ml_collections
+
+  from nesterov_jax.engine import results, tasks
+
+  def my_task(config):
+    raise AssertionError("not built: the checks come first")
+
+  my_task.fields = {"depth": "positive_int", "mode": "string"}
+  my_task.how_fields = ("mode",)
+  monkeypatch.setitem(tasks.TASKS, "my_task", my_task)
+  check = lambda **f: tasks.check_task_fields(ml_collections.ConfigDict({"name": "my_task", **f}))
+  check(depth=3, mode="fast", other=-1.5)  # an undeclared field is the builder's to check
+  with pytest.raises(ConfigError, match="task.depth = 0: must be an integer ≥ 1"):
+    check(depth=0)
+  with pytest.raises(ConfigError, match="task.mode"):
+    check(mode=3)
+  with pytest.raises(ConfigError, match="task.data_seed = -1"):  # the common fields still apply
+    check(data_seed=-1)
+  assert tasks.how_fields("my_task") == ("eval_batch_size", "mode")
+  assert results._how_fields("no.such:task") == ("eval_batch_size",)  # not importable: common
+  my_task.fields = {"depth": "integer"}
+  with pytest.raises(ConfigError, match="unknown kinds"):
+    check(depth=3)

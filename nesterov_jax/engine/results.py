@@ -218,10 +218,17 @@ def per_seed(
 # optimizers' fixed arguments (each record names its own), and how often a run evaluated and
 # checkpointed (the evaluations they share are kept).
 MERGEABLE = ("grid", "optimizer_args", "eval_every", "checkpoint_every")
-# Task fields that say how a run computed, not what: the cases per evaluation batch (only the
-# summation order of an error changes) and the scan's unroll. Runs made before and after the
-# autoencoders' evaluation batch went from 2000 to 500 cases merge.
-MERGEABLE_TASK = ("eval_batch_size", "unroll")
+
+
+def _how_fields(task_name: str) -> tuple[str, ...]:
+  """Task fields that say how a run computed, not what (each task declares its own: the cases
+  per evaluation batch, an RNN's unroll). Runs that differ only in them merge."""
+  from nesterov_jax.engine import tasks
+
+  try:
+    return tasks.how_fields(task_name)
+  except Exception:  # noqa: BLE001 -- a user's task no longer importable: the common ones
+    return tasks.COMMON_HOW_FIELDS
 
 
 def _protocol(config: dict) -> dict:
@@ -230,7 +237,8 @@ def _protocol(config: dict) -> dict:
 
   out = {k: v for k, v in comparable(config).items() if k not in MERGEABLE + ("merged_from",)}
   if isinstance(out.get("task"), dict):
-    out["task"] = {k: v for k, v in out["task"].items() if k not in MERGEABLE_TASK}
+    how = _how_fields(str(out["task"].get("name")))
+    out["task"] = {k: v for k, v in out["task"].items() if k not in how}
   return out
 
 
@@ -239,7 +247,7 @@ def merge_runs(workdirs: list[pathlib.Path], out: pathlib.Path) -> list[dict]:
   run later, or a grid split over sessions or machines. Returns the merged records.
 
   The runs must agree on everything but their grids (task, data, updates, schedule,
-  precision: every config field but ``MERGEABLE`` and the task's ``MERGEABLE_TASK``) and share
+  precision: every config field but ``MERGEABLE`` and the task's ``how_fields``) and share
   no grid point. The merged
   ``results.json`` keeps each record's own provenance; ``metrics.jsonl`` holds the steps
   every run logged, with each per-point list concatenated in the order of the records;

@@ -137,33 +137,50 @@ def check_task_name(name: str) -> None:
   task_builder(name)
 
 
-# The types and ranges of the task fields the package's tasks use (a task's own relations
-# between fields, such as an RNN problem's shortest T, are its builder's to check).
-POSITIVE_INT_FIELDS = (
-  "num_train",
-  "num_test",
-  "batch_size",
-  "eval_batch_size",
-  "input_dim",
-  "hidden",
-  "hidden_size",
-  "length",
-  "num_connections",
-  "num_eval_sequences",
-  "unroll",
-)
-STRING_FIELDS = ("name", "data_dir", "problem")
+# A task field's kind, and the one-line check that reads it.
+FIELD_CHECKS = {
+  "positive_int": lambda field, value: check_number(field, value, integer=True, low=1),
+  "seed": lambda field, value: check_number(field, value, integer=True, low=0, high=2**32 - 1),
+  "string": check_string,
+}
+# The fields every task may have. A task declares its own with a ``fields`` attribute on its
+# builder, {field: kind}, and the fields that change how a run computes but not its results
+# (merged runs may differ in them) with a ``how_fields`` attribute, a tuple of names.
+COMMON_FIELDS = {
+  "name": "string",
+  "data_dir": "string",
+  "data_seed": "seed",
+  "num_train": "positive_int",
+  "num_test": "positive_int",
+  "batch_size": "positive_int",
+  "eval_batch_size": "positive_int",
+}
+COMMON_HOW_FIELDS = ("eval_batch_size",)  # the cases per evaluation batch: summation order only
+
+
+def task_fields(name: str) -> dict[str, str]:
+  """The kinds of task ``name``'s config fields: the common ones and its builder's ``fields``."""
+  declared = dict(getattr(task_builder(name), "fields", {}))
+  unknown = {f: k for f, k in declared.items() if k not in FIELD_CHECKS}
+  if unknown:
+    raise ConfigError(
+      f"task {name} declares fields of unknown kinds {unknown}; kinds: {', '.join(FIELD_CHECKS)}"
+    )
+  return {**COMMON_FIELDS, **declared}
+
+
+def how_fields(name: str) -> tuple[str, ...]:
+  """Task ``name``'s fields that change how a run computes, not what it computes."""
+  return COMMON_HOW_FIELDS + tuple(getattr(task_builder(name), "how_fields", ()))
 
 
 def check_task_fields(config: ml_collections.ConfigDict) -> None:
-  """One-line ConfigErrors for task fields of the wrong type or range."""
+  """One-line ConfigErrors for task fields of the wrong type or range, as the task declares
+  them (fields it does not declare are its builder's to check)."""
+  kinds = task_fields(config.name)
   for field, value in config.items():
-    if field in POSITIVE_INT_FIELDS:
-      check_number(f"task.{field}", value, integer=True, low=1)
-    elif field == "data_seed":
-      check_number(f"task.{field}", value, integer=True, low=0, high=2**32 - 1)
-    elif field in STRING_FIELDS:
-      check_string(f"task.{field}", value)
+    if field in kinds:
+      FIELD_CHECKS[kinds[field]](f"task.{field}", value)
 
 
 def make_task(config: ml_collections.ConfigDict) -> Task:
@@ -289,3 +306,6 @@ def teacher_mlp(config: ml_collections.ConfigDict) -> Task:
     train_set=lambda data: (data["x_train"], data["y_train"]),
     num_train=config.num_train,
   )
+
+
+teacher_mlp.fields = {"input_dim": "positive_int", "hidden": "positive_int"}

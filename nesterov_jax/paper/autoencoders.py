@@ -105,3 +105,7 @@ def autoencoder_task(config: ml_collections.ConfigDict) -> Task:
     num_train=int(dataset.train.shape[0]),
     squared_gradients=squared_gradients,
   )
+
+
+# The autoencoder tasks' own config fields, checked in one line by the engine.
+autoencoder_task.fields = {"num_connections": "positive_int", "curves_generator": "string"}

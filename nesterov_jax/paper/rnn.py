@@ -304,3 +304,14 @@ def rnn_engine_task(config: ml_collections.ConfigDict, gradient: str = "through_
     predict=predict,
     cases_first=False,
   )
+
+
+# The RNN task's own config fields, checked in one line by the engine before anything compiles.
+rnn_engine_task.fields = {
+  "problem": "string",
+  "length": "positive_int",
+  "hidden_size": "positive_int",
+  "num_eval_sequences": "positive_int",
+  "unroll": "positive_int",
+}
+rnn_engine_task.how_fields = ("unroll",)  # the scan's unroll: the same numbers, computed faster
