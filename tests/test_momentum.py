@@ -2,7 +2,6 @@
 
 import chex
 import hypothesis
-from absl.testing import parameterized
 import hypothesis.strategies as st
 import jax
 import jax.numpy as jnp
@@ -43,38 +42,6 @@ def our_transformation(method, mu_max):
   lr = optax.exponential_decay(0.1, transition_steps=1, decay_rate=0.99)
   factory = nj.nag if method == "nag" else nj.cm
   return factory(lr, nj.momentum_schedule(mu_max, period=PERIOD))
-
-
-class TrajectoryTest(chex.TestCase):
-  """The optimizers' trajectories against the formulas, jitted and not."""
-
-  @chex.variants(with_jit=True, without_jit=True)
-  @parameterized.product(method=["cm", "nag"], mu_max=[0.0, 0.9, 0.99])
-  def test_trajectory_equals_literal_formulas_on_a_random_quadratic(self, method, mu_max):
-    problem = quadratics.random_quadratic(jax.random.key(0), dim=8, condition_number=50.0)
-    theta0 = jax.random.normal(jax.random.key(1), (8,))
-    ours, _ = self.variant(
-      lambda p: quadratics.optimize(our_transformation(method, mu_max), problem.loss, p, STEPS)
-    )(theta0)
-    hessian = np.asarray(problem.hessian, np.float64)
-    expected, _ = literal_two_point(
-      method, lambda x: hessian @ x, theta0, eps_schedule, lambda t: eq5(t, mu_max), STEPS
-    )
-    np.testing.assert_allclose(ours, expected, rtol=1e-4, atol=1e-5)
-
-  @chex.variants(with_jit=True, without_jit=True)
-  @parameterized.parameters("cm", "nag")
-  def test_one_update_keeps_the_parameters_shapes_and_dtypes(self, method):
-    params, loss = mlp_problem()
-    params = dict(params, b2=params["b2"].astype(jnp.bfloat16))  # a mixed-precision tree
-    opt = (nj.nag if method == "nag" else nj.cm)(0.1, nj.momentum_schedule(0.99, period=5))
-    state = opt.init(params)
-    grads = jax.grad(lambda p: loss(jax.tree.map(lambda x: x.astype(jnp.float32), p)))(params)
-    updates, new_state = self.variant(opt.update)(grads, state, params)
-    chex.assert_trees_all_equal_shapes_and_dtypes(updates, params)
-    chex.assert_trees_all_equal_shapes_and_dtypes(new_state.velocity, params)
-    chex.assert_trees_all_equal_shapes_and_dtypes(new_state, state)
-    chex.assert_trees_all_equal_shapes_and_dtypes(nj.evaluation_params(params, new_state), params)
 
 
 def mlp_problem():
@@ -219,27 +186,6 @@ def theorem_2_1_step(problem, theta, v, mu, eps):
 
   theta_cm, v_cm = jax.vmap(cm_step)(to_eigen(theta), to_eigen(v), problem.eigenvalues)
   return to_eigen(theta_new), to_eigen(state.velocity), theta_cm, v_cm
-
-
-class JitAgreementTest(chex.TestCase):
-  @chex.variants(with_jit=True, without_jit=True)
-  def test_jit_and_no_jit_agree(self):
-    params, loss = mlp_problem()
-    opt = nj.nag(optax.linear_schedule(0.1, 0.01, 50), nj.momentum_schedule(0.99, period=5))
-
-    @self.variant
-    def step(p, s):
-      updates, s = opt.update(jax.grad(loss)(p), s, p)
-      p = optax.apply_updates(p, updates)
-      return p, s, nj.evaluation_params(p, s)
-
-    p, s = params, opt.init(params)
-    for _ in range(30):
-      p, s, theta = step(p, s)
-    reference, _ = jax.jit(lambda q: quadratics.optimize(opt, loss, q, 30))(params)
-    chex.assert_trees_all_close(
-      theta, jax.tree.map(lambda x: x[-1], reference), rtol=1e-5, atol=1e-6
-    )
 
 
 def sweep_point(problem, theta0, method, lr, mu_max):
