@@ -29,7 +29,7 @@ Every preset but smoke keeps the paper's protocol and shortens only the run: min
 - updates_50k: 50,000 updates. Eq. 5 reaches 0.99 at 12,250 and 0.995 at 24,750; 0.999 would
   need 124,750, so 0.999 runs at μ ≤ 0.9975. Each setting runs at the ε its pilot chose
   (CHOSEN_LEARNING_RATES; 0.995 and 0.999 take 0.99's) and that ε's two neighbours on the
-  paper's grid. For μ_max ≥ 0.99 the band is the pilot's ε and two steps lower (get_config).
+  paper's grid. For μ_max ≥ 0.99 the band is the pilot's ε and two steps lower (updates_50k).
 - updates_250k: 250,000 updates on the same schedule (0.999 applies from update 124,750),
   NAG and CM at μ_max 0.99, 0.995 and 0.999, each at its 50,000-update best ε
   (BEST_LEARNING_RATES) and one step lower: 12 points, seed 0. Split the grid into runs of
@@ -39,6 +39,8 @@ Every preset but smoke keeps the paper's protocol and shortens only the run: min
         "--config.grid.points=(('nag', 0.99, 0.005), ('nag', 0.99, 0.001))"
     nesterov-jax merge runs/curves_250k_merged runs/curves_250k_nag099 runs/curves_250k_...
 """
+
+import functools
 
 from nesterov_jax.paper import protocols
 
@@ -85,36 +87,128 @@ V1_BEST_LEARNING_RATES = {
 V1_MODERN_LEARNING_RATES = {("adam", 0.0): 0.003, ("rmsprop", 0.0): 0.003}
 
 
-def get_config(preset: str = "updates_50k"):
-  v1 = preset.startswith("v1_")
-  preset = preset.removeprefix("v1_")
-  # updates_50k_nag (SGD and NAG) and updates_50k_cm: updates_50k in two runs of about 90
-  # minutes each on two CPU cores, for `nesterov-jax merge`.
-  half = (
-    preset.removeprefix("updates_50k_")
-    if preset in ("updates_50k_nag", "updates_50k_cm") and not v1
-    else None
-  )
-  config = protocols.autoencoder_preset(
-    "curves_ae",
-    "updates_50k" if half else preset,
-    pilot_updates=10_000,
-    run_updates=50_000,
-    chosen_learning_rates=V1_CHOSEN_LEARNING_RATES if v1 else CHOSEN_LEARNING_RATES,
-    best_learning_rates=V1_BEST_LEARNING_RATES if v1 else BEST_LEARNING_RATES,
-    modern_learning_rates=V1_MODERN_LEARNING_RATES if v1 else MODERN_LEARNING_RATES,
-    long_updates=250_000,
-  )
-  if v1:  # without the field, as the committed v1 runs recorded their task (it means v1)
+TASK = "curves_ae"
+
+
+def full(v1=False):
+  """The paper's protocol exactly: 750,000 updates, the six ε. ``v1``: on our first generator,
+  without the generator field, as the committed v1 runs recorded their task."""
+  config = protocols.autoencoder(TASK)
+  if v1:
     del config.task.curves_generator
-  elif preset.startswith("updates_50k"):
+  return config
+
+
+def pilot(v1=False):
+  """The first 10,000 updates, the six ε, μ_max ∈ {0, 0.9, 0.99}."""
+  config = full(v1)
+  config.num_updates = 10_000
+  config.chunk_size, config.eval_every, config.checkpoint_every = 500, 1000, 1000
+  config.grid.mu_max = (0.0, 0.9, 0.99)
+  return config
+
+
+def pilot_halving(v1=False):
+  """The pilot, each setting's losing ε stopped at rungs (successive halving)."""
+  return protocols.with_halving(pilot(v1))
+
+
+def updates_50k(v1=False):
+  """50,000 updates, each setting at its pilot's ε and two neighbours."""
+  config = full(v1)
+  config.num_updates = 50_000
+  config.chunk_size, config.eval_every, config.checkpoint_every = 500, 2500, 5000
+  chosen = V1_CHOSEN_LEARNING_RATES if v1 else CHOSEN_LEARNING_RATES
+  points = protocols.run_points(TASK, chosen, protocols.MU_MAX, band=True)
+  if not v1:
     # In the pilot, 0.05 left μ_max 0.99 at the mean image's plateau (17.1, NAG and CM), and
     # 0.995 and 0.999 follow 0.99's schedule exactly until update 12,250: for μ_max ≥ 0.99 the
     # band is the pilot's ε and two steps lower, bracketed from above by the pilot's 0.05.
-    config.grid.points = tuple(
-      (opt, mu, protocols.one_step_lower(lr) if mu >= 0.99 else lr)
-      for opt, mu, lr in config.grid.points
+    points = tuple(
+      (o, mu, protocols.one_step_lower(lr) if mu >= 0.99 else lr) for o, mu, lr in points
     )
-  if half:
-    config.grid.points = tuple(p for p in config.grid.points if p[0] == half)
+  config.grid.points = points
   return config
+
+
+def updates_50k_nag():
+  """updates_50k's SGD and NAG points (about 90 minutes on 2 CPU cores), to merge."""
+  config = updates_50k()
+  config.grid.points = tuple(p for p in config.grid.points if p[0] == "nag")
+  return config
+
+
+def updates_50k_cm():
+  """updates_50k's CM points, to merge."""
+  config = updates_50k()
+  config.grid.points = tuple(p for p in config.grid.points if p[0] == "cm")
+  return config
+
+
+def modern_50k(v1=False):
+  """Adam and RMSProp (not in the paper) on updates_50k's protocol, to merge with it."""
+  return protocols.modern(full(v1), 50_000, protocols.AE_MODERN_LEARNING_RATES)
+
+
+def seeds(v1=False):
+  """updates_50k's protocol at seeds 1 and 2, each setting at its best ε there."""
+  config = updates_50k(v1)
+  best = V1_BEST_LEARNING_RATES if v1 else BEST_LEARNING_RATES
+  config.grid.points = protocols.chosen_points(TASK, best, "seeds", "updates_50k")
+  config.grid.seeds = protocols.AE_MORE_SEEDS
+  return config
+
+
+def modern_seeds(v1=False):
+  """modern_50k's protocol at seeds 1 and 2, each optimizer at its best ε there."""
+  config = modern_50k(v1)
+  best = V1_MODERN_LEARNING_RATES if v1 else MODERN_LEARNING_RATES
+  config.grid.points = protocols.chosen_points(TASK, best, "modern_seeds", "modern_50k")
+  config.grid.seeds = protocols.AE_MORE_SEEDS
+  return config
+
+
+def updates_250k(v1=False):
+  """250,000 updates: NAG and CM at μ_max 0.99, 0.995 and 0.999, each at its 50,000-update
+  best ε and one step lower, seed 0."""
+  config = full(v1)
+  config.num_updates = 250_000
+  config.chunk_size, config.eval_every, config.checkpoint_every = 1000, 5000, 5000
+  best = V1_BEST_LEARNING_RATES if v1 else BEST_LEARNING_RATES
+  config.grid.points = protocols.long_points(TASK, best)
+  return config
+
+
+def smoke(v1=False):
+  """Seconds, for the tests."""
+  config = protocols.autoencoder_smoke(TASK)
+  if v1:
+    del config.task.curves_generator
+  return config
+
+
+PRESETS = {
+  "full": full,
+  "pilot": pilot,
+  "pilot_halving": pilot_halving,
+  "updates_50k": updates_50k,
+  "updates_50k_nag": updates_50k_nag,
+  "updates_50k_cm": updates_50k_cm,
+  "modern_50k": modern_50k,
+  "seeds": seeds,
+  "modern_seeds": modern_seeds,
+  "updates_250k": updates_250k,
+  "smoke": smoke,
+}
+# v1_<preset>: <preset> on our first generator, at the learning rates its runs chose.
+PRESETS.update(
+  {
+    f"v1_{name}": functools.partial(f, v1=True)
+    for name, f in PRESETS.items()
+    if not name.endswith(("_nag", "_cm"))
+  }
+)
+
+
+def get_config(preset: str = "updates_50k"):
+  return protocols.preset(PRESETS, preset)

@@ -22,8 +22,10 @@ its own best ε; results/curves_init_scale_updates_50k_merged/):
 import pathlib
 
 from nesterov_jax.engine.config import load_config
+from nesterov_jax.paper import protocols
 
 HERE = pathlib.Path(__file__).parent
+CURVES = HERE / "curves_ae.py"
 # 0.999N's best ε at 50,000 updates on the calibrated generator (configs/curves_ae.py's
 # BEST_LEARNING_RATES), and on our first generator, v1 (results/curves_ae_updates_50k_merged:
 # 2.48; 0.005: 10.1), which made results/curves_init_scale_*.
@@ -31,24 +33,53 @@ NAG_0999_LEARNING_RATE = None
 V1_NAG_0999_LEARNING_RATE = 0.001
 
 
-def get_config(preset: str = "updates_50k"):
-  if preset not in ("updates_50k", "v1_updates_50k", "full", "smoke"):
-    raise ValueError("presets are updates_50k, v1_updates_50k, full, smoke")
-  source = {"smoke": "smoke", "v1_updates_50k": "v1_full"}.get(preset, "full")
-  config = load_config(f"{HERE / 'curves_ae.py'}:{source}")
+SCALES = (0.25, 0.5, 1.0, 2.0, 4.0)
+
+
+def _table3(config, scales=SCALES):
+  """Table 3's grid on a Curves config: NAG at μ_max 0.999, the init scale swept."""
   with config.unlocked():
-    if preset.endswith("updates_50k"):
-      learning_rate = (
-        V1_NAG_0999_LEARNING_RATE if preset.startswith("v1_") else NAG_0999_LEARNING_RATE
-      )
-      if learning_rate is None:
-        raise ValueError(
-          "run configs/curves_ae.py:updates_50k first: its best ε for 0.999N goes here"
-        )
-      config.num_updates = 50_000
-      config.chunk_size, config.eval_every, config.checkpoint_every = 500, 2500, 5000
-      config.grid.learning_rates = (learning_rate,)
     config.grid.optimizers = ("nag",)
     config.grid.mu_max = (0.999,)
-    config.grid.init_scale = (0.25, 0.5, 1.0, 2.0, 4.0) if preset != "smoke" else (0.25, 1.0)
+    config.grid.init_scale = scales
   return config
+
+
+def full():
+  """configs/curves_ae.py's full protocol; the best of the paper's six ε per scale."""
+  return _table3(load_config(f"{CURVES}:full"))
+
+
+def updates_50k(v1=False):
+  """50,000 updates, every scale at 0.999N's best ε at 50,000 updates."""
+  learning_rate = V1_NAG_0999_LEARNING_RATE if v1 else NAG_0999_LEARNING_RATE
+  if learning_rate is None:
+    raise ValueError("run configs/curves_ae.py:updates_50k first: its best ε for 0.999N goes here")
+  config = _table3(load_config(f"{CURVES}:{'v1_full' if v1 else 'full'}"))
+  with config.unlocked():
+    config.num_updates = 50_000
+    config.chunk_size, config.eval_every, config.checkpoint_every = 500, 2500, 5000
+    config.grid.learning_rates = (learning_rate,)
+  return config
+
+
+def v1_updates_50k():
+  """updates_50k on our first generator (results/curves_init_scale_*)."""
+  return updates_50k(v1=True)
+
+
+def smoke():
+  """Seconds, for the tests: two scales."""
+  return _table3(load_config(f"{CURVES}:smoke"), scales=(0.25, 1.0))
+
+
+PRESETS = {
+  "updates_50k": updates_50k,
+  "v1_updates_50k": v1_updates_50k,
+  "full": full,
+  "smoke": smoke,
+}
+
+
+def get_config(preset: str = "updates_50k"):
+  return protocols.preset(PRESETS, preset)

@@ -45,14 +45,72 @@ BEST_LEARNING_RATES = {
 }
 
 
-def get_config(preset: str = "updates_15k"):
-  return protocols.autoencoder_preset(
-    "faces_ae",
-    preset,
-    pilot_updates=3_000,
-    run_updates=15_000,
-    chosen_learning_rates=CHOSEN_LEARNING_RATES,
-    best_learning_rates=BEST_LEARNING_RATES,
-    run_mu_max=(0.0, 0.9, 0.99),
-    band=False,
+TASK = "faces_ae"
+
+
+def full():
+  """The paper's protocol exactly: 750,000 updates, μ_max ∈ {0, 0.9, 0.99, 0.995, 0.999}, the
+  paper's six ε."""
+  config = protocols.autoencoder(TASK)
+  return config
+
+
+def pilot():
+  """The first 3,000 updates' worth of the protocol: the six ε, μ_max ∈ {0, 0.9, 0.99}
+  (0.995 and 0.999 follow 0.99's schedule until update 12,250)."""
+  config = full()
+  config.num_updates = 3_000
+  config.chunk_size, config.eval_every, config.checkpoint_every = 500, 1000, 1000
+  config.grid.mu_max = (0.0, 0.9, 0.99)
+  return config
+
+
+def pilot_halving():
+  """The pilot, each setting's losing ε stopped at rungs (successive halving)."""
+  return protocols.with_halving(pilot())
+
+
+def updates_15k():
+  """15,000 updates, μ_max ∈ (0.0, 0.9, 0.99), each setting at the ε its pilot chose
+  (CHOSEN_LEARNING_RATES)."""
+  config = full()
+  config.num_updates = 15_000
+  config.chunk_size, config.eval_every, config.checkpoint_every = 500, 2500, 5000
+  config.grid.points = protocols.run_points(
+    TASK, CHOSEN_LEARNING_RATES, (0.0, 0.9, 0.99), band=False
   )
+  return config
+
+
+def modern_15k():
+  """Adam and RMSProp (not in the paper) on updates_15k's protocol, to merge with it."""
+  return protocols.modern(full(), 15_000, protocols.AE_MODERN_LEARNING_RATES)
+
+
+def seeds():
+  """updates_15k's protocol at seeds 1 and 2, each setting at BEST_LEARNING_RATES, to merge."""
+  config = updates_15k()
+  config.grid.points = protocols.chosen_points(TASK, BEST_LEARNING_RATES, "seeds", "updates_15k")
+  config.grid.seeds = protocols.AE_MORE_SEEDS
+  return config
+
+
+def smoke():
+  """Seconds, for the tests."""
+  config = protocols.autoencoder_smoke(TASK)
+  return config
+
+
+PRESETS = {
+  "full": full,
+  "pilot": pilot,
+  "pilot_halving": pilot_halving,
+  "updates_15k": updates_15k,
+  "modern_15k": modern_15k,
+  "seeds": seeds,
+  "smoke": smoke,
+}
+
+
+def get_config(preset: str = "updates_15k"):
+  return protocols.preset(PRESETS, preset)

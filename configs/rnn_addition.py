@@ -41,12 +41,100 @@ CHOSEN_LEARNING_RATES = {
 MODERN_LEARNING_RATES = {('adam', 0.0): 1e-4, ('rmsprop', 0.0): 1e-4}
 
 
-def get_config(preset: str = "paper_length"):
-  return protocols.rnn_preset(
-    "addition",
-    80,
-    preset,
-    PAPER_LENGTH_LEARNING_RATES,
-    chosen_learning_rates=CHOSEN_LEARNING_RATES,
-    modern_learning_rates=MODERN_LEARNING_RATES,
+PROBLEM, LENGTH = "addition", 80
+
+
+def full():
+  """The paper's protocol exactly: 50,000 updates, 4 ε × 4 seeds, 112 runs."""
+  return protocols.rnn(PROBLEM, LENGTH)
+
+
+def pilot():
+  """The paper's 4 ε and one step below them, seed 0, the first 10,000 updates, errors on
+  2,000 fixed sequences; ε ranked by the training objective over the last 1000 updates."""
+  config = full()
+  config.num_updates = protocols.PILOT_UPDATES
+  config.eval_every = config.checkpoint_every = 1000
+  config.task.num_eval_sequences = 2_000
+  config.grid.learning_rates = protocols.RNN_LEARNING_RATES + (1e-7,)
+  config.grid.seeds = (0,)
+  config.selection = "final_train_loss"
+  return config
+
+
+def pilot_halving():
+  """The pilot, each setting's losing ε stopped at updates 2,000 and 5,000."""
+  return protocols.with_halving(pilot())
+
+
+def paper_length():
+  """50,000 updates, seed 0, PAPER_LENGTH_LEARNING_RATES; ε chosen by the paper's rule."""
+  config = full()
+  config.chunk_size = 500
+  config.eval_every = 2500
+  config.grid.learning_rates = PAPER_LENGTH_LEARNING_RATES
+  config.grid.seeds = (0,)
+  return config
+
+
+def paper_length_nag():
+  """paper_length's μ0 = 0 and NAG settings, to merge with paper_length_cm."""
+  config = paper_length()
+  config.grid.optimizers = ("nag",)
+  return config
+
+
+def paper_length_cm():
+  """paper_length's CM settings."""
+  config = paper_length()
+  config.grid.optimizers = ("cm",)
+  config.grid.mu_max = (0.9, 0.98, 0.995)
+  return config
+
+
+def modern_paper_length():
+  """Adam and RMSProp (not in the paper) on paper_length's protocol, to merge with it."""
+  return protocols.modern(full(), protocols.RNN_UPDATES, protocols.RNN_MODERN_LEARNING_RATES)
+
+
+def seeds():
+  """paper_length's protocol at seeds 1-3, each setting at CHOSEN_LEARNING_RATES."""
+  config = paper_length()
+  config.grid.points = protocols.chosen_points(
+    PROBLEM, CHOSEN_LEARNING_RATES, "seeds", "paper_length"
   )
+  config.grid.seeds = protocols.MORE_SEEDS
+  return config
+
+
+def modern_seeds():
+  """modern_paper_length's protocol at seeds 1-3, each optimizer at MODERN_LEARNING_RATES."""
+  config = modern_paper_length()
+  config.grid.points = protocols.chosen_points(
+    PROBLEM, MODERN_LEARNING_RATES, "modern_seeds", "modern_paper_length"
+  )
+  config.grid.seeds = protocols.MORE_SEEDS
+  return config
+
+
+def smoke():
+  """Seconds, for the tests: T = 20."""
+  return protocols.rnn_smoke(PROBLEM)
+
+
+PRESETS = {
+  "paper_length": paper_length,
+  "paper_length_nag": paper_length_nag,
+  "paper_length_cm": paper_length_cm,
+  "modern_paper_length": modern_paper_length,
+  "seeds": seeds,
+  "modern_seeds": modern_seeds,
+  "pilot": pilot,
+  "pilot_halving": pilot_halving,
+  "full": full,
+  "smoke": smoke,
+}
+
+
+def get_config(preset: str = "paper_length"):
+  return protocols.preset(PRESETS, preset)

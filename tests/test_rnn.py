@@ -161,7 +161,7 @@ def test_memorization_objective_sums_cross_entropy_over_sequences_and_output_ste
 
 
 def test_engine_task_trains_on_the_problem_objective_of_its_fresh_minibatch():
-  config = protocols.rnn_preset("addition", 80, "smoke")
+  config = protocols.rnn_smoke("addition")
   task = rnn.rnn_engine_task(config.task)
   params = task.init(jax.random.key(0), {})
   x, y = task.sample(task.data, jax.random.key(1))

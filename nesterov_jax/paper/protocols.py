@@ -132,130 +132,68 @@ def one_step_lower(lr: float, ladder: tuple[float, ...] = AE_LEARNING_RATE_LADDE
   return ladder[i + 1]
 
 
-def autoencoder_preset(
-  task_name: str,
-  preset: str,
-  *,
-  pilot_updates: int,
-  run_updates: int,
-  chosen_learning_rates: dict | None = None,
-  run_mu_max: tuple = MU_MAX,
-  band: bool = True,
-  best_learning_rates: dict | None = None,
-  modern_learning_rates: dict | None = None,
-  long_updates: int | None = None,
-) -> ml_collections.ConfigDict:
-  """A Table 1 config on the paper's own schedule: every preset keeps Eq. 5 with period 250
-  and the last 1000 updates at μ = 0.9, minibatches of 200, and only shortens the run.
+def preset(presets: dict, name: str) -> ml_collections.ConfigDict:
+  """The config of preset ``name`` from a config file's table ``{name: function}``; each
+  function there builds its preset's fields in the open."""
+  if name not in presets:
+    raise ValueError(f"presets are {', '.join(presets)}")
+  return presets[name]()
 
-  - ``full``: :func:`autoencoder` exactly (750,000 updates).
-  - ``pilot``: the first ``pilot_updates`` updates' worth of protocol, the paper's six ε,
-    μ_max ∈ {0, 0.9, 0.99}: below 12,250 updates μ_max 0.995 and 0.999 follow 0.99's
-    schedule exactly, so their runs would be 0.99's.
-  - ``pilot_halving``: ``pilot`` with successive halving (:data:`HALVING_PILOT`).
-  - ``modern_{N}k``: the optimizers the paper did not run (:func:`modern`) for
-    ``run_updates`` updates, beside ``updates_{N}k``.
-  - ``updates_{N}k``: ``run_updates`` updates, the settings of ``run_mu_max`` (NAG and CM),
-    each at the ε its pilot chose (``chosen_learning_rates``: {(optimizer, μ_max): ε}; 0.995
-    and 0.999 take 0.99's) and, with ``band``, that ε's two neighbours on the paper's grid,
-    so that the selection at the run's end shows whether the optimum is bracketed.
-  - ``seeds`` and ``modern_seeds``: ``updates_{N}k``'s and ``modern_{N}k``'s protocols at
-    seeds :data:`AE_MORE_SEEDS`, each setting at the ε its seed-0 runs chose
-    (``best_learning_rates``, ``modern_learning_rates``: {(optimizer, μ_max): ε}), to merge
-    with them (``nesterov-jax merge``); ``--config.grid.seeds=(1,)`` splits them.
-  - ``updates_{L}k`` (with ``long_updates`` L): NAG and CM at μ_max :data:`LONG_MU_MAX`,
-    each at its ``best_learning_rates`` ε and one step lower, seed 0, for ``long_updates``
-    updates on the same schedule, so that Eq. 5 reaches every μ_max and holds it.
-  """
-  long_preset = f"updates_{long_updates // 1000}k" if long_updates else None
-  check_preset(
-    preset,
-    (
-      "full",
-      "pilot",
-      "pilot_halving",
-      f"updates_{run_updates // 1000}k",
-      f"modern_{run_updates // 1000}k",
-      *(("seeds",) if best_learning_rates else ()),
-      *(("modern_seeds",) if modern_learning_rates else ()),
-      *((long_preset,) if long_preset else ()),
-      "smoke",
-    ),
+
+def run_points(
+  task_name: str, chosen_learning_rates: dict, run_mu_max: tuple, band: bool
+) -> tuple[tuple[str, float, float], ...]:
+  """The (optimizer, μ_max, ε) points of a run after its pilot: SGD (NAG at μ_max 0), then NAG
+  and CM at each μ_max of ``run_mu_max`` above 0, each at the ε its pilot chose
+  (``chosen_learning_rates``: {(optimizer, μ_max): ε}; μ_max above 0.99 take 0.99's: the pilot
+  stops before their schedules leave 0.99's) and, with ``band``, that ε's two neighbours on
+  the paper's grid, so that the run's own selection shows whether its optimum is bracketed."""
+  if not chosen_learning_rates:
+    raise ValueError(f"{task_name} has no pilot-chosen learning rates yet: run its pilot preset first")
+  points = []
+  for opt, mu in [("nag", 0.0)] + [(o, m) for o in ("nag", "cm") for m in run_mu_max if m > 0]:
+    lr = chosen_learning_rates.get((opt, mu), chosen_learning_rates.get((opt, min(mu, 0.99))))
+    points += [(opt, mu, x) for x in (learning_rate_band(lr) if band else (lr,))]
+  return tuple(points)
+
+
+def chosen_points(
+  task_name: str, chosen_learning_rates: dict, preset_name: str, first: str
+) -> tuple[tuple[str, float, float], ...]:
+  """Each setting at the ε a run chose (``chosen_learning_rates``: {(optimizer, μ_max): ε}),
+  for the runs that add seeds; ``first`` names the preset that chooses them."""
+  if not chosen_learning_rates:
+    raise ValueError(
+      f"{task_name} has no chosen learning rates for {preset_name} yet: run {first} first"
+    )
+  return tuple((opt, mu, lr) for (opt, mu), lr in chosen_learning_rates.items())
+
+
+def long_points(task_name: str, best_learning_rates: dict) -> tuple[tuple[str, float, float], ...]:
+  """NAG and CM at each μ_max of :data:`LONG_MU_MAX`, each at its best ε of the shorter run
+  and one step lower."""
+  if not best_learning_rates:
+    raise ValueError(
+      f"{task_name} has no chosen learning rates yet: run its shorter protocol first "
+      "and fill its best learning rates"
+    )
+  return tuple(
+    (opt, mu, lr)
+    for opt in ("nag", "cm")
+    for mu in LONG_MU_MAX
+    for lr in (best_learning_rates[(opt, mu)], one_step_lower(best_learning_rates[(opt, mu)]))
   )
-  if preset in ("seeds", "modern_seeds"):
-    chosen = best_learning_rates if preset == "seeds" else modern_learning_rates
-    if not chosen:
-      raise ValueError(f"{task_name} has no chosen learning rates for {preset} yet")
-    config = autoencoder_preset(
-      task_name,
-      f"{'updates' if preset == 'seeds' else 'modern'}_{run_updates // 1000}k",
-      pilot_updates=pilot_updates,
-      run_updates=run_updates,
-      chosen_learning_rates=chosen_learning_rates,
-      run_mu_max=run_mu_max,
-      band=band,
-    )
-    config.grid.points = tuple((opt, mu, lr) for (opt, mu), lr in chosen.items())
-    config.grid.seeds = AE_MORE_SEEDS
-    return config
-  if preset == "pilot_halving":
-    return with_halving(
-      autoencoder_preset(task_name, "pilot", pilot_updates=pilot_updates, run_updates=run_updates)
-    )
-  if preset == long_preset:
-    if not best_learning_rates:
-      raise ValueError(
-        f"{task_name} has no chosen learning rates for {preset} yet: "
-        f"run updates_{run_updates // 1000}k first and fill its best learning rates"
-      )
-    config = autoencoder_preset(
-      task_name,
-      f"updates_{run_updates // 1000}k",
-      pilot_updates=pilot_updates,
-      run_updates=run_updates,
-      chosen_learning_rates=chosen_learning_rates,
-      run_mu_max=run_mu_max,
-      band=band,
-    )
-    config.num_updates = long_updates
-    config.chunk_size, config.eval_every, config.checkpoint_every = 1000, 5000, 5000
-    config.grid.points = tuple(
-      (opt, mu, lr)
-      for opt in ("nag", "cm")
-      for mu in LONG_MU_MAX
-      for lr in (best_learning_rates[(opt, mu)], one_step_lower(best_learning_rates[(opt, mu)]))
-    )
-    return config
+
+
+def autoencoder_smoke(task_name: str) -> ml_collections.ConfigDict:
+  """Every autoencoder's ``smoke`` preset: seconds, for the tests (400 training cases, 40
+  updates; μ stays at Eq. 5's 0.5 before the 20-update tail at 0.9)."""
   config = autoencoder(task_name)
-  if preset.startswith("modern_"):
-    return modern(config, run_updates, AE_MODERN_LEARNING_RATES)
-  if preset == "pilot":
-    config.num_updates = pilot_updates
-    config.chunk_size, config.eval_every, config.checkpoint_every = 500, 1000, 1000
-    config.grid.mu_max = (0.0, 0.9, 0.99)
-  if preset.startswith("updates_"):
-    if not chosen_learning_rates:
-      raise ValueError(
-        f"{task_name} has no pilot-chosen learning rates yet: run its pilot preset first"
-      )
-    config.num_updates = run_updates
-    config.chunk_size, config.eval_every, config.checkpoint_every = 500, 2500, 5000
-    points = []
-    for opt, mu in [("nag", 0.0)] + [(o, m) for o in ("nag", "cm") for m in run_mu_max if m > 0]:
-      chosen = chosen_learning_rates.get((opt, mu), chosen_learning_rates.get((opt, min(mu, 0.99))))
-      points += [(opt, mu, lr) for lr in (learning_rate_band(chosen) if band else (chosen,))]
-    config.grid.points = tuple(points)
-  if preset == "smoke":
-    config.num_updates, config.chunk_size, config.eval_every, config.checkpoint_every = (
-      40,
-      20,
-      20,
-      20,
-    )
-    config.schedule.finetune_steps = 20  # μ stays at Eq. 5's 0.5 before its tail
-    config.task.num_train, config.task.num_test, config.task.eval_batch_size = 400, 100, 200
-    config.grid.mu_max = (0.0, 0.99)
-    config.grid.learning_rates = (0.01,)
+  config.num_updates, config.chunk_size, config.eval_every, config.checkpoint_every = 40, 20, 20, 20
+  config.schedule.finetune_steps = 20
+  config.task.num_train, config.task.num_test, config.task.eval_batch_size = 400, 100, 200
+  config.grid.mu_max = (0.0, 0.99)
+  config.grid.learning_rates = (0.01,)
   return config
 
 
@@ -286,105 +224,24 @@ def modern(
   return config
 
 
-RNN_PRESETS = (
-  "paper_length",
-  "paper_length_nag",
-  "paper_length_cm",
-  "modern_paper_length",
-  "seeds",
-  "modern_seeds",
-  "pilot",
-  "pilot_halving",
-  "full",
-  "smoke",
-)
 # The seeds that join a protocol's seed-0 runs at each setting's chosen ε: the paper averaged
 # Table 5 over 4 seeds.
 MORE_SEEDS = (1, 2, 3)
 PILOT_UPDATES = 10_000
 
 
-def rnn_preset(
-  problem: str,
-  length: int,
-  preset: str,
-  paper_length_learning_rates: tuple[float, ...] = RNN_LEARNING_RATES[1:],
-  smoke_length: int = 20,
-  chosen_learning_rates: dict | None = None,
-  modern_learning_rates: dict | None = None,
-) -> ml_collections.ConfigDict:
-  """A Table 5 config at the paper's T = ``length``; every preset but ``smoke`` keeps the
-  paper's protocol (minibatches of 100, μ = 0.9 for the first 1000 updates, then μ0):
-
-  - ``full``: :func:`rnn` exactly: 50,000 updates, 4 learning rates × 4 seeds, 112 runs.
-  - ``pilot``: the paper's 4 learning rates and one step below them (1e-7), seed 0, the
-    first 10,000 updates, errors on 2,000 fixed sequences; its summary ranks each setting's
-    ε by the training objective over the last 1000 updates. It shows which ε diverge, and
-    whether 10,000 updates are enough to choose among the rest.
-  - ``pilot_halving``: ``pilot`` with successive halving (:data:`HALVING_PILOT`).
-  - ``paper_length``: 50,000 updates, seed 0, ``paper_length_learning_rates`` (the paper's
-    grid less what the pilot showed diverging), each setting's ε chosen at the end by the
-    paper's rule (the lowest final training error).
-  - ``paper_length_nag`` and ``paper_length_cm``: ``paper_length`` in two halves, μ0 = 0
-    with the NAG settings and the CM settings, each a shorter run on two CPU cores;
-    ``nesterov-jax merge`` joins them into paper_length's tables.
-  - ``modern_paper_length``: the optimizers the paper did not run (:func:`modern`) on
-    ``paper_length``'s protocol, to merge with it.
-  - ``seeds`` and ``modern_seeds``: ``paper_length``'s and ``modern_paper_length``'s protocols
-    at seeds :data:`MORE_SEEDS`, each setting at the ε its seed-0 runs chose
-    (``chosen_learning_rates``, ``modern_learning_rates``: {(optimizer, μ0): ε}), to merge
-    with them; ``--config.grid.seeds=(1,)`` splits them into shorter runs.
-  - ``smoke``: seconds, for the tests.
-  """
-  check_preset(preset, RNN_PRESETS)
-  if preset == "pilot_halving":
-    return with_halving(
-      rnn_preset(problem, length, "pilot", paper_length_learning_rates, smoke_length)
-    )
+def rnn_smoke(problem: str, length: int = 20) -> ml_collections.ConfigDict:
+  """Every RNN problem's ``smoke`` preset: seconds, for the tests (T = ``length``, 40 updates,
+  a 10-update warm-up)."""
   config = rnn(problem, length)
-  if preset.endswith("seeds"):
-    chosen = chosen_learning_rates if preset == "seeds" else modern_learning_rates
-    if not chosen:
-      raise ValueError(f"{problem} has no chosen learning rates for {preset!r} yet")
-    config = rnn_preset(
-      problem,
-      length,
-      "paper_length" if preset == "seeds" else "modern_paper_length",
-      paper_length_learning_rates,
-      smoke_length,
-    )
-    config.grid.points = tuple((opt, mu, lr) for (opt, mu), lr in chosen.items())
-    config.grid.seeds = MORE_SEEDS
-    return config
-  if preset == "modern_paper_length":
-    return modern(config, RNN_UPDATES, RNN_MODERN_LEARNING_RATES)
-  if preset == "pilot":
-    config.num_updates = PILOT_UPDATES
-    config.eval_every = config.checkpoint_every = 1000
-    config.task.num_eval_sequences = 2_000
-    config.grid.learning_rates = RNN_LEARNING_RATES + (1e-7,)
-    config.grid.seeds = (0,)
-    config.selection = "final_train_loss"
-  if preset.startswith("paper_length"):
-    config.chunk_size = 500
-    config.eval_every = 2500
-    config.grid.learning_rates = paper_length_learning_rates
-    config.grid.seeds = (0,)
-  if preset == "paper_length_nag":
-    config.grid.optimizers = ("nag",)
-  if preset == "paper_length_cm":
-    config.grid.optimizers = ("cm",)
-    config.grid.mu_max = tuple(m for m in config.grid.mu_max if m > 0)
-  if preset == "smoke":
-    config.num_updates, config.chunk_size = 40, 20
-    config.eval_every = config.checkpoint_every = 20
-    config.schedule.warmup_steps = 10
-    config.task.length = smoke_length
-    config.task.num_eval_sequences = 200
-    config.task.eval_batch_size = 200
-    config.grid.mu_max = (0.0, 0.995)
-    config.grid.learning_rates = (1e-5,)
-    config.grid.seeds = (0,)
+  config.num_updates, config.chunk_size = 40, 20
+  config.eval_every = config.checkpoint_every = 20
+  config.schedule.warmup_steps = 10
+  config.task.num_eval_sequences = 200
+  config.task.eval_batch_size = 200
+  config.grid.mu_max = (0.0, 0.995)
+  config.grid.learning_rates = (1e-5,)
+  config.grid.seeds = (0,)
   return config
 
 
