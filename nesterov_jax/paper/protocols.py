@@ -149,7 +149,9 @@ def run_points(
   stops before their schedules leave 0.99's) and, with ``band``, that ε's two neighbours on
   the paper's grid, so that the run's own selection shows whether its optimum is bracketed."""
   if not chosen_learning_rates:
-    raise ValueError(f"{task_name} has no pilot-chosen learning rates yet: run its pilot preset first")
+    raise ValueError(
+      f"{task_name} has no pilot-chosen learning rates yet: run its pilot preset first"
+    )
   points = []
   for opt, mu in [("nag", 0.0)] + [(o, m) for o in ("nag", "cm") for m in run_mu_max if m > 0]:
     lr = chosen_learning_rates.get((opt, mu), chosen_learning_rates.get((opt, min(mu, 0.99))))
