@@ -492,11 +492,12 @@ def scatter_figure(records: list[dict], path: pathlib.Path) -> None:
     )
   means = {k: float(np.mean(v)) for k, v in points.items()}
   finite = np.array([v for v in means.values() if np.isfinite(v) and v > 0])
-  vmin, vmax = (finite.min(), finite.max()) if finite.size else (1e-3, 1.0)
+  vmin = finite.min() if finite.size else 1e-3
+  vmax = min(finite.max(), 1e3 * vmin) if finite.size else 1.0  # colours clip, as the heatmap's
   fig, axes = plt.subplots(
     1,
     len(optimizers),
-    figsize=(4.2 * len(optimizers) + 1.2, 3.8),
+    figsize=(4.2 * len(optimizers) + 1.2, 4.2),
     squeeze=False,
     sharey=True,
     layout="constrained",
@@ -533,14 +534,16 @@ def scatter_figure(records: list[dict], path: pathlib.Path) -> None:
     ax.set_yscale("log")
     ax.set_xlabel("learning rate ε")
     ax.set_title(o.upper(), fontsize=9)
-    ax.legend(fontsize=7, loc="lower left")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
   axes[0][0].set_ylabel(f"1 − {mu_name(records, path.parent)}")
   what = (
     "final training error" if by == "final_train_error" else "training objective, last 1000 updates"
   )
   fig.colorbar(im, ax=axes[0].tolist(), label=f"log10 {what}")
   fig.suptitle(
-    f"{records[0]['task']}: quasi-random search, {what}, {_over_seeds(records)}", fontsize=9
+    f"{records[0]['task']}: quasi-random search, {what}, {_over_seeds(records)}\n"
+    "(colours clip at 1000× the lowest value)",
+    fontsize=9,
   )
   files.save_figure(fig, path, dpi=130)
   plt.close(fig)
