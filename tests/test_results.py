@@ -239,3 +239,30 @@ def test_the_heatmap_boxes_each_settings_chosen_epsilon_and_shows_n(tmp_path, mo
   saved.clear()
   report.heatmap_figure([r for r in RECORDS if r["seed"] == 0], tmp_path / "h.png")
   assert "n = 1 per cell" in saved[0]._suptitle.get_text()
+
+
+def test_a_search_s_error_curves_show_each_optimizer_s_best_not_every_point(tmp_path, monkeypatch):
+  """With more settings than a legend can hold (a search), the curves are each optimizer's
+  best; with few, every setting's. A plot of every point of a 34-point search hid its curves
+  behind its legend."""
+  from nesterov_jax.engine import report
+
+  points = [(o, 0.9 + 0.005 * i, 0.01) for i in range(8) for o in ("nag", "cm")]
+  records = [rec(o, mu, lr, 0, 1.0 + mu + (o == "cm")) for o, mu, lr in points]
+  metrics = [
+    {"step": 0, "train_error": [2.0] * len(records)},
+    {"step": 10, "train_error": [r["final_train_error"] for r in records]},
+  ]
+  saved = []
+  monkeypatch.setattr(report.files, "save_figure", lambda fig, path, **k: saved.append(fig))
+  report.error_curves_figure(records, metrics, tmp_path / "e.png")
+  labels = [line.get_label() for line in saved[0].axes[0].get_lines()]
+  assert labels == ["NAG, μ_max 0.9, ε 0.01", "CM, μ_max 0.9, ε 0.01"], labels
+  assert "best setting (of 16 that trained)" in saved[0].axes[0].get_title()
+  few = records[:8]
+  report.error_curves_figure(
+    few,
+    [{"step": 0, "train_error": [2.0] * 8}, {"step": 10, "train_error": [1.0] * 8}],
+    tmp_path / "e.png",
+  )
+  assert len(saved[1].axes[0].get_lines()) == 8

@@ -229,15 +229,22 @@ def _error_scale(ax, errors: np.ndarray) -> None:
     ax.set_yscale("symlog", linthresh=float(positive.min()) if positive.size else 1e-3)
 
 
+MAX_CURVES = 12  # more settings than this: the error curves show each optimizer's best
+
+
 def error_curves_figure(records: list[dict], metrics: list[dict], path: pathlib.Path) -> None:
   steps, curve, errors = _curves(records, metrics)
   hparams = hparam_keys(records)
-  # A colour per setting (CM and NAG at one μ_max differ in colour and in line style).
   mu = mu_name(records, path.parent)
+  shown = [s for s in select_best(records) if s["learning_rate"] is not None]
+  what = "each setting's best ε"
+  if len(shown) > MAX_CURVES:  # a search's many points: a legend that long hides the curves
+    what = f"each optimizer's best setting (of {len(shown)} that trained)"
+    shown = best_of_each_optimizer(records)
+  # A colour per setting (CM and NAG at one μ_max differ in colour and in line style).
+  colours = plt.get_cmap("tab10" if len(shown) <= 10 else "tab20")
   fig, ax = plt.subplots(figsize=(6.5, 4.2))
-  for k, s in enumerate(select_best(records)):
-    if s["learning_rate"] is None:
-      continue
+  for k, s in enumerate(shown):
     text = f"{label(s, mu)}, ε {s['learning_rate']:g}"
     text += "".join(f", {h} {s[h]:g}" for h in hparams if len({r[h] for r in records}) > 1)
     _plot_curve(
@@ -247,7 +254,7 @@ def error_curves_figure(records: list[dict], metrics: list[dict], path: pathlib.
       family(s["optimizer"]).line_style(s["optimizer"]),
       label=text,
       lw=1.2,
-      color=plt.get_cmap("tab20" if len(records) > 10 else "tab10")(k % 20),
+      color=colours(k % colours.N),
     )
   _error_scale(ax, errors)
   marked = _mark_momentum(ax, records, run_config(path.parent))
@@ -256,8 +263,7 @@ def error_curves_figure(records: list[dict], metrics: list[dict], path: pathlib.
     ax,
     path,
     "update",
-    f"{records[0]['task']}: training error at each setting's "
-    f"best ε\n{_over_seeds(records)}\n{_styles(records)}"
+    f"{records[0]['task']}: training error at {what}\n{_over_seeds(records)}\n{_styles(records)}"
     + ("; dotted: the update where μ first reaches μ_max" if marked else ""),
   )
 

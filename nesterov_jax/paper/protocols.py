@@ -21,7 +21,6 @@ AE_UPDATES = 750_000
 RNN_MU0 = (0.0, 0.9, 0.98, 0.995)
 RNN_LEARNING_RATES = (1e-3, 1e-4, 1e-5, 1e-6)
 RNN_UPDATES = 50_000
-PRESETS = ("full", "cpu", "smoke")
 
 
 def sweep_config(task: str, num_updates: int, **intervals) -> ml_collections.ConfigDict:
@@ -35,7 +34,7 @@ def sweep_config(task: str, num_updates: int, **intervals) -> ml_collections.Con
   return config
 
 
-def check_preset(preset: str, presets: tuple[str, ...] = PRESETS) -> None:
+def check_preset(preset: str, presets: tuple[str, ...]) -> None:
   if preset not in presets:
     raise ValueError(f"presets are {', '.join(presets)}")
 
@@ -135,8 +134,7 @@ def one_step_lower(lr: float, ladder: tuple[float, ...] = AE_LEARNING_RATE_LADDE
 def preset(presets: dict, name: str) -> ml_collections.ConfigDict:
   """The config of preset ``name`` from a config file's table ``{name: function}``; each
   function there builds its preset's fields in the open."""
-  if name not in presets:
-    raise ValueError(f"presets are {', '.join(presets)}")
+  check_preset(name, tuple(presets))
   return presets[name]()
 
 
