@@ -59,6 +59,18 @@ def test_table1_and_table2_show_our_records_beside_the_papers_numbers_with_the_p
   assert (
     "Made by `" in table1 and "ours: 40 updates" in row[-1] and "paper: 750,000 updates" in row[-1]
   )
+  # The ratio line divides each column's own mean by its own paper number (a ratio of the
+  # wrong column, or inverted, differs).
+  records = json.loads((workdir / "results.json").read_text())
+  by_column = {
+    ("sgd" if s["mu_max"] == 0 else (s["optimizer"], s["mu_max"])): s["final_train_error"]
+    for s in results.select_best(records)
+  }
+  (ratio_line,) = [line for line in table1.splitlines() if line.startswith("Ours ÷ the paper's")]
+  for column, label in (("sgd", "SGD (μ = 0)"), (("nag", 0.99), "0.99N"), (("cm", 0.99), "0.99M")):
+    ratio = by_column[column] / numbers.TABLE1["curves_ae"][column]
+    assert f"{label} {ratio:.3g}" in ratio_line, (label, ratio_line)
+  assert "0.9N" not in ratio_line  # a column the smoke grid did not run has no ratio
   table2 = (workdir / "table2.md").read_text()
   (line,) = [line for line in table2.splitlines() if line.startswith("| Curves | 0.99")]
   before, after = (

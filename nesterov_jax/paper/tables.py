@@ -113,6 +113,19 @@ def _num(x: float | None) -> str:
   return "—" if x is None else f"{x:.3g}"
 
 
+def _ratios(best: dict, columns, paper_values: dict) -> list[str]:
+  """A line with each column's mean (at its best ε) over the paper's number, where both exist:
+  how far our shortened runs end from the paper's."""
+  ratios = [
+    f"{_label(c)} {best[c]['final_train_error'] / paper_values[c]:.3g}"
+    for c in columns
+    if c in best and best[c]["learning_rate"] is not None and paper_values.get(c)
+  ]
+  if not ratios:
+    return []
+  return ["", "Ours ÷ the paper's, per column (1 = the paper's number): " + ", ".join(ratios) + "."]
+
+
 def _our_protocol(config: dict, records: list[dict]) -> str:
   s = config["schedule"]
   if config["grid"].get("points"):  # each setting at the ε a pilot chose (and its neighbours)
@@ -197,6 +210,7 @@ def table1(records: list[dict], config: dict) -> str:
     f"{paper.PAPER_DATA[task]} |",
     "",
     _best_learning_rates(best, paper.TABLE1_COLUMNS, modern),
+    *_ratios(best, paper.TABLE1_COLUMNS, paper.TABLE1[task]),
     *_fresh_line(best, [*paper.TABLE1_COLUMNS, *modern]),
     *momentum_reached(records, config),
     "",
