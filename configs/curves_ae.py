@@ -8,6 +8,7 @@
     nesterov-jax run configs/curves_ae.py:seeds          # seeds 1, 2 at each setting's 50,000-update best ε, to merge
     nesterov-jax run configs/curves_ae.py:modern_seeds   # Adam, RMSProp at seeds 1, 2, to merge
     nesterov-jax run configs/curves_ae.py:updates_250k   # 250,000 updates: μ_max 0.99-0.999 long enough to apply
+    nesterov-jax run configs/curves_ae.py:updates_750k   # the paper's length: NAG 0.99 and 0.999, seeds 0-2
     nesterov-jax run configs/curves_ae.py:pilot_halving  # the pilot, losing ε stopped at rungs (successive halving)
     nesterov-jax run configs/curves_ae.py:full           # the paper's protocol exactly (GPU: hours)
     nesterov-jax run configs/curves_ae.py:smoke          # seconds, for the tests
@@ -32,12 +33,24 @@ Every preset but smoke keeps the paper's protocol and shortens only the run: min
   paper's grid. For μ_max ≥ 0.99 the band is the pilot's ε and two steps lower (updates_50k).
 - updates_250k: 250,000 updates on the same schedule (0.999 applies from update 124,750),
   NAG and CM at μ_max 0.99, 0.995 and 0.999, each at its 50,000-update best ε
-  (BEST_LEARNING_RATES) and one step lower: 12 points, seed 0. Split the grid into runs of
-  about 100 minutes and merge the parts:
+  (BEST_LEARNING_RATES) and one step lower: 12 points, seed 0. One config alone on two CPU
+  cores takes about 40 minutes (from results/curves_750k_timing/), the whole grid about 6
+  hours: run the points in parts of a session or less and merge them:
 
-    nesterov-jax run configs/curves_ae.py:updates_250k --workdir runs/curves_250k_nag099 \
-        "--config.grid.points=(('nag', 0.99, 0.005), ('nag', 0.99, 0.001))"
-    nesterov-jax merge runs/curves_250k_merged runs/curves_250k_nag099 runs/curves_250k_...
+    NESTEROV_JAX_CPU_DEVICES=1 nesterov-jax run configs/curves_ae.py:updates_250k \
+        --workdir runs/curves_250k_nag099_0.01 "--config.grid.points=(('nag', 0.99, 0.01),)"
+    nesterov-jax merge runs/curves_250k_merged runs/curves_250k_nag099_0.01 runs/curves_250k_...
+
+- updates_750k: the paper's own length, NAG at μ_max 0.99 and 0.999 over seeds 0, 1 and 2,
+  each at its 250,000-update best ε (LONG_BEST_LEARNING_RATES). One config alone on two CPU
+  cores takes about 1.8 hours (results/curves_750k_timing/; scripts/time_curves_750k.sh), so
+  run each (point, seed) as its own run, one device, and merge the six:
+
+    NESTEROV_JAX_CPU_DEVICES=1 nesterov-jax run configs/curves_ae.py:updates_750k \
+        --workdir runs/curves_750k_nag099_s0 \
+        "--config.grid.points=(('nag', 0.99, EPS),)" "--config.grid.seeds=(0,)"
+
+  A run stopped by SIGTERM or Ctrl-C resumes from its last checkpoint when rerun.
 """
 
 import functools
@@ -56,10 +69,27 @@ CHOSEN_LEARNING_RATES = {
   ("cm", 0.99): 0.01,
 }
 # Each setting's ε at 50,000 updates on seed 0, at which the seeds preset runs seeds 1 and 2
-# and updates_250k starts its band.
-BEST_LEARNING_RATES = {}
+# and updates_250k starts its band (results/curves_calibrated_50k_merged: each bracketed by a
+# worse ε on both sides at 50,000 updates, but μ_max ≥ 0.99 NAG's 0.01, bracketed from above
+# by the pilot's 0.05, left at the mean image's plateau).
+BEST_LEARNING_RATES = {
+  ("nag", 0.0): 0.05,
+  ("nag", 0.9): 0.01,
+  ("nag", 0.99): 0.01,
+  ("nag", 0.995): 0.01,
+  ("nag", 0.999): 0.01,
+  ("cm", 0.9): 0.01,
+  ("cm", 0.99): 0.005,
+  ("cm", 0.995): 0.005,
+  ("cm", 0.999): 0.001,
+}
 # Adam's and RMSProp's.
 MODERN_LEARNING_RATES = {}
+# NAG's ε at μ_max 0.99 and 0.999 after 250,000 updates on seed 0, at which updates_750k runs.
+LONG_BEST_LEARNING_RATES = {}
+# The paper's headline: μ_max 0.999 against 0.99 at its own length, over seeds 0, 1 and 2.
+HEADLINE_MU_MAX = (0.99, 0.999)
+HEADLINE_SEEDS = (0, 1, 2)
 
 # Our first generator's (v1), from its committed runs: the pilot's (results/curves_ae_pilot:
 # SGD 17.0, 0.9N 10.5, 0.99N 6.08, 0.9M 9.30, 0.99M 7.11 after 10,000 updates; SGD's 0.05 is
@@ -179,6 +209,24 @@ def updates_250k(v1=False):
   return config
 
 
+def updates_750k():
+  """The paper's own length, 750,000 updates: NAG at μ_max 0.99 and 0.999, seeds 0, 1 and 2,
+  each at its 250,000-update best ε (LONG_BEST_LEARNING_RATES): six configs, each about 1.8
+  hours alone on two CPU cores. Run each (point, seed) as its own run (module docstring)."""
+  config = full()
+  config.chunk_size, config.eval_every, config.checkpoint_every = 1000, 5000, 5000
+  if not LONG_BEST_LEARNING_RATES:
+    raise ValueError(
+      "curves_ae has no chosen learning rates for updates_750k yet: run updates_250k first "
+      "and fill LONG_BEST_LEARNING_RATES"
+    )
+  config.grid.points = tuple(
+    ("nag", mu, LONG_BEST_LEARNING_RATES[("nag", mu)]) for mu in HEADLINE_MU_MAX
+  )
+  config.grid.seeds = HEADLINE_SEEDS
+  return config
+
+
 def smoke(v1=False):
   """Seconds, for the tests."""
   config = protocols.autoencoder_smoke(TASK)
@@ -198,6 +246,7 @@ PRESETS = {
   "seeds": seeds,
   "modern_seeds": modern_seeds,
   "updates_250k": updates_250k,
+  "updates_750k": updates_750k,
   "smoke": smoke,
 }
 # v1_<preset>: <preset> on our first generator, at the learning rates its runs chose.
@@ -205,7 +254,7 @@ PRESETS.update(
   {
     f"v1_{name}": functools.partial(f, v1=True)
     for name, f in PRESETS.items()
-    if not name.endswith(("_nag", "_cm"))
+    if not name.endswith(("_nag", "_cm", "_750k"))
   }
 )
 

@@ -27,9 +27,10 @@ from nesterov_jax.paper import protocols
 HERE = pathlib.Path(__file__).parent
 CURVES = HERE / "curves_ae.py"
 # 0.999N's best ε at 50,000 updates on the calibrated generator (configs/curves_ae.py's
-# BEST_LEARNING_RATES), and on our first generator, v1 (results/curves_ae_updates_50k_merged:
-# 2.48; 0.005: 10.1), which made results/curves_init_scale_*.
-NAG_0999_LEARNING_RATE = None
+# BEST_LEARNING_RATES; results/curves_calibrated_50k_merged: 0.108; 0.005: 0.144), and on our
+# first generator, v1 (results/curves_ae_updates_50k_merged: 2.48; 0.005: 10.1), which made
+# results/curves_init_scale_*.
+NAG_0999_LEARNING_RATE = 0.01
 V1_NAG_0999_LEARNING_RATE = 0.001
 
 

@@ -23,6 +23,7 @@ PRESETS = {
     "seeds",
     "modern_seeds",
     "updates_250k",
+    "updates_750k",
     "smoke",
     "updates_50k_nag",
     "updates_50k_cm",
@@ -272,6 +273,7 @@ def test_every_preset_builds_its_data_and_trains_one_chunk(run, tmp_path):
 
 # Each seeds preset and the committed seed-0 results it joins (results/).
 SEED_RUNS = [
+  ("curves_ae", "seeds", "curves_calibrated_50k_merged"),
   ("curves_ae", "v1_seeds", "curves_ae_updates_50k_merged"),
   ("curves_ae", "v1_modern_seeds", "curves_ae_updates_50k_with_modern"),
   ("mnist_ae", "seeds", "mnist_ae_updates_30k_merged"),
@@ -311,3 +313,30 @@ def test_every_seeds_preset_runs_the_committed_best_eps_on_the_committed_protoco
   points = {(o, float(m)): float(lr) for o, m, lr in config.grid.points}
   assert points and {k: best.get(k) for k in points} == points
   assert 0 not in config.grid.seeds
+
+
+@pytest.mark.parametrize(
+  "preset, folder",
+  [
+    ("updates_50k", "curves_calibrated_50k_merged"),
+    ("v1_updates_50k", "curves_ae_updates_50k_merged"),
+  ],
+)
+def test_table3_runs_at_the_committed_best_eps_of_0999n(preset, folder):
+  """Table 3 sweeps the init scale at 0.999N's best ε of the 50,000-update run on the same
+  data: a stale ε (the other generator's, or one from before a merge) fails here."""
+  import json
+
+  from nesterov_jax.engine import results
+
+  committed = pathlib.Path(__file__).parents[1] / "results" / folder
+  best = {
+    (s["optimizer"], s["mu_max"]): s["learning_rate"]
+    for s in results.select_best(results.load_run(committed)[0])
+  }
+  config = load_config(f"{CONFIGS / 'curves_init_scale'}.py:{preset}")
+  assert tuple(config.grid.learning_rates) == (best[("nag", 0.999)],)
+  ours = json.loads(config.to_json_best_effort(sort_keys=True))
+  assert ours["task"].get("curves_generator") == json.loads(
+    (committed / "config.json").read_text()
+  )["task"].get("curves_generator")
