@@ -3,7 +3,7 @@
     nesterov-jax run configs/curves_ae.py:pilot          # the paper's six ε, 10,000 updates
     nesterov-jax run configs/curves_ae.py:updates_50k    # 50,000 updates, each setting's pilot ε and its neighbours
     nesterov-jax run configs/curves_ae.py:updates_50k_nag  # its halves: SGD and NAG ...
-    nesterov-jax run configs/curves_ae.py:updates_50k_cm   # ... and CM (about 90 minutes each on 2 CPU cores)
+    nesterov-jax run configs/curves_ae.py:updates_50k_cm   # ... and CM (about 85 and 70 minutes on 2 CPU cores)
     nesterov-jax run configs/curves_ae.py:modern_50k     # Adam, RMSProp (not in the paper) on updates_50k's protocol
     nesterov-jax run configs/curves_ae.py:seeds          # seeds 1, 2 at each setting's 50,000-update best ε, to merge
     nesterov-jax run configs/curves_ae.py:modern_seeds   # Adam, RMSProp at seeds 1, 2, to merge
@@ -162,7 +162,7 @@ def updates_50k(v1=False):
 
 
 def updates_50k_nag():
-  """updates_50k's SGD and NAG points (about 90 minutes on 2 CPU cores), to merge."""
+  """updates_50k's SGD and NAG points (about 85 minutes on 2 CPU cores), to merge."""
   config = updates_50k()
   config.grid.points = tuple(p for p in config.grid.points if p[0] == "nag")
   return config

@@ -8,13 +8,13 @@ The protocol (and each preset's shortening) is configs/curves_ae.py's; only the 
 the paper's best NAG setting of Table 1 (μ_max = 0.999) with the sparse initialization's
 scale multiplied by {0.25, 0.5, 1, 2, 4}. The paper does not say whether ε was re-tuned per
 scale; full selects the best of the paper's six per scale, updates_50k runs every scale at
-the ε that Curves' updates_50k run selected for 0.999N (below, from
-results/curves_ae_updates_50k/summary.md). To tune ε per scale at 50,000 updates, run the other
-scales at that ε's two neighbours on the paper's grid and merge (each scale is then reported at
-its own best ε; results/curves_init_scale_updates_50k_merged/):
+the ε that Curves' 50,000-update run selected for 0.999N (NAG_0999_LEARNING_RATE below). To
+tune ε per scale at 50,000 updates, run the other scales at that ε's two neighbours on the
+paper's grid and merge (each scale is then reported at its own best ε; on the first generator:
+results/curves_init_scale_updates_50k_merged/):
 
     nesterov-jax run configs/curves_init_scale.py:updates_50k --workdir runs/init_scale_per_scale \
-        "--config.grid.points=(('nag', 0.999, 0.005), ('nag', 0.999, 0.0005))" \
+        "--config.grid.points=(('nag', 0.999, 0.05), ('nag', 0.999, 0.005))" \
         --config.grid.init_scale='(0.25, 0.5, 2.0, 4.0)'
     nesterov-jax merge runs/init_scale_merged runs/curves_init_scale_updates_50k runs/init_scale_per_scale
 """
