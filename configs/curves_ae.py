@@ -70,8 +70,7 @@ CHOSEN_LEARNING_RATES = {
 }
 # Each setting's ε at 50,000 updates on seed 0, at which the seeds preset runs seeds 1 and 2
 # and updates_250k starts its band (results/curves_calibrated_50k_merged: each bracketed by a
-# worse ε on both sides at 50,000 updates, but μ_max ≥ 0.99 NAG's 0.01, bracketed from above
-# by the pilot's 0.05, left at the mean image's plateau).
+# worse ε on both sides at 50,000 updates).
 BEST_LEARNING_RATES = {
   ("nag", 0.0): 0.05,
   ("nag", 0.9): 0.01,
