@@ -274,6 +274,7 @@ def test_every_preset_builds_its_data_and_trains_one_chunk(run, tmp_path):
 # Each seeds preset and the committed seed-0 results it joins (results/).
 SEED_RUNS = [
   ("curves_ae", "seeds", "curves_calibrated_50k_merged"),
+  ("curves_ae", "modern_seeds", "curves_calibrated_50k_with_modern"),
   ("curves_ae", "v1_seeds", "curves_ae_updates_50k_merged"),
   ("curves_ae", "v1_modern_seeds", "curves_ae_updates_50k_with_modern"),
   ("mnist_ae", "seeds", "mnist_ae_updates_30k_merged"),
