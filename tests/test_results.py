@@ -178,6 +178,28 @@ def test_error_curves_mark_where_eq5_reaches_each_mu_max_within_the_run():
   plt.close(fig)
 
 
+def test_an_error_plot_s_long_title_wraps_inside_the_figure(tmp_path):
+  """A run with Adam beside NAG and CM has a long third title line (the line styles and the
+  dotted marks); unwrapped, it ran off the figure's right edge."""
+  import matplotlib.pyplot as plt
+
+  from nesterov_jax.engine import report
+
+  title = (
+    "curves_ae: training error at each setting's best ε\none seed (0)\n"
+    "NAG solid, CM dashed, adam/rmsprop dash-dot; dotted: the update where μ first reaches μ_max"
+  )
+  fig, ax = plt.subplots(figsize=(6.5, 4.2))
+  ax.plot([0, 1], [1, 2], label="x")
+  report.save_error_plot(fig, ax, tmp_path / "plot.png", "update", title)
+  assert (tmp_path / "plot.png").exists()
+  wrapped = report.wrap_title(title)
+  assert wrapped.count("\n") == 3  # the long line became two; the short ones stay as they were
+  assert wrapped.split("\n")[:2] == title.split("\n")[:2]
+  assert all(len(line) <= report.TITLE_WIDTH for line in wrapped.split("\n"))
+  assert wrapped.replace("\n", " ").split() == title.replace("\n", " ").split()  # no word lost
+
+
 def test_summary_names_the_seeds_it_ran_by_id_beside_their_count():
   from nesterov_jax.engine.report import summary_markdown
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import collections
 import pathlib
+import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -357,11 +358,20 @@ def best_per_optimizer_figure(records: list[dict], metrics: list[dict], path: pa
   )
 
 
+# Characters of a title line at fontsize 9 that fit the error plots' 6.5-inch width.
+TITLE_WIDTH = 80
+
+
+def wrap_title(title: str, width: int = TITLE_WIDTH) -> str:
+  """Each line of ``title`` wrapped at ``width`` characters, so no line runs off the figure."""
+  return "\n".join(textwrap.fill(line, width) for line in title.split("\n"))
+
+
 def save_error_plot(fig, ax, path: pathlib.Path, xlabel: str, title: str) -> None:
   """Labels, legend and the atomic save shared by the plots of training error."""
   ax.set_xlabel(xlabel)
   ax.set_ylabel("training error at θ")
-  ax.set_title(title, fontsize=9)
+  ax.set_title(wrap_title(title), fontsize=9)
   ax.legend(fontsize=7)
   fig.tight_layout()
   files.save_figure(fig, path, dpi=130)
