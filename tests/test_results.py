@@ -236,7 +236,7 @@ def test_the_heatmap_names_the_seeds_that_chose_epsilon_only_where_some_did():
 
 def test_the_heatmap_boxes_each_settings_chosen_epsilon_and_shows_n(tmp_path, monkeypatch):
   """A heatmap that boxed the lowest cell of a column, not the ε the paper's rule chose, or that
-  hid how many seeds a cell averages, fails here."""
+  hid how many seeds a cell averages, or boxed an ε in a run that chose none, fails here."""
   import matplotlib.patches
 
   from nesterov_jax.engine import report
@@ -253,7 +253,8 @@ def test_the_heatmap_boxes_each_settings_chosen_epsilon_and_shows_n(tmp_path, mo
     ]
     for ax in (cm_ax, nag_ax)
   }
-  assert boxes == {"CM": [(0, 1)], "NAG": [(0, 0)]}  # rows: ε 0.01, 0.1; NAG chose 0.01, CM ran 0.1
+  # rows: ε 0.01, 0.1; NAG chose 0.01 of the two it ran; CM ran 0.1 alone, so chose nothing here
+  assert boxes == {"CM": [], "NAG": [(0, 0)]}
   texts = [t.get_text() for t in cm_ax.texts]
   assert "0.3\nn = 2" in texts  # cells average different numbers of seeds: each says its n
   assert (
@@ -262,6 +263,11 @@ def test_the_heatmap_boxes_each_settings_chosen_epsilon_and_shows_n(tmp_path, mo
   saved.clear()
   report.heatmap_figure([r for r in RECORDS if r["seed"] == 0], tmp_path / "h.png")
   assert "n = 1 per cell" in saved[0]._suptitle.get_text()
+  # fresh seeds, one ε per setting (two ε in all): no box, and the title promises none
+  saved.clear()
+  report.heatmap_figure([r for r in RECORDS if r["seed"] > 0], tmp_path / "h.png")
+  assert not [p for ax in saved[0].axes for p in ax.patches if not p.get_fill()]
+  assert "red box" not in saved[0]._suptitle.get_text()
 
 
 def test_a_search_s_error_curves_show_each_optimizer_s_best_not_every_point(tmp_path, monkeypatch):

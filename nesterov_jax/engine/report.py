@@ -413,10 +413,13 @@ def heatmap_figure(records: list[dict], path: pathlib.Path) -> None:
   means = {k: float(np.mean(v)) for k, v in cells.items()}
   counts = {k: len(v) for k, v in cells.items()}
   one_n = len(set(counts.values())) == 1
+  tried = collections.defaultdict(set)  # the ε each cell's setting ran: a choice needs two
+  for o, lr, c in cells:
+    tried[(o, c)].add(lr)
   chosen = {
     (b["optimizer"], b["learning_rate"], b.get(column))
     for b in select_best(records)
-    if b["learning_rate"] is not None
+    if b["learning_rate"] is not None and len(tried[(b["optimizer"], b.get(column))]) > 1
   }
   finite = np.array([v for v in means.values() if np.isfinite(v) and v > 0])
   vmin = finite.min() if finite.size else 1e-3
@@ -462,7 +465,7 @@ def heatmap_figure(records: list[dict], path: pathlib.Path) -> None:
         fontsize=7,
         color="k" if np.isnan(v) or v >= np.sqrt(vmin * vmax) else "w",
       )  # NaN cells are blank
-      if (o, lrs[i], mus[j]) in chosen and table.shape[0] > 1:  # the setting's chosen ε, boxed
+      if (o, lrs[i], mus[j]) in chosen:  # the ε the setting chose among those it ran, boxed
         ax.add_patch(
           plt.Rectangle((j - 0.47, i - 0.47), 0.94, 0.94, fill=False, ec="tab:red", lw=1.8)
         )
@@ -487,7 +490,7 @@ def heatmap_figure(records: list[dict], path: pathlib.Path) -> None:
   n = f"n = {next(iter(counts.values()))} per cell" if one_n and counts else "n per cell"
   fig.suptitle(
     f"{records[0]['task']}: {what}, {heatmap_seeds(records)}, {n}\n"
-    f"(red box: each setting's chosen ε; div = diverged; "
+    f"({'red box: the ε chosen where a setting ran several; ' if chosen else ''}div = diverged; "
     f"{'stop N = stopped by successive halving at update N; ' if halted else ''}"
     f"empty = not run{once})",
     fontsize=9,
