@@ -34,12 +34,12 @@ Every preset but smoke keeps the paper's protocol and shortens only the run: min
 - updates_250k: 250,000 updates on the same schedule (0.999 applies from update 124,750),
   NAG and CM at μ_max 0.99, 0.995 and 0.999, each at its 50,000-update best ε
   (BEST_LEARNING_RATES) and one step lower: 12 points, seed 0. One config alone on two CPU
-  cores takes about 40 minutes (from results/curves_750k_timing/), the whole grid about 6
-  hours: run the points in parts of a session or less and merge them:
+  cores takes about 42 minutes, two in one run (one per device) about 62: the whole grid
+  about 6 hours. scripts/curves_250k.py runs the points left in pairs, one run after another
+  (each resumes from its checkpoint when rerun); then merge them:
 
-    NESTEROV_JAX_CPU_DEVICES=1 nesterov-jax run configs/curves_ae.py:updates_250k \
-        --workdir runs/curves_250k_nag099_0.01 "--config.grid.points=(('nag', 0.99, 0.01),)"
-    nesterov-jax merge runs/curves_250k_merged runs/curves_250k_nag099_0.01 runs/curves_250k_...
+    nohup python scripts/curves_250k.py > runs/logs/curves_250k.log 2>&1 &
+    nesterov-jax merge results/curves_calibrated_250k_merged results/curves_calibrated_250k_*
 
 - updates_750k: the paper's own length, NAG at μ_max 0.99 and 0.999 over seeds 0, 1 and 2,
   each at its 250,000-update best ε (LONG_BEST_LEARNING_RATES). One config alone on two CPU

@@ -10,8 +10,9 @@ scale multiplied by {0.25, 0.5, 1, 2, 4}. The paper does not say whether ε was 
 scale; full selects the best of the paper's six per scale, updates_50k runs every scale at
 the ε that Curves' 50,000-update run selected for 0.999N (NAG_0999_LEARNING_RATE below). To
 tune ε per scale at 50,000 updates, run the other scales at that ε's two neighbours on the
-paper's grid and merge (each scale is then reported at its own best ε; on the first generator:
-results/curves_init_scale_updates_50k_merged/):
+paper's grid and merge, then step past any best ε at the edge of what ran (each scale is then
+reported at its own best ε: results/curves_calibrated_init_scale_50k_merged/, which took two
+such steps, to 0.001 and 0.0005; on the first generator results/curves_init_scale_updates_50k_merged/):
 
     nesterov-jax run configs/curves_init_scale.py:updates_50k --workdir runs/init_scale_per_scale \
         "--config.grid.points=(('nag', 0.999, 0.05), ('nag', 0.999, 0.005))" \

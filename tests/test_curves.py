@@ -144,3 +144,34 @@ def test_the_calibration_search_sets_the_peak_by_the_mean_image_and_writes_its_t
   assert len(rows) == 2 and all(
     abs(float(r[4]) / 16.9 - 1) < 0.01 for r in rows
   )  # each peak matches the mean image
+
+
+def test_the_250k_script_pairs_every_point_left_headline_first(tmp_path, capsys):
+  """scripts/curves_250k.py splits updates_250k's grid into runs of two. A script that lost a
+  point, ran a finished one again, or ran the headline settings late fails here."""
+  import ast
+  import importlib.util
+  import json
+  import pathlib
+  import shlex
+
+  spec = importlib.util.spec_from_file_location(
+    "curves_250k", pathlib.Path(__file__).parents[1] / "scripts" / "curves_250k.py"
+  )
+  script = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(script)
+  grid = script.grid_points()
+  assert len(grid) == 12 and len(set(grid)) == 12
+  finished = tmp_path / "curves_calibrated_250k_nag0999_0.01"
+  finished.mkdir()
+  (finished / "results.json").write_text(
+    json.dumps([{"optimizer": "nag", "mu_max": 0.999, "learning_rate": 0.01}])
+  )
+  assert script.main(["--dry-run", "--results", str(tmp_path)]) == 0
+  lines = capsys.readouterr().out.splitlines()
+  assert len(lines) == 6  # 11 points left: five pairs and one alone
+  runs = [ast.literal_eval(shlex.split(line)[-1].split("=", 1)[1]) for line in lines]
+  left = [p for run in runs for p in run]
+  assert sorted(left) == sorted(p for p in grid if p != ("nag", 0.999, 0.01))
+  assert {p[1] for p in left[:3]} == {0.99, 0.999} and all(p[0] == "nag" for p in left[:3])
+  assert f"--workdir {tmp_path}/curves_calibrated_250k_nag099_0.01_nag099_0.005 " in lines[0]

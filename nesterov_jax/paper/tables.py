@@ -262,13 +262,17 @@ def table3(records: list[dict], config: dict) -> str:
     records,
   )
   lines += [
-    "| init scale | ours (paper) | best ε (ours) | protocol: ours vs paper |",
-    "|---|---|---|---|",
+    "| init scale | ours (paper) | ours ÷ paper | best ε (ours) | protocol: ours vs paper |",
+    "|---|---|---|---|---|",
   ]
   for s in sorted(select_best(records), key=lambda s: s["init_scale"]):
     lr = "all diverged" if s["learning_rate"] is None else f"{s['learning_rate']:g}"
+    theirs = paper.TABLE3.get(s["init_scale"])
+    ratio = (
+      f"{s['final_train_error'] / theirs:.3g}" if theirs and s["learning_rate"] is not None else "—"
+    )
     lines.append(
-      f"| {s['init_scale']:g} | **{_ours(s)}** ({_num(paper.TABLE3.get(s['init_scale']))}) | "
+      f"| {s['init_scale']:g} | **{_ours(s)}** ({_num(theirs)}) | {ratio} | "
       f"{lr} | ours: {_our_protocol(config, records)}; paper: {paper.PROTOCOL['ae']}, "
       f"{paper.PAPER_DATA['curves_ae']} |"
     )
