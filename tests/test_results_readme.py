@@ -37,7 +37,7 @@ LOG = RESULTS / "LOG.md"  # the full notes and the run log
 # A measured value: 0.0433, 2.10, 1e-5, 5e-05; not part of a word, a path or a version.
 _NUMBER = re.compile(r"(?<![\w.\-/])(\d+\.\d+(?:e-?\d+)?|\d+e-?\d+)(?!\.?\d)")
 _ANY_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
-_FOLDER = re.compile(r"([a-z0-9_]+)/")
+_FOLDER = re.compile(r"([a-z0-9_]+(?:\.[a-z0-9_]+)*)/")  # a folder may carry an ε: nag0999_0.01/
 _SECTION = re.compile(r"^## ", re.M)
 # The README's version strings and code names that look like numbers.
 _NOT_VALUES = re.compile(r"jax \d|optax \d|flax \d|Python (?:≥ )?\d|python \d")
@@ -139,7 +139,7 @@ def test_every_number_the_readme_quotes_is_in_the_results_it_cites(title, sectio
   )
 
 
-_WALL_ROW = re.compile(r"^\| `([a-z0-9_]+)/` \|.*\| (?:about )?(\d+) min")
+_WALL_ROW = re.compile(r"^\| `([a-z0-9_]+(?:\.[a-z0-9_]+)*)/` \|.*\| (?:about )?(\d+) min")
 
 
 def test_the_folder_tables_wall_times_are_the_runs_own():
