@@ -34,7 +34,7 @@ Every preset but smoke keeps the paper's protocol and shortens only the run: min
 - updates_250k: 250,000 updates on the same schedule (0.999 applies from update 124,750),
   NAG and CM at μ_max 0.99, 0.995 and 0.999, each at its 50,000-update best ε
   (BEST_LEARNING_RATES) and one step lower: 12 points, seed 0. One config alone on two CPU
-  cores takes about 42 minutes, two in one run (one per device) about 62: the whole grid
+  cores took 40 minutes, two in one run (one per device) take about 62: the whole grid
   about 6 hours. scripts/curves_250k.py runs the points left in pairs, one run after another
   (each resumes from its checkpoint when rerun); then merge them:
 

@@ -1,8 +1,9 @@
 """Table 1's Curves row at 250,000 updates (configs/curves_ae.py:updates_250k), in runs of two
 configs, one CPU device each, run one after another.
 
-One config alone on two cores takes about 42 minutes; two in one run, one per device, about
-62 (results/curves_calibrated_init_scale_50k_edge2: 2 configs, 50,000 updates, 750 s). So a
+One config alone on two cores took 40 minutes (results/curves_calibrated_250k_nag0999_0.01,
+beside low-priority tests); two in one run, one per device, take about 62
+(results/curves_calibrated_init_scale_50k_edge2: 2 configs, 50,000 updates, 750 s). So a
 pair is the cheaper unit, and each run stays near an hour.
 
 The points are the preset's grid. A point is done when a results.json under
@@ -47,15 +48,20 @@ def name(point: tuple) -> str:
   return f"{optimizer}{str(mu).replace('.', '')}_{lr:g}"
 
 
-def commands(points: list[tuple], done: set[tuple], results: pathlib.Path) -> list[list[str]]:
-  """One ``nesterov-jax run`` per pair of points left, headline NAG points first."""
-  import importlib.util
+def headline_mu_max() -> tuple[float, ...]:
+  """The μ_max of the paper's headline test (configs/curves_ae.py's HEADLINE_MU_MAX)."""
+  sys.path.insert(0, str(REPO / "configs"))
+  import curves_ae
 
-  spec = importlib.util.spec_from_file_location("curves_ae", REPO / "configs" / "curves_ae.py")
-  curves = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(curves)
+  return curves_ae.HEADLINE_MU_MAX
+
+
+def commands(
+  points: list[tuple], done: set[tuple], results: pathlib.Path, headline_mu: tuple[float, ...]
+) -> list[list[str]]:
+  """One ``nesterov-jax run`` per pair of points left, NAG at ``headline_mu`` first."""
   left = [p for p in points if p not in done]
-  headline = [p for p in left if p[0] == "nag" and p[1] in curves.HEADLINE_MU_MAX]
+  headline = [p for p in left if p[0] == "nag" and p[1] in headline_mu]
   left = headline + [p for p in left if p not in headline]
   out = []
   for i in range(0, len(left), 2):
@@ -80,7 +86,7 @@ def main(argv=None) -> int:
   parser.add_argument("--results", default="results", help="where runs go (from the repository)")
   args = parser.parse_args(argv)
   results = pathlib.Path(args.results)
-  todo = commands(grid_points(), done_points(REPO / results), results)
+  todo = commands(grid_points(), done_points(REPO / results), results, headline_mu_max())
   for command in todo:
     print(shlex.join(command), flush=True)
     if not args.dry_run:
