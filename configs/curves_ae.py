@@ -35,20 +35,20 @@ Every preset but smoke keeps the paper's protocol and shortens only the run: min
   NAG and CM at μ_max 0.99, 0.995 and 0.999, each at its 50,000-update best ε
   (BEST_LEARNING_RATES) and one step lower: 12 points, seed 0. One config alone on two CPU
   cores took 40 minutes, two in one run (one per device) take about 62: the whole grid
-  about 6 hours. scripts/curves_250k.py runs the points left in pairs, one run after another
-  (each resumes from its checkpoint when rerun); then merge them:
+  about 6 hours. scripts/curves_long.py runs the points left in pairs, one run after
+  another; then merge them:
 
-    nohup python scripts/curves_250k.py > runs/logs/curves_250k.log 2>&1 &
+    nohup python scripts/curves_long.py 250k > runs/logs/curves_250k.log 2>&1 &
     nesterov-jax merge results/curves_calibrated_250k_merged results/curves_calibrated_250k_*
 
 - updates_750k: the paper's own length, NAG at μ_max 0.99 and 0.999 over seeds 0, 1 and 2,
   each at its 250,000-update best ε (LONG_BEST_LEARNING_RATES). One config alone on two CPU
   cores takes about 1.8 hours (results/curves_750k_timing/; scripts/time_curves_750k.sh), so
-  run each (point, seed) as its own run, one device, and merge the six:
+  the same script runs each (point, seed) as its own run, one device, one after another
+  (``--max-runs 1`` runs one); then merge the six:
 
-    NESTEROV_JAX_CPU_DEVICES=1 nesterov-jax run configs/curves_ae.py:updates_750k \
-        --workdir runs/curves_750k_nag099_s0 \
-        "--config.grid.points=(('nag', 0.99, EPS),)" "--config.grid.seeds=(0,)"
+    nohup python scripts/curves_long.py 750k --max-runs 1 > runs/logs/curves_750k.log 2>&1 &
+    nesterov-jax merge results/curves_calibrated_750k_merged results/curves_calibrated_750k_*
 
   A run stopped by SIGTERM or Ctrl-C resumes from its last checkpoint when rerun.
 """

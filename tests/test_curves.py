@@ -146,32 +146,87 @@ def test_the_calibration_search_sets_the_peak_by_the_mean_image_and_writes_its_t
   )  # each peak matches the mean image
 
 
-def test_the_250k_script_pairs_every_point_left_headline_first(tmp_path, capsys):
-  """scripts/curves_250k.py splits updates_250k's grid into runs of two. A script that lost a
-  point, ran a finished one again, or ran the headline settings late fails here."""
-  import ast
+def _long_script():
   import importlib.util
-  import json
   import pathlib
-  import shlex
 
   spec = importlib.util.spec_from_file_location(
-    "curves_250k", pathlib.Path(__file__).parents[1] / "scripts" / "curves_250k.py"
+    "curves_long", pathlib.Path(__file__).parents[1] / "scripts" / "curves_long.py"
   )
   script = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(script)
-  grid = script.grid_points()
-  assert len(grid) == 12 and len(set(grid)) == 12
+  return script
+
+
+def test_the_long_script_pairs_every_250k_point_left_headline_first(tmp_path, capsys):
+  """scripts/curves_long.py 250k splits updates_250k's grid into runs of two. A script that
+  lost a point, ran a finished one again, or ran the headline settings late fails here."""
+  import ast
+  import json
+  import shlex
+
+  script = _long_script()
+  grid = script.grid_runs(script.LENGTHS["250k"][0])
+  assert len(grid) == 12 and len(set(grid)) == 12 and {c[3] for c in grid} == {0}
   finished = tmp_path / "curves_calibrated_250k_nag0999_0.01"
   finished.mkdir()
   (finished / "results.json").write_text(
-    json.dumps([{"optimizer": "nag", "mu_max": 0.999, "learning_rate": 0.01}])
+    json.dumps([{"optimizer": "nag", "mu_max": 0.999, "learning_rate": 0.01, "seed": 0}])
   )
-  assert script.main(["--dry-run", "--results", str(tmp_path)]) == 0
+  # a 750k run of the same point is not a 250k one
+  other = tmp_path / "curves_calibrated_750k_nag099_0.01_s0"
+  other.mkdir()
+  (other / "results.json").write_text(
+    json.dumps([{"optimizer": "nag", "mu_max": 0.99, "learning_rate": 0.01, "seed": 0}])
+  )
+  assert script.main(["250k", "--dry-run", "--results", str(tmp_path)]) == 0
   lines = capsys.readouterr().out.splitlines()
   assert len(lines) == 6  # 11 points left: five pairs and one alone
   runs = [ast.literal_eval(shlex.split(line)[-1].split("=", 1)[1]) for line in lines]
   left = [p for run in runs for p in run]
-  assert sorted(left) == sorted(p for p in grid if p != ("nag", 0.999, 0.01))
+  assert sorted(left) == sorted(c[:3] for c in grid if c[:3] != ("nag", 0.999, 0.01))
   assert {p[1] for p in left[:3]} == {0.99, 0.999} and all(p[0] == "nag" for p in left[:3])
   assert f"--workdir {tmp_path}/curves_calibrated_250k_nag099_0.01_nag099_0.005 " in lines[0]
+  assert "seeds" not in lines[0]  # the preset's seed 0
+  assert script.main(["250k", "--dry-run", "--max-runs", "2", "--results", str(tmp_path)]) == 0
+  assert capsys.readouterr().out.splitlines() == lines[:2]
+
+
+def test_the_long_script_runs_each_750k_config_alone_seed_by_seed(tmp_path, capsys):
+  """750k: one (point, seed) per run on one device, the two μ_max of a seed before the next
+  seed. A script that paired them (over 3 hours a run), dropped the seed from the command or
+  the folder, or reran a finished seed fails here."""
+  import pathlib
+
+  script = _long_script()
+  grid = [("nag", mu, 0.01, s) for s in (0, 1, 2) for mu in (0.99, 0.999)]
+  done = {("nag", 0.99, 0.01, 0)}
+  runs = script.commands("750k", grid, done, pathlib.Path("results"), (0.99, 0.999))
+  assert len(runs) == 5
+  assert [r[4] for r in runs] == [
+    f"results/curves_calibrated_750k_{n}"
+    for n in ("nag0999_0.01_s0", "nag099_0.01_s1", "nag0999_0.01_s1", "nag099_0.01_s2")
+    + ("nag0999_0.01_s2",)
+  ]
+  assert runs[1][-2:] == ["--config.grid.points=(('nag', 0.99, 0.01),)", "--config.grid.seeds=(1,)"]
+  assert script.LENGTHS["750k"][2] == {"NESTEROV_JAX_CPU_DEVICES": "1"}
+  # before LONG_BEST_LEARNING_RATES is filled the preset says what to do and nothing runs;
+  # after, all six configs are left in an empty results folder
+  rc = script.main(["750k", "--dry-run", "--results", str(tmp_path)])
+  out = capsys.readouterr()
+  if _long_best():
+    assert rc == 0 and len(out.out.splitlines()) == 6
+  else:
+    assert rc == 2 and "fill LONG_BEST_LEARNING_RATES" in out.err and not out.out
+
+
+def _long_best():
+  import importlib.util
+  import pathlib
+
+  spec = importlib.util.spec_from_file_location(
+    "curves_ae_config", pathlib.Path(__file__).parents[1] / "configs" / "curves_ae.py"
+  )
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module.LONG_BEST_LEARNING_RATES

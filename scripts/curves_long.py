@@ -1,0 +1,129 @@
+"""Table 1's Curves row at the long lengths, run by run, skipping what has finished.
+
+    python scripts/curves_long.py 250k --dry-run          # the commands left, one per line
+    nohup python scripts/curves_long.py 250k > runs/logs/curves_250k.log 2>&1 &
+    nohup python scripts/curves_long.py 750k --max-runs 1 > runs/logs/curves_750k.log 2>&1 &
+
+- ``250k`` (configs/curves_ae.py:updates_250k, seed 0): two points per run, one CPU device
+  each. One config alone on two cores took 40 minutes
+  (results/curves_calibrated_250k_nag0999_0.01); two in one run take about 62
+  (results/curves_calibrated_init_scale_50k_edge2: 2 configs, 50,000 updates, 750 s), so a
+  pair is the cheaper unit and each run stays near an hour. NAG at the headline μ_max (0.99,
+  0.999) goes first. Merge with
+  ``nesterov-jax merge results/curves_calibrated_250k_merged results/curves_calibrated_250k_*``.
+- ``750k`` (``:updates_750k``, NAG at μ_max 0.99 and 0.999, seeds 0, 1 and 2): one (point,
+  seed) per run, alone on both cores with one device (about 1.8 hours:
+  results/curves_750k_timing/). A pair would take over 3 hours: longer than a session. The
+  order alternates μ_max within each seed, so every two runs finished add one seed to the
+  comparison. Merge with
+  ``nesterov-jax merge results/curves_calibrated_750k_merged results/curves_calibrated_750k_*``.
+
+A (point, seed) is done when a results.json under results/curves_calibrated_<length>_* holds
+it. Runs go one after another; ``--max-runs`` stops after that many (to fit a session). A
+stopped run resumes from its last checkpoint when rerun with the same command.
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import shlex
+import subprocess
+import sys
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+# length → (preset, points per run, environment of each run)
+LENGTHS = {
+  "250k": ("configs/curves_ae.py:updates_250k", 2, {}),
+  "750k": ("configs/curves_ae.py:updates_750k", 1, {"NESTEROV_JAX_CPU_DEVICES": "1"}),
+}
+
+
+def prefix(length: str) -> str:
+  return f"curves_calibrated_{length}_"
+
+
+def grid_runs(preset: str) -> list[tuple]:
+  """(optimizer, μ_max, ε, seed) of every config the preset runs, in the grid's order."""
+  from nesterov_jax.engine.config import load_config
+
+  grid = load_config(str(REPO / preset)).grid
+  return [(*p, s) for s in grid.seeds for p in grid.points]
+
+
+def done_runs(results: pathlib.Path, length: str) -> set[tuple]:
+  """(optimizer, μ_max, ε, seed) of every record in a finished run of ``length``."""
+  done = set()
+  for path in results.glob(f"{prefix(length)}*/results.json"):
+    data = json.loads(path.read_text())
+    records = data["records"] if isinstance(data, dict) else data
+    done |= {(r["optimizer"], r["mu_max"], r["learning_rate"], r.get("seed", 0)) for r in records}
+  return done
+
+
+def name(config: tuple, with_seed: bool) -> str:
+  optimizer, mu, lr, seed = config
+  return f"{optimizer}{str(mu).replace('.', '')}_{lr:g}" + (f"_s{seed}" if with_seed else "")
+
+
+def headline_mu_max() -> tuple[float, ...]:
+  """The μ_max of the paper's headline test (configs/curves_ae.py's HEADLINE_MU_MAX)."""
+  sys.path.insert(0, str(REPO / "configs"))
+  import curves_ae
+
+  return curves_ae.HEADLINE_MU_MAX
+
+
+def commands(
+  length: str, configs: list[tuple], done: set[tuple], results: pathlib.Path, headline_mu
+) -> list[list[str]]:
+  """One ``nesterov-jax run`` per group of configs left: NAG at ``headline_mu`` first, then
+  the rest; within a seed, the grid's order."""
+  preset, per_run, _ = LENGTHS[length]
+  left = [c for c in configs if c not in done]
+  headline = [c for c in left if c[0] == "nag" and c[1] in headline_mu]
+  left = sorted(headline, key=lambda c: c[3]) + [c for c in left if c not in headline]
+  seeds = {c[3] for c in configs}
+  out = []
+  for i in range(0, len(left), per_run):
+    group = left[i : i + per_run]
+    if len({c[3] for c in group}) > 1:  # one seed per run: the grid crosses points and seeds
+      raise ValueError(f"cannot put {group} in one run: they differ in seed")
+    workdir = results / (prefix(length) + "_".join(name(c, len(seeds) > 1) for c in group))
+    command = ["nesterov-jax", "run", preset, "--workdir", str(workdir)]
+    command.append(f"--config.grid.points={tuple(c[:3] for c in group)!r}")
+    if len(seeds) > 1:
+      command.append(f"--config.grid.seeds=({group[0][3]},)")
+    out.append(command)
+  return out
+
+
+def main(argv=None) -> int:
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument("length", choices=sorted(LENGTHS), help="which preset: updates_<length>")
+  parser.add_argument("--dry-run", action="store_true", help="print the commands left")
+  parser.add_argument("--max-runs", type=int, default=None, help="stop after this many runs")
+  parser.add_argument("--results", default="results", help="where runs go (from the repository)")
+  args = parser.parse_args(argv)
+  preset, _, env = LENGTHS[args.length]
+  results = pathlib.Path(args.results)
+  try:
+    configs = grid_runs(preset)
+  except ValueError as e:  # updates_750k before LONG_BEST_LEARNING_RATES is filled
+    print(f"{preset}: {e}", file=sys.stderr)
+    return 2
+  todo = commands(
+    args.length, configs, done_runs(REPO / results, args.length), results, headline_mu_max()
+  )
+  if not todo:
+    print(f"every config of {preset} has finished under {results}/{prefix(args.length)}*")
+  for command in todo[: args.max_runs]:
+    line = " ".join(f"{k}={v}" for k, v in env.items()) + (" " if env else "")
+    print(line + shlex.join(command), flush=True)
+    if not args.dry_run:
+      subprocess.run(command, cwd=REPO, check=True, env={**os.environ, **env})
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())
