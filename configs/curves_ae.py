@@ -39,7 +39,7 @@ Every preset but smoke keeps the paper's protocol and shortens only the run: min
   another; then merge them:
 
     nohup python scripts/curves_long.py 250k > runs/logs/curves_250k.log 2>&1 &
-    nesterov-jax merge results/curves_calibrated_250k_merged results/curves_calibrated_250k_*
+    nesterov-jax merge results/curves_calibrated_250k_merged results/curves_calibrated_250k_[nc]*
 
 - updates_750k: the paper's own length, NAG at μ_max 0.99 and 0.999 over seeds 0, 1 and 2,
   each at its 250,000-update best ε (LONG_BEST_LEARNING_RATES). One config alone on two CPU
@@ -48,7 +48,7 @@ Every preset but smoke keeps the paper's protocol and shortens only the run: min
   (``--max-runs 1`` runs one); then merge the six:
 
     nohup python scripts/curves_long.py 750k --max-runs 1 > runs/logs/curves_750k.log 2>&1 &
-    nesterov-jax merge results/curves_calibrated_750k_merged results/curves_calibrated_750k_*
+    nesterov-jax merge results/curves_calibrated_750k_merged results/curves_calibrated_750k_nag*
 
   A run stopped by SIGTERM or Ctrl-C resumes from its last checkpoint when rerun.
 """

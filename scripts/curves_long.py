@@ -10,15 +10,16 @@
   (results/curves_calibrated_init_scale_50k_edge2: 2 configs, 50,000 updates, 750 s), so a
   pair is the cheaper unit and each run stays near an hour. NAG at the headline μ_max (0.99,
   0.999) goes first. Merge with
-  ``nesterov-jax merge results/curves_calibrated_250k_merged results/curves_calibrated_250k_*``.
+  ``nesterov-jax merge results/curves_calibrated_250k_merged results/curves_calibrated_250k_[nc]*``.
 - ``750k`` (``:updates_750k``, NAG at μ_max 0.99 and 0.999, seeds 0, 1 and 2): one (point,
   seed) per run, alone on both cores with one device (about 1.8 hours:
   results/curves_750k_timing/). A pair would take over 3 hours: longer than a session. The
   order alternates μ_max within each seed, so every two runs finished add one seed to the
   comparison. Merge with
-  ``nesterov-jax merge results/curves_calibrated_750k_merged results/curves_calibrated_750k_*``.
+  ``nesterov-jax merge results/curves_calibrated_750k_merged results/curves_calibrated_750k_nag*``.
 
-A (point, seed) is done when a results.json under results/curves_calibrated_<length>_* holds
+The merge patterns leave out the merged folder itself, so a merge can be redone when more
+runs finish. A (point, seed) is done when a results.json under results/curves_calibrated_<length>_* holds
 it. Runs go one after another; ``--max-runs`` stops after that many (to fit a session). A
 stopped run resumes from its last checkpoint when rerun with the same command.
 """
