@@ -25,7 +25,6 @@ stopped run resumes from its last checkpoint when rerun with the same command.
 """
 
 import argparse
-import json
 import os
 import pathlib
 import shlex
@@ -54,11 +53,13 @@ def grid_runs(preset: str) -> list[tuple]:
 
 def done_runs(results: pathlib.Path, length: str) -> set[tuple]:
   """(optimizer, μ_max, ε, seed) of every record in a finished run of ``length``."""
+  from nesterov_jax.engine import files
+
   done = set()
   for path in results.glob(f"{prefix(length)}*/results.json"):
-    data = json.loads(path.read_text())
-    records = data["records"] if isinstance(data, dict) else data
-    done |= {(r["optimizer"], r["mu_max"], r["learning_rate"], r.get("seed", 0)) for r in records}
+    done |= {
+      (r["optimizer"], r["mu_max"], r["learning_rate"], r["seed"]) for r in files.read_json(path)
+    }
   return done
 
 
