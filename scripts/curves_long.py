@@ -18,6 +18,10 @@
   comparison. Merge with
   ``nesterov-jax merge results/curves_calibrated_750k_merged results/curves_calibrated_750k_nag*``.
 
+``--per-run 1`` runs the 250,000-update configs one at a time on one device (about 35-40
+minutes each: results/curves_calibrated_250k_nag0999_0.05 took 35 on one device), to fill
+the end of a session that a pair would overrun.
+
 The merge patterns leave out the merged folder itself, so a merge can be redone when more
 runs finish. A (point, seed) is done when a results.json under results/curves_calibrated_<length>_* holds
 it. Runs go one after another; ``--max-runs`` stops after that many (to fit a session). A
@@ -77,11 +81,17 @@ def headline_mu_max() -> tuple[float, ...]:
 
 
 def commands(
-  length: str, configs: list[tuple], done: set[tuple], results: pathlib.Path, headline_mu
+  length: str,
+  configs: list[tuple],
+  done: set[tuple],
+  results: pathlib.Path,
+  headline_mu,
+  per_run: int | None = None,
 ) -> list[list[str]]:
-  """One ``nesterov-jax run`` per group of configs left: NAG at ``headline_mu`` first, then
-  the rest; within a seed, the grid's order."""
-  preset, per_run, _ = LENGTHS[length]
+  """One ``nesterov-jax run`` per group of ``per_run`` configs left (the length's own when
+  None): NAG at ``headline_mu`` first, then the rest; within a seed, the grid's order."""
+  preset, default_per_run, _ = LENGTHS[length]
+  per_run = per_run or default_per_run
   left = [c for c in configs if c not in done]
   headline = [c for c in left if c[0] == "nag" and c[1] in headline_mu]
   left = sorted(headline, key=lambda c: c[3]) + [c for c in left if c not in headline]
@@ -106,17 +116,26 @@ def main(argv=None) -> int:
   parser.add_argument("--dry-run", action="store_true", help="print the commands left")
   parser.add_argument("--max-runs", type=int, default=None, help="stop after this many runs")
   parser.add_argument("--results", default="results", help="where runs go (from the repository)")
+  parser.add_argument(
+    "--per-run",
+    type=int,
+    default=None,
+    help="configs per run (default: 2 for 250k, 1 for 750k); 1 runs each alone on one device",
+  )
   args = parser.parse_args(argv)
+  if args.per_run is not None and args.per_run < 1:
+    parser.error(f"--per-run must be at least 1, not {args.per_run}")
   preset, _, env = LENGTHS[args.length]
+  if args.per_run == 1:  # one config: one device is faster than two (module docstring)
+    env = {**env, "NESTEROV_JAX_CPU_DEVICES": "1"}
   results = pathlib.Path(args.results)
   try:
     configs = grid_runs(preset)
   except ValueError as e:  # updates_750k before LONG_BEST_LEARNING_RATES is filled
     print(f"{preset}: {e}", file=sys.stderr)
     return 2
-  todo = commands(
-    args.length, configs, done_runs(REPO / results, args.length), results, headline_mu_max()
-  )
+  done = done_runs(REPO / results, args.length)
+  todo = commands(args.length, configs, done, results, headline_mu_max(), args.per_run)
   if not todo:
     print(f"every config of {preset} has finished under {results}/{prefix(args.length)}*")
   for command in todo[: args.max_runs]:

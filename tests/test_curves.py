@@ -190,6 +190,15 @@ def test_the_long_script_pairs_every_250k_point_left_headline_first(tmp_path, ca
   assert "seeds" not in lines[0]  # the preset's seed 0
   assert script.main(["250k", "--dry-run", "--max-runs", "2", "--results", str(tmp_path)]) == 0
   assert capsys.readouterr().out.splitlines() == lines[:2]
+  # --per-run 1: the same order, one point per run, each on one device
+  argv = ["250k", "--dry-run", "--per-run", "1", "--max-runs", "3", "--results", str(tmp_path)]
+  assert script.main(argv) == 0
+  singles = capsys.readouterr().out.splitlines()
+  assert [ast.literal_eval(shlex.split(line)[-1].split("=", 1)[1]) for line in singles] == [
+    (p,) for p in left[:3]
+  ]
+  assert all(line.startswith("NESTEROV_JAX_CPU_DEVICES=1 nesterov-jax run ") for line in singles)
+  assert f"--workdir {tmp_path}/curves_calibrated_250k_nag099_0.01 " in singles[0]
 
 
 def test_the_long_script_runs_each_750k_config_alone_seed_by_seed(tmp_path, capsys):
