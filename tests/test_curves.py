@@ -199,6 +199,9 @@ def test_the_long_script_pairs_every_250k_point_left_headline_first(tmp_path, ca
   ]
   assert all(line.startswith("NESTEROV_JAX_CPU_DEVICES=1 nesterov-jax run ") for line in singles)
   assert f"--workdir {tmp_path}/curves_calibrated_250k_nag099_0.01 " in singles[0]
+  with pytest.raises(SystemExit):  # no run of zero configs
+    script.main(["250k", "--dry-run", "--per-run", "0", "--results", str(tmp_path)])
+  assert "--per-run must be at least 1" in capsys.readouterr().err
 
 
 def test_the_long_script_runs_each_750k_config_alone_seed_by_seed(tmp_path, capsys):
