@@ -23,9 +23,10 @@ minutes each: results/curves_calibrated_250k_nag0999_0.05 took 35 on one device)
 the end of a session that a pair would overrun.
 
 The merge patterns leave out the merged folder itself, so a merge can be redone when more
-runs finish. A (point, seed) is done when a results.json under results/curves_calibrated_<length>_* holds
-it. Runs go one after another; ``--max-runs`` stops after that many (to fit a session). A
-stopped run resumes from its last checkpoint when rerun with the same command.
+runs finish. A (point, seed) is done when a results.json under
+results/curves_calibrated_<length>_* holds it. Runs go one after another; ``--max-runs``
+stops after that many (to fit a session). A stopped run resumes from its last checkpoint
+when rerun with the same command.
 """
 
 import argparse
