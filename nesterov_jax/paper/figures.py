@@ -1,8 +1,8 @@
 """Figures of what trained networks do, drawn from a run's last checkpoint.
 
 - autoencoders: ``reconstructions.png``, held-out cases and their reconstructions by the
-  best NAG, the best Hessian-free and the best plain-SGD (μ_max = 0) grid points (those the
-  run has);
+  best NAG (the best CM where no NAG ran), the best Hessian-free and the best plain-SGD
+  (μ_max = 0) grid points (those the run has);
 - RNNs: ``hidden_states.png``, the hidden-state trajectories on one held-out sequence of a
   solved (lowest error) and an unsolved (highest error) network.
 """
@@ -43,13 +43,14 @@ def _pick(records, predicate, key=lambda r: r["final_train_error"], worst=False)
 def reconstructions_figure(
   workdir: pathlib.Path, records: list[dict], num_cases: int = 8
 ) -> str | None:
-  """Held-out cases and their reconstructions by the best NAG, HF and SGD points and the best
-  point of each optimizer the paper did not run (Adam, ...)."""
+  """Held-out cases and their reconstructions by the best NAG (the best CM where no NAG ran),
+  HF and SGD points and the best point of each optimizer the paper did not run (Adam, ...)."""
   _, task, _, point = load_final_state(workdir)
   rows = [("held-out cases", None)]
   others = sorted({r["optimizer"] for r in records} - set(PAPER_OPTIMIZERS))
+  momentum = "nag" if any(r["optimizer"] == "nag" and r["mu_max"] > 0 for r in records) else "cm"
   for pred in (
-    lambda r: r["optimizer"] == "nag" and r["mu_max"] > 0,
+    lambda r: r["optimizer"] == momentum and r["mu_max"] > 0,
     lambda r: r["optimizer"] == "hf",
     is_sgd,
     *[lambda r, name=name: r["optimizer"] == name for name in others],
