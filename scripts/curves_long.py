@@ -9,7 +9,9 @@
   (results/curves_calibrated_250k_nag0999_0.01); two in one run take about 62
   (results/curves_calibrated_init_scale_50k_edge2: 2 configs, 50,000 updates, 750 s), so a
   pair is the cheaper unit and each run stays near an hour. NAG at the headline μ_max (0.99,
-  0.999) goes first. Merge with
+  0.999) goes first. Once a setting's configs have all finished, the script adds one ε past
+  its best wherever that best is the highest or the lowest ε it ran (``edge_runs``), so every
+  best ε ends bracketed. Merge with
   ``nesterov-jax merge results/curves_calibrated_250k_merged results/curves_calibrated_250k_[nc]*``.
 - ``750k`` (``:updates_750k``, NAG at μ_max 0.99 and 0.999, seeds 0, 1 and 2): one (point,
   seed) per run, alone on both cores with one device (about 1.8 hours:
@@ -37,10 +39,10 @@ import subprocess
 import sys
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
-# length → (preset, points per run, environment of each run)
+# length → (preset, points per run, environment of each run, whether to bracket its best ε)
 LENGTHS = {
-  "250k": ("configs/curves_ae.py:updates_250k", 2, {}),
-  "750k": ("configs/curves_ae.py:updates_750k", 1, {"NESTEROV_JAX_CPU_DEVICES": "1"}),
+  "250k": ("configs/curves_ae.py:updates_250k", 2, {}, True),
+  "750k": ("configs/curves_ae.py:updates_750k", 1, {"NESTEROV_JAX_CPU_DEVICES": "1"}, False),
 }
 
 
@@ -56,16 +58,44 @@ def grid_runs(preset: str) -> list[tuple]:
   return [(*p, s) for s in grid.seeds for p in grid.points]
 
 
-def done_runs(results: pathlib.Path, length: str) -> set[tuple]:
-  """(optimizer, μ_max, ε, seed) of every record in a finished run of ``length``."""
+def finished_records(results: pathlib.Path, length: str) -> list[dict]:
+  """Every record in a finished run of ``length`` (one whose results.json is written)."""
   from nesterov_jax.engine import files
 
-  done = set()
-  for path in results.glob(f"{prefix(length)}*/results.json"):
-    done |= {
-      (r["optimizer"], r["mu_max"], r["learning_rate"], r["seed"]) for r in files.read_json(path)
-    }
-  return done
+  paths = results.glob(f"{prefix(length)}*/results.json")
+  return [r for path in paths for r in files.read_json(path)]
+
+
+def configs_of(records: list[dict]) -> set[tuple]:
+  """(optimizer, μ_max, ε, seed) of each record."""
+  return {(r["optimizer"], r["mu_max"], r["learning_rate"], r["seed"]) for r in records}
+
+
+def edge_runs(records: list[dict], configs: list[tuple]) -> list[tuple]:
+  """One ε past each setting's best where that best is the highest or the lowest ε the
+  setting ran, so that every best ε ends bracketed: (optimizer, μ_max, ε, seed), on the
+  grid's seed. Only settings whose grid configs have all finished count; a best at the end of
+  the ε ladder has nothing past it. An edge that ends best asks for the next one."""
+  from nesterov_jax.engine import results as results_lib
+  from nesterov_jax.paper.protocols import AE_LEARNING_RATE_LADDER as ladder
+
+  done = configs_of(records)
+  settings = {c[:2] for c in configs}
+  finished = {s for s in settings if all(c in done for c in configs if c[:2] == s)}
+  seed = min(c[3] for c in configs)
+  mine = [r for r in records if r["seed"] == seed and (r["optimizer"], r["mu_max"]) in finished]
+  edges = []
+  for best in results_lib.select_best(mine) if mine else []:
+    key, lr = (best["optimizer"], best["mu_max"]), best["learning_rate"]
+    if lr is None:  # every ε diverged: nothing to bracket
+      continue
+    ran = {r["learning_rate"] for r in mine if (r["optimizer"], r["mu_max"]) == key}
+    i = min(range(len(ladder)), key=lambda j: abs(ladder[j] - lr))
+    if lr == max(ran) and i > 0:
+      edges.append((*key, ladder[i - 1], seed))
+    if lr == min(ran) and i + 1 < len(ladder):
+      edges.append((*key, ladder[i + 1], seed))
+  return edges
 
 
 def name(config: tuple, with_seed: bool) -> str:
@@ -91,7 +121,7 @@ def commands(
 ) -> list[list[str]]:
   """One ``nesterov-jax run`` per group of ``per_run`` configs left (the length's own when
   None): NAG at ``headline_mu`` first, then the rest; within a seed, the grid's order."""
-  preset, default_per_run, _ = LENGTHS[length]
+  preset, default_per_run, _, _ = LENGTHS[length]
   per_run = per_run or default_per_run
   left = [c for c in configs if c not in done]
   headline = [c for c in left if c[0] == "nag" and c[1] in headline_mu]
@@ -126,7 +156,7 @@ def main(argv=None) -> int:
   args = parser.parse_args(argv)
   if args.per_run is not None and args.per_run < 1:
     parser.error(f"--per-run must be at least 1, not {args.per_run}")
-  preset, _, env = LENGTHS[args.length]
+  preset, _, env, bracket = LENGTHS[args.length]
   if args.per_run == 1:  # one config: one device is faster than two (module docstring)
     env = {**env, "NESTEROV_JAX_CPU_DEVICES": "1"}
   results = pathlib.Path(args.results)
@@ -135,7 +165,10 @@ def main(argv=None) -> int:
   except ValueError as e:  # updates_750k before LONG_BEST_LEARNING_RATES is filled
     print(f"{preset}: {e}", file=sys.stderr)
     return 2
-  done = done_runs(REPO / results, args.length)
+  records = finished_records(REPO / results, args.length)
+  done = configs_of(records)
+  if bracket:  # then one ε past each best at the edge of what ran
+    configs += [c for c in edge_runs(records, configs) if c not in configs]
   todo = commands(args.length, configs, done, results, headline_mu_max(), args.per_run)
   if not todo:
     print(f"every config of {preset} has finished under {results}/{prefix(args.length)}*")

@@ -204,6 +204,53 @@ def test_the_long_script_pairs_every_250k_point_left_headline_first(tmp_path, ca
   assert "--per-run must be at least 1" in capsys.readouterr().err
 
 
+def test_the_long_script_brackets_each_250k_best_at_the_edge_of_what_ran(tmp_path, capsys):
+  """Once a setting's 250k grid configs have finished, the script adds one ε past its best
+  where that best is the highest or lowest ε run. A script that added no edge, stepped the
+  wrong way, bracketed a setting again, added one before its grid finished, or stepped off
+  the ε ladder's end fails here."""
+  import ast
+  import json
+  import shlex
+
+  script = _long_script()
+  grid = script.grid_runs(script.LENGTHS["250k"][0])
+  error = {  # (optimizer, μ_max) → {ε: final training error}; a None is a diverged run
+    ("nag", 0.99): {0.01: 0.1, 0.005: 0.2},  # best at the top: 0.05 next
+    ("nag", 0.995): {0.01: 0.1, 0.005: 0.2, 0.05: None},  # bracketed above by a divergence
+    ("nag", 0.999): {0.01: 0.3, 0.005: 0.2},  # best at the bottom: 0.001 next
+    ("cm", 0.99): {0.005: 0.1, 0.001: 0.2, 0.01: 17.0},  # bracketed above by the plateau
+    ("cm", 0.995): {0.005: 0.1},  # its grid's lower ε has not run: no edge yet
+    ("cm", 0.999): {0.001: 0.4, 0.0005: 0.3, 0.0001: 0.2, 0.00005: 0.1},  # the ladder's end
+  }
+  assert {c[:2] for c in grid} == set(error)
+  records = [
+    {
+      "task": "curves_ae",
+      "optimizer": key[0],
+      "mu_max": key[1],
+      "learning_rate": lr,
+      "seed": 0,
+      "final_train_error": float("inf") if e is None else e,
+      "diverged": e is None,
+      "num_updates": 250_000,
+    }
+    for key, by_lr in error.items()
+    for lr, e in by_lr.items()
+  ]
+  finished = tmp_path / "curves_calibrated_250k_all"
+  finished.mkdir()
+  (finished / "results.json").write_text(json.dumps(records))
+  assert script.main(["250k", "--dry-run", "--per-run", "1", "--results", str(tmp_path)]) == 0
+  lines = capsys.readouterr().out.splitlines()
+  runs = [ast.literal_eval(shlex.split(line)[-1].split("=", 1)[1]) for line in lines]
+  assert sorted(p for run in runs for p in run) == sorted(
+    [("cm", 0.995, 0.001), ("nag", 0.99, 0.05), ("nag", 0.999, 0.001)]
+  )
+  # the headline μ_max first, as for the grid's own configs
+  assert [run[0][:2] for run in runs[:2]] == [("nag", 0.99), ("nag", 0.999)]
+
+
 def test_the_long_script_runs_each_750k_config_alone_seed_by_seed(tmp_path, capsys):
   """750k: one (point, seed) per run on one device, the two μ_max of a seed before the next
   seed. A script that paired them (over 3 hours a run), dropped the seed from the command or
