@@ -77,7 +77,7 @@ def edge_runs(records: list[dict], configs: list[tuple]) -> list[tuple]:
   grid's seed. Only settings whose grid configs have all finished count; a best at the end of
   the ε ladder has nothing past it. An edge that ends best asks for the next one."""
   from nesterov_jax.engine import results as results_lib
-  from nesterov_jax.paper.protocols import AE_LEARNING_RATE_LADDER as ladder
+  from nesterov_jax.paper.protocols import learning_rate_band
 
   done = configs_of(records)
   settings = {c[:2] for c in configs}
@@ -90,11 +90,8 @@ def edge_runs(records: list[dict], configs: list[tuple]) -> list[tuple]:
     if lr is None:  # every ε diverged: nothing to bracket
       continue
     ran = {r["learning_rate"] for r in mine if (r["optimizer"], r["mu_max"]) == key}
-    i = min(range(len(ladder)), key=lambda j: abs(ladder[j] - lr))
-    if lr == max(ran) and i > 0:
-      edges.append((*key, ladder[i - 1], seed))
-    if lr == min(ran) and i + 1 < len(ladder):
-      edges.append((*key, ladder[i + 1], seed))
+    # the best's neighbours on the ε ladder that lie outside what ran
+    edges += [(*key, x, seed) for x in learning_rate_band(lr) if not min(ran) <= x <= max(ran)]
   return edges
 
 
