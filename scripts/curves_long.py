@@ -20,8 +20,9 @@
   comparison. Merge with
   ``nesterov-jax merge results/curves_calibrated_750k_merged results/curves_calibrated_750k_nag*``.
 
-``--per-run 1`` runs the 250,000-update configs one at a time on one device (about 35-40
-minutes each: results/curves_calibrated_250k_nag0999_0.05 took 35 on one device), to fill
+``--per-run 1`` runs the 250,000-update configs one at a time on one device (about 27-35
+minutes each: results/curves_calibrated_250k_nag0999_0.05 took 35 on one device, the CM
+configs 27-31), to fill
 the end of a session that a pair would overrun.
 
 The merge patterns leave out the merged folder itself, so a merge can be redone when more
