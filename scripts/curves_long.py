@@ -14,16 +14,14 @@
   best ε ends bracketed. Merge with
   ``nesterov-jax merge results/curves_calibrated_250k_merged results/curves_calibrated_250k_[nc]*``.
 - ``750k`` (``:updates_750k``, NAG at μ_max 0.99 and 0.999, seeds 0, 1 and 2): one (point,
-  seed) per run, alone on both cores with one device (about 1.8 hours:
-  results/curves_750k_timing/). A pair would take over 3 hours: longer than a session. The
-  order alternates μ_max within each seed, so every two runs finished add one seed to the
-  comparison. Merge with
+  seed) per run, alone on both cores with one device (results/curves_750k_timing/ predicted
+  about 1.8 hours; the six runs took 80-110 minutes, results/LOG.md). A pair would take over
+  3 hours: longer than a session. The order alternates μ_max within each seed, so every two
+  runs finished add one seed to the comparison. Merge with
   ``nesterov-jax merge results/curves_calibrated_750k_merged results/curves_calibrated_750k_nag*``.
 
-``--per-run 1`` runs the 250,000-update configs one at a time on one device (about 27-35
-minutes each: results/curves_calibrated_250k_nag0999_0.05 took 35 on one device, the CM
-configs 27-31), to fill
-the end of a session that a pair would overrun.
+``--per-run 1`` runs the 250,000-update configs one at a time on one device (27-37 minutes
+each in results/LOG.md's rows), to fill the end of a session that a pair would overrun.
 
 The merge patterns leave out the merged folder itself, so a merge can be redone when more
 runs finish. A (point, seed) is done when a results.json under
